@@ -1,0 +1,108 @@
+"""The rule registry.
+
+A rule is a small generator (after jsonschema's ``iter_errors`` and yamllint's rules): it looks at
+one parsed record and yields ``(pointer, message)`` pairs. The engine stamps code, name, severity,
+file and line. Each rule's docstring is its documentation: a one-line summary, why it matters, and
+``Pass:`` / ``Fail:`` examples that ``tests/test_rule_docs.py`` runs.
+
+File- and JSON-level rules (FT0xx) and dataset rules (FT5xx) are found by the reader and the
+engine rather than by looking at one record; they are registered here all the same (with
+``check=None``) so that every code has one name, one docstring and one place in ``ftkit rules``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ftkit.profile import DataRules
+
+Finding = tuple[str, str]  # (JSON pointer, message)
+RecordCheck = Callable[[Any, DataRules], Iterator[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    doc: str
+    check: RecordCheck | None
+
+    @property
+    def summary(self) -> str:
+        return self.doc.splitlines()[0] if self.doc else ""
+
+    def examples(self, kind: str) -> list[str]:
+        """The ``Pass:`` or ``Fail:`` example files written in the docstring."""
+        return [m.group(1) for m in re.finditer(rf"^\s*{kind}:\s?(.*)$", self.doc, re.M)]
+
+
+RULES: dict[str, Rule] = {}
+
+
+def _register(code: str, name: str, func: Callable[..., Any], record_check: bool) -> None:
+    if code in RULES:
+        raise RuntimeError(f"rule code {code} registered twice")
+    RULES[code] = Rule(code, name, inspect.getdoc(func) or "", func if record_check else None)
+
+
+def rule(code: str, name: str) -> Callable[[RecordCheck], RecordCheck]:
+    """Register a record rule: ``func(record, data_rules)`` yields ``(pointer, message)``."""
+
+    def deco(func: RecordCheck) -> RecordCheck:
+        _register(code, name, func, record_check=True)
+        return func
+
+    return deco
+
+
+def documented(code: str, name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a rule that the reader or the engine detects; the function only documents it."""
+
+    def deco(func: Callable[..., Any]) -> Callable[..., Any]:
+        _register(code, name, func, record_check=False)
+        return func
+
+    return deco
+
+
+def pointer(*parts: str | int) -> str:
+    """An RFC 6901 JSON pointer: ``pointer("messages", 2, "role") == "/messages/2/role"``."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def describe(value: Any) -> str:
+    """A short, readable description of a JSON value for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        text = value if len(value) <= 40 else value[:37] + "..."
+        return f"the string {text!r}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, list):
+        return f"an array of {len(value)} item{'s' if len(value) != 1 else ''}"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def record_checks() -> list[Rule]:
+    """Every rule that looks at a single parsed record, in code order."""
+    _load()
+    return [r for _, r in sorted(RULES.items()) if r.check is not None]
+
+
+def all_rules() -> list[Rule]:
+    _load()
+    return [r for _, r in sorted(RULES.items())]
+
+
+def _load() -> None:
+    # Importing the family modules registers their rules.
+    from ftkit.checks import content, conversation, dataset, file, structure  # noqa: F401

