@@ -39,7 +39,7 @@ def sniff(head: bytes) -> Diagnosis | None:
     if sample and sample.count(0) * 4 >= len(sample):
         return ("FT011", "", "the file looks UTF-16 encoded (every other byte is NUL); re-save it as UTF-8")
     controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
-    if sample and controls * 20 > len(sample):
+    if controls > max(8, len(sample) // 20):
         return ("FT011", "", "the file looks binary (control bytes in its first 8 KiB), not UTF-8 JSON Lines text")
     stripped = sample.lstrip(UTF8_BOM).lstrip()
     if stripped.startswith(b"[") and not stripped.startswith(b"[]"):

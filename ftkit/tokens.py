@@ -45,11 +45,12 @@ def _default_config() -> dict[str, dict[str, Any]]:
 
 
 def token_config(data: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
-    """The ``tokenizers``, ``templates`` and ``models`` tables of ``data`` (any plain dict,
-    e.g. a parsed profile TOML); ``None`` reads the shipped ``rules/tokenizers.toml``."""
+    """The ``tokenizers``, ``templates`` and ``models`` tables of ``data`` (any plain dict, e.g. a
+    parsed profile TOML; entries that are not tables are ignored); ``None``: rules/tokenizers.toml."""
     if data is None:
         return _default_config()
-    return {key: dict(data.get(key, {})) for key in ("tokenizers", "templates", "models")}
+    tables = ("tokenizers", "templates", "models")
+    return {k: {n: v for n, v in (data.get(k) or {}).items() if isinstance(v, Mapping)} for k in tables}
 
 
 class Tokenizer:
@@ -168,7 +169,7 @@ def _tiktoken_named(name: str) -> Tokenizer:
 
 def _hf_tokenizer(path: str) -> Tokenizer:
     if not Path(path).is_file():
-        raise TokenizerUnavailable(f"tokenizer file not found: {path}")
+        raise TokenizerUnavailable(f"unknown tokenizer {path!r}: no such model in rules/tokenizers.toml or file")
     try:
         from tokenizers import Tokenizer as HFTokenizer
     except ImportError as e:

@@ -1,0 +1,77 @@
+"""Helpers shared by the tests: example markers, case files, running validate on bytes."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import ftkit
+from ftkit.models import Report
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+CASES = HERE / "cases"
+#: The team's shared real-world data (read-only); tests that need it skip when it is absent.
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+_MARKERS = {"<LF>": b"\n", "<CR>": b"\r", "<BOM>": b"\xef\xbb\xbf"}
+
+
+def decode_markers(text: str) -> bytes:
+    """Turn a docstring/case example into file bytes (<LF>, <CR>, <BOM>, <xNN>)."""
+    out = bytearray()
+    for part in re.split(r"(<LF>|<CR>|<BOM>|<x[0-9a-fA-F]{2}>)", text):
+        if part in _MARKERS:
+            out += _MARKERS[part]
+        elif re.fullmatch(r"<x[0-9a-fA-F]{2}>", part):
+            out.append(int(part[2:4], 16))
+        else:
+            out += part.encode("utf-8")
+    return bytes(out)
+
+
+def load_cases(name: str) -> list[dict[str, Any]]:
+    return tomllib.loads((CASES / name).read_text(encoding="utf-8"))["case"]
+
+
+def case_bytes(case: dict[str, Any]) -> bytes:
+    if "raw" in case:
+        return decode_markers(case["raw"])
+    if "generate" in case:
+        return eval(case["generate"]).encode("utf-8")  # test data written by us
+    if "record" in case:
+        return case["record"].encode("utf-8") + b"\n"
+    return ("\n".join(case["lines"]) + "\n").encode("utf-8")
+
+
+def write_profile(tmp_path: Path, overrides: dict[str, Any]) -> str:
+    """A profile that extends siliconflow with the given overrides; returns its path."""
+    lines = ['extends = "siliconflow"', 'name = "test"']
+
+    def emit(prefix: str, table: dict[str, Any]) -> None:
+        scalars = {k: v for k, v in table.items() if not isinstance(v, dict)}
+        if scalars:
+            lines.append(f"[{prefix}]")
+            for key, value in scalars.items():
+                lines.append(f"{key} = {value!r}".replace("'", '"').replace("True", "true").replace("False", "false"))
+        for key, value in table.items():
+            if isinstance(value, dict):
+                emit(f"{prefix}.{key}", value)
+
+    for key, value in overrides.items():
+        emit(key, value)
+    path = tmp_path / "test-profile.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def validate_bytes(tmp_path: Path, data: bytes, name: str = "data.jsonl", **kwargs: Any) -> Report:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return ftkit.validate(path, **kwargs)
+
+
+def findings(report: Report, ignore: tuple[str, ...] = ("FT502",)) -> list[tuple[str, int, str]]:
+    return sorted((v.code, v.line or 0, v.pointer) for v in report.violations if v.code not in ignore)
