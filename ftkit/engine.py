@@ -145,8 +145,9 @@ class _CleanCheck:
 class FileScan:
     """The state of validating one file; ``run()`` returns its summary and findings."""
 
-    def __init__(self, path: Path, profile: Profile, selected: Selector, jobs: int = 1) -> None:
+    def __init__(self, path: Path, profile: Profile, selected: Selector, jobs: int = 1, collector: Any = None) -> None:
         self.jobs = jobs
+        self.collector = collector  # e.g. ftkit.table.TableBuilder: add(line, record) / reject(line)
         self.path, self.profile, self.data = path, profile, profile.data
         self.selected = selected
         self.severity = profile.severity
@@ -205,10 +206,13 @@ class FileScan:
                 first_line += block.count(b"\n")
                 remaining -= len(block)
             self._scan(iter_lines(stream, self.data.max_line_bytes, end - start), first_line)
-        return (self.found, self.records, self.invalid, self.hashes.tobytes(), self.hash_lines.tobytes(), self.crlf, self.first_crlf)
+        collected = self.collector.export() if self.collector is not None else None
+        return (self.found, self.records, self.invalid, self.hashes.tobytes(), self.hash_lines.tobytes(), self.crlf, self.first_crlf, collected)
 
     def _merge(self, part: tuple[Any, ...]) -> None:
-        found, records, invalid, hashes, hash_lines, crlf, first_crlf = part
+        found, records, invalid, hashes, hash_lines, crlf, first_crlf, collected = part
+        if self.collector is not None:
+            self.collector.merge(collected)
         self.found.extend(found)
         self.records += records
         self.invalid += invalid
@@ -220,13 +224,14 @@ class FileScan:
     def _scan(self, source: Iterator[bytes | int], first_line: int = 0) -> None:
         loads, decode_error, clean = orjson.loads, orjson.JSONDecodeError, self.clean
         hashes, hash_lines = self.hashes, self.hash_lines
+        collect = self.collector.add if self.collector is not None else None
         n = first_line
         while True:
             for line in source:
                 n += 1
                 if type(line) is int:
                     self.records += 1
-                    self.invalid += self.add(n, "FT013", "", f"line is {line:,} bytes, longer than the {self.data.max_line_bytes:,}-byte limit; is the file missing newlines?")
+                    self.invalid += self._reject(n, self.add(n, "FT013", "", f"line is {line:,} bytes, longer than the {self.data.max_line_bytes:,}-byte limit; is the file missing newlines?"))
                     continue
                 if line[-1:] == b"\r":
                     line = line[:-1]
@@ -247,6 +252,8 @@ class FileScan:
                     if clean(obj, line):
                         hashes.append(hash(line))
                         hash_lines.append(n)
+                        if collect is not None:
+                            collect(n, obj)
                         continue
                 consumed = self._careful(line, n, source)
                 if isinstance(consumed, list):  # read ahead for nothing: give the lines back
@@ -262,7 +269,7 @@ class FileScan:
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError as exc:
-            self.invalid += self.add(n, "FT003", "", f"invalid UTF-8 at byte {exc.start + 1} of the line ({line[exc.start:exc.start + 1]!r}); re-save the file as UTF-8")
+            self.invalid += self._reject(n, self.add(n, "FT003", "", f"invalid UTF-8 at byte {exc.start + 1} of the line ({line[exc.start:exc.start + 1]!r}); re-save the file as UTF-8"))
             return 0
         parsed = parse_text(text)
         consumed: int | list[bytes | int] = 0
@@ -281,8 +288,18 @@ class FileScan:
                     error |= self.add(n, rule.code, pointer, message)
             self.hashes.append(hash(line))
             self.hash_lines.append(n)
+        if self.collector is not None:
+            if parsed.ok and not error:
+                self.collector.add(n, parsed.value)
+            else:
+                self.collector.reject(n)
         self.invalid += error
         return consumed
+
+    def _reject(self, n: int, error: bool) -> bool:
+        if self.collector is not None:
+            self.collector.reject(n)
+        return error
 
     def _join(self, text: str, n: int, source: Iterator[bytes | int]) -> tuple[Parsed | None, list[bytes | int]]:
         """Read ahead for the rest of a pretty-printed record: (the record, lines read)."""
@@ -343,6 +360,27 @@ def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
     return out
 
 
+def run_scan(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    profile: Profile,
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+    jobs: int = 1,
+    collector: Callable[[], Any] | None = None,
+) -> Report:
+    """Validate files; ``collector()`` (if given) makes one record collector per file."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    all_rules()  # register every rule before the first lookup
+    selected = Selector(select, ignore)
+    files, violations = [], []
+    for path in expand_paths(paths):
+        summary, found = FileScan(path, profile, selected, jobs, collector() if collector else None).run()
+        files.append(summary)
+        violations.extend(found)
+    return Report.build(profile.name, files, violations)
+
+
 def validate(
     paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     profile: str | Profile = "siliconflow",
@@ -357,13 +395,4 @@ def validate(
     ``jobs=2`` lets a big file be scanned by two processes (fork, POSIX only).
     """
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
-    all_rules()  # register every rule before the first lookup
-    selected = Selector(select, ignore)
-    files, violations = [], []
-    for path in expand_paths(paths):
-        summary, found = FileScan(path, prof, selected, jobs).run()
-        files.append(summary)
-        violations.extend(found)
-    return Report.build(prof.name, files, violations)
+    return run_scan(paths, prof, select, ignore, jobs)

@@ -72,6 +72,7 @@ class Tokenizer:
         self._split = re.compile("(" + "|".join(map(re.escape, toks)) + ")") if toks else None
         # cheap substrings, one of which is present whenever an added token is
         self._markers = tuple({"<|" if t.startswith("<|") else t for t in toks})
+        self._plain_if_no_lt = all("<" in t for t in toks)
 
     def _pieces(self, text: str) -> list[str | int]:
         """Ordinary text pieces (normalised) and added-token ids, in order."""
@@ -90,6 +91,8 @@ class Tokenizer:
 
     def count(self, text: str) -> int:
         """Exact number of tokens in ``text``."""
+        if self._plain_if_no_lt and "<" not in text:  # hot path: no added token can be present
+            return len(self._enc(text if text.isascii() or not self._norm else unicodedata.normalize(self._norm, text)))  # type: ignore[arg-type]
         return sum(len(self._enc(p)) if isinstance(p, str) else 1 for p in self._pieces(text))
 
     def count_batch(self, texts: Sequence[str]) -> list[int]:

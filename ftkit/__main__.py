@@ -1,0 +1,5 @@
+"""``python -m ftkit`` runs the command line."""
+
+from ftkit.cli import main
+
+main()

@@ -1,0 +1,5 @@
+"""``python -m ftkit.cli`` runs the command line."""
+
+from ftkit.cli import main
+
+main()
