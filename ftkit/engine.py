@@ -387,12 +387,25 @@ def validate(
     select: Iterable[str] = (),
     ignore: Iterable[str] = (),
     jobs: int = 1,
+    tokens: bool = False,
+    model: str | None = None,
+    max_tokens: int | None = None,
 ) -> Report:
     """Validate one or more JSONL files (or directories of them) against a platform profile.
 
     Raises ``ValidationError`` (an ``OSError``) when a path cannot be read, and
     ``ftkit.profile.ProfileError`` for an unknown profile. Never prints, never exits.
     ``jobs=2`` lets a big file be scanned by two processes (fork, POSIX only).
+    ``tokens=True`` also tokenizes every valid record and adds the length rule (FT401) for
+    ``model`` (default: the profile's) at ``max_tokens`` (default: the profile's Max Tokens).
     """
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
-    return run_scan(paths, prof, select, ignore, jobs)
+    if not tokens:
+        return run_scan(paths, prof, select, ignore, jobs)
+    from ftkit.table import build_table, length_violations
+
+    table = build_table(paths, prof, model=model, max_tokens=max_tokens, jobs=jobs, select=tuple(select), ignore=tuple(ignore))
+    extra = [v for v in length_violations(table) if Selector(select, ignore)(v.code)]
+    order = {path: i for i, path in enumerate(table.paths)}
+    found = sorted([*table.report.violations, *extra], key=lambda v: (order[v.path], v.line or 0, v.code, v.pointer))
+    return Report.build(prof.name, table.report.files, found)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from typing import TYPE_CHECKING
+
 from ftkit.models import Report, Violation
+
+if TYPE_CHECKING:
+    from ftkit.stats import Stats
 
 _COLOURS = {"error": "31", "warning": "33", "info": "36", "bold": "1", "dim": "2"}
 
@@ -80,3 +85,39 @@ def render_github(report: Report) -> str:
         where = f" (at {v.pointer})" if v.pointer else ""
         lines.append(f"::{_GH_LEVEL[v.severity]} {','.join(props)}::{_gh_data(v.message + where)}")
     return "\n".join(lines)
+
+
+def render_stats_text(stats: Stats, width: int = 40) -> str:
+    """``ftkit stats`` for people: totals, distribution, histogram, truncation, assumptions."""
+    t = stats.tokens
+    out = [f"Records: {stats.records:,} counted" + (f", {stats.rejected:,} left out for errors (see ftkit validate)" if stats.rejected else "")]
+    out.append(f"Tokens: {t.total:,} total (templated), {t.trainable:,} trainable (assistant)")
+    role = t.content_by_role
+    out.append(f"Content tokens by role: system {role.system:,}, user {role.user:,}, assistant {role.assistant:,}")
+    if stats.lengths:
+        ln = stats.lengths
+        out.append(f"Tokens per record: min {ln.min:,}, mean {ln.mean:,}, p50 {ln.p50:,}, p90 {ln.p90:,}, p95 {ln.p95:,}, p99 {ln.p99:,}, max {ln.max:,}")
+    if stats.turns:
+        out.append(f"Turns per record: min {stats.turns.min}, mean {stats.turns.mean}, max {stats.turns.max}")
+    if stats.histogram:
+        out.append("")
+        out.append("Tokens per record (histogram):")
+        peak = max(b.count for b in stats.histogram) or 1
+        for b in stats.histogram:
+            bar = "#" * round(width * b.count / peak)
+            out.append(f"  {b.lo:>7,}-{b.hi:<7,} {b.count:>8,} {bar}")
+    over = stats.over_max_tokens
+    out.append("")
+    if over.records:
+        shown = ", ".join(map(str, over.lines[:10])) + (" ..." if over.records > 10 else "")
+        out.append(f"Over Max Tokens ({over.limit:,}): {over.records:,} records, {over.tokens_cut:,} tokens would be cut (longest at lines {shown})")
+    else:
+        out.append(f"Over Max Tokens ({over.limit:,}): none")
+    sp = stats.system_prompt
+    if sp.records_with_system:
+        repeat = f"; the most common prompt is on {sp.top_prompt_records:,} records and is paid for on every one" if sp.top_prompt_records > 1 else ""
+        out.append(f"System prompts: {sp.tokens:,} tokens, {sp.share:.1%} of all tokens, {sp.distinct:,} distinct on {sp.records_with_system:,} records{repeat}")
+    out.append("")
+    out.append("Assumptions:")
+    out.extend(f"  - {a}" for a in stats.assumptions)
+    return "\n".join(out)

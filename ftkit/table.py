@@ -23,7 +23,7 @@ from ftkit.tokens import ChatTemplate, Tokenizer, get_tokenizer
 if TYPE_CHECKING:
     import polars as pl
 
-    from ftkit.models import Report
+    from ftkit.models import Report, Violation
 
 #: Column name -> meaning. Token columns count content tokens unless said otherwise.
 COLUMNS = {
@@ -35,11 +35,11 @@ COLUMNS = {
     "trainable": "assistant content tokens plus each assistant's end token",
     "turns": "assistant messages (user/assistant pairs)",
     "key": "keyed hash of the record's canonical JSON (sorted keys), for split and cross-file checks",
-    "system_key": "hash of the system prompt text (0: none)",
+    "system_key": "keyed hash of the first system prompt's text (0: none)",
     "first_user_key": "hash of the first user message text",
 }
-_INT_COLUMNS = ("line", "system", "user", "assistant", "total", "trainable", "turns")
-_KEY_COLUMNS = ("key", "system_key", "first_user_key")
+_INT_COLUMNS = ("line", "system", "user", "assistant", "total", "trainable", "turns", "system_key")
+_KEY_COLUMNS = ("key", "first_user_key")
 # Repeated system prompts are counted once; a bound keeps memory small on odd data.
 _CACHE_LIMIT = 4096
 
@@ -88,7 +88,7 @@ class TableBuilder:
         self.overhead = {r: template.overhead(tok, r) for r in ("system", "user", "assistant")}
         self.suffix = tok.count(template.trainable_suffix) if template.trainable_suffix else 0
         self.head = tok.count(template._head([])) if template.default_system and template.system_prompt else 0
-        self.cache: dict[str, int] = {}
+        self.cache: dict[str, tuple[int, int]] = {}  # system prompt -> (tokens, key)
 
     def reject(self, line: int) -> None:
         self.rejected.append(line)
@@ -107,15 +107,17 @@ class TableBuilder:
         count, overhead, cache = self.tok.count, self.overhead, self.cache
         per = {"system": 0, "user": 0, "assistant": 0}
         total = 0 if msgs[0]["role"] == "system" else self.head
-        turns = 0
+        turns = system_key = 0
         for m in msgs:
             role, text = m["role"], m["content"]
             if role == "system":
-                n = cache.get(text)
-                if n is None:
-                    n = count(text)
+                known = cache.get(text)
+                if known is None:
+                    known = (count(text), stable_hash(text.encode("utf-8"), self.seed))
                     if len(cache) < _CACHE_LIMIT:
-                        cache[text] = n
+                        cache[text] = known
+                n = known[0]
+                system_key = system_key or known[1]
             else:
                 n = count(text)
             per[role] += n
@@ -133,11 +135,10 @@ class TableBuilder:
         cols["total"].append(total)
         cols["trainable"].append(per["assistant"] + turns * self.suffix)
         cols["turns"].append(turns)
+        cols["system_key"].append(system_key)
         if self.keys:
             seed = self.seed
             cols["key"].append(stable_hash(canonical(record), seed))
-            system = msgs[0]["content"] if msgs[0]["role"] == "system" else None
-            cols["system_key"].append(stable_hash(system.encode("utf-8"), seed) if system is not None else 0)
             first_user = next((m["content"] for m in msgs if m["role"] == "user"), "")
             cols["first_user_key"].append(stable_hash(first_user.encode("utf-8"), seed))
 
@@ -166,6 +167,7 @@ class RecordTable:
     paths: list[str]
     rejected: dict[str, list[int]]  # path -> lines of records left out for errors
     assumptions: Assumptions
+    report_severity: dict[str, str]  # the profile's severities, for findings derived from the table
 
 
 def resolve_model(profile: Profile, model: str | None) -> str:
@@ -209,5 +211,24 @@ def build_table(
     head = builders[0].head if builders else 0
     assumptions = Assumptions(model_name, tok.name, template.name, bool(use_default and template.system_prompt), head, limit)
     frame = pl.concat(frames) if frames else pl.DataFrame()
-    return RecordTable(report, frame, names, rejected, assumptions)
+    return RecordTable(report, frame, names, rejected, assumptions, dict(prof.severity))
 
+
+
+def length_violations(table: RecordTable) -> list[Violation]:
+    """FT401 for every record whose templated length exceeds Max Tokens."""
+    import polars as pl
+
+    from ftkit.checks import RULES
+    from ftkit.models import Violation
+
+    limit = table.assumptions.max_tokens
+    if table.frame.is_empty():
+        return []
+    over = table.frame.filter(pl.col("total") > limit).select("file", "line", "total").sort("file", "line")
+    severity = table.report_severity.get("FT401", "warning")
+    return [
+        Violation(path=table.paths[f], line=line, pointer="", code="FT401", name=RULES["FT401"].name, severity=severity,  # type: ignore[arg-type]
+                  message=f"record is {total:,} tokens with the chat template, {total - limit:,} over Max Tokens {limit:,}; the last {total - limit:,} tokens would be cut")
+        for f, line, total in over.iter_rows()
+    ]

@@ -23,7 +23,6 @@ from typing import Any, NamedTuple
 import ftkit
 
 DEFAULT_MODEL = "Qwen/Qwen2.5-7B-Instruct"
-DOWNLOAD_TIMEOUT = 10.0  # seconds to load a tiktoken named encoding (cache or download)
 _BATCH_THREADS = min(os.cpu_count() or 1, 8)
 _BATCH_CHUNK = 1 << 18  # characters per joined chunk in count_batch
 Messages = Sequence[Mapping[str, Any]]
@@ -145,28 +144,33 @@ def tokenizer_from_config(key: str, config: Mapping[str, Any] | None = None) -> 
     return _tiktoken_tokenizer(enc, added, spec.get("normalization"))
 
 
+_NO_DOWNLOAD = threading.Lock()
+
+
 def _tiktoken_named(name: str) -> Tokenizer:
     import tiktoken
 
     if name not in tiktoken.list_encoding_names():
         msg = "not a model/tokenizer of rules/tokenizers.toml, a tiktoken encoding or a tokenizer.json path"
         raise TokenizerUnavailable(f"unknown tokenizer {name!r}: {msg}")
-    box: dict[str, Any] = {"error": f"timed out after {DOWNLOAD_TIMEOUT:g} s"}
+    import tiktoken.load
 
-    def load() -> None:  # reads tiktoken's cache dir, else downloads with no timeout of its own
+    fetch = tiktoken.load.read_file
+
+    def offline(blobpath: str) -> bytes:  # called by tiktoken only on a cache miss
+        if blobpath.startswith(("http://", "https://")):
+            raise TokenizerUnavailable(
+                f"tiktoken encoding {name!r} is not in tiktoken's cache and ftkit never downloads at run "
+                "time; put its .tiktoken file in the cache (TIKTOKEN_CACHE_DIR) or use a Qwen model"
+            )
+        return fetch(blobpath)
+
+    with _NO_DOWNLOAD:
+        tiktoken.load.read_file = offline
         try:
-            box["enc"] = tiktoken.get_encoding(name)
-        except Exception as e:  # noqa: BLE001 - reported below
-            box["error"] = e
-
-    worker = threading.Thread(target=load, daemon=True)  # abandoned (harmlessly) on timeout
-    worker.start()
-    worker.join(DOWNLOAD_TIMEOUT)
-    if (enc := box.get("enc")) is None:
-        raise TokenizerUnavailable(
-            f"tiktoken encoding {name!r} is neither in the tiktoken cache nor downloadable "
-            f"({box['error']}); run once online or set TIKTOKEN_CACHE_DIR"
-        )
+            enc = tiktoken.get_encoding(name)
+        finally:
+            tiktoken.load.read_file = fetch
     return _tiktoken_tokenizer(enc, {t: enc.encode_single_token(t) for t in enc.special_tokens_set}, None)
 
 

@@ -43,6 +43,12 @@ def _settings(config: str | None):  # type: ignore[no-untyped-def]
         raise UsageProblem(str(exc)) from None
 
 
+jobs_option = click.option(
+    "--jobs", type=click.IntRange(min=1), default=lambda: min(2, os.cpu_count() or 1),
+    help="Processes for big files [default: up to 2 cores].",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ftkit")
 def cli() -> None:
@@ -64,6 +70,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 # Each command lives in its own module and registers itself on the group.
+from ftkit.cli import stats as _stats  # noqa: E402,F401
 from ftkit.cli import validate as _validate  # noqa: E402,F401
 
 if __name__ == "__main__":

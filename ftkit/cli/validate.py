@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from ftkit.cli import EXIT_FINDINGS, EXIT_OK, UsageProblem, _colour, _settings, _split_codes, cli
+from ftkit.cli import EXIT_FINDINGS, EXIT_OK, UsageProblem, _colour, _settings, _split_codes, cli, jobs_option
 
 
 @cli.command()
@@ -19,9 +19,13 @@ from ftkit.cli import EXIT_FINDINGS, EXIT_OK, UsageProblem, _colour, _settings, 
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), help="Exit 1 on findings at or above this severity [default: error].")
 @click.option("--max-shown", type=click.IntRange(min=0), help="Text format: how many findings to print [default: 50].")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), help="pyproject.toml to read [tool.ftkit] from [default: nearest].")
-@click.option("--jobs", type=click.IntRange(min=1), default=lambda: min(2, os.cpu_count() or 1), help="Processes for big files [default: up to 2 cores].")
+@jobs_option
+@click.option("--tokens", is_flag=True, help="Also count tokens and report records over Max Tokens (FT401).")
+@click.option("--model", help="With --tokens: base model [default: the profile's].")
+@click.option("--max-tokens", type=click.IntRange(min=1), help="With --tokens: Max Tokens [default: the profile's, 4096].")
 def validate(paths: tuple[str, ...], profile: str | None, fmt: str, select: tuple[str, ...], ignore: tuple[str, ...],
-             fail_on: str | None, max_shown: int | None, config: str | None, jobs: int) -> None:
+             fail_on: str | None, max_shown: int | None, config: str | None, jobs: int,
+             tokens: bool, model: str | None, max_tokens: int | None) -> None:
     """Check JSONL files (or directories of them) against the platform's data rules."""
     from ftkit.engine import ValidationError, validate as run
     from ftkit.profile import ProfileError
@@ -35,8 +39,11 @@ def validate(paths: tuple[str, ...], profile: str | None, fmt: str, select: tupl
             select=_split_codes(select) or settings.select,
             ignore=_split_codes(ignore) or settings.ignore,
             jobs=jobs,
+            tokens=tokens,
+            model=model,
+            max_tokens=max_tokens,
         )
-    except (ValidationError, ProfileError) as exc:
+    except (ValidationError, ProfileError, ValueError) as exc:
         raise UsageProblem(str(exc)) from None
     if fmt == "json":
         click.echo(render_json(report))

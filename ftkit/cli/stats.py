@@ -1,0 +1,46 @@
+"""``ftkit stats``: exact token statistics for the platform's models, offline."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ftkit.cli import EXIT_OK, UsageProblem, cli, jobs_option
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--model", help="Base model whose tokenizer and chat template to use [default: the profile's].")
+@click.option("--tokenizer", help="Override: a tokenizer key, a tiktoken encoding name, or a tokenizer.json path.")
+@click.option("--max-tokens", type=click.IntRange(min=1), help="Max Tokens for the truncation figures [default: the profile's, 4096].")
+@click.option("--no-default-system", is_flag=True, help="Do not add the template's default system prompt to records without one.")
+@click.option("--profile", default="siliconflow", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@jobs_option
+def stats(paths: tuple[str, ...], model: str | None, tokenizer: str | None, max_tokens: int | None,
+          no_default_system: bool, profile: str, fmt: str, jobs: int) -> None:
+    """Token statistics: totals, trainable tokens, lengths, truncation at Max Tokens."""
+    from ftkit.render import render_stats_text
+    from ftkit.stats import compute_stats
+
+    table = load_table(paths, profile=profile, model=model, tokenizer=tokenizer, max_tokens=max_tokens,
+                       default_system=False if no_default_system else None, jobs=jobs)
+    result = compute_stats(table)
+    click.echo(result.model_dump_json(indent=2) if fmt == "json" else render_stats_text(result))
+    sys.exit(EXIT_OK)
+
+
+def load_table(paths: tuple[str, ...] | list[str], **kwargs):  # type: ignore[no-untyped-def]
+    """``ftkit.table.build_table`` with its errors turned into one-line usage problems."""
+    from ftkit.engine import ValidationError
+    from ftkit.profile import ProfileError
+    from ftkit.table import build_table
+    from ftkit.tokens import TokenizerUnavailable
+
+    try:
+        return build_table(list(paths), **kwargs)
+    except (ValidationError, ProfileError, TokenizerUnavailable) as exc:
+        raise UsageProblem(str(exc)) from None
+    except KeyError as exc:
+        raise UsageProblem(f"unknown model {exc.args[0]!r}; see `ftkit rules` or rules/tokenizers.toml for the known models") from None

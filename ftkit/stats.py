@@ -1,0 +1,134 @@
+"""Token statistics from the per-record table (``ftkit.table``)."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from ftkit.table import RecordTable
+
+PERCENTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
+
+
+class ContentByRole(BaseModel):
+    system: int
+    user: int
+    assistant: int
+
+
+class TokenTotals(BaseModel):
+    total: int = Field(description="templated tokens of all valid records")
+    trainable: int = Field(description="assistant content + end tokens")
+    content_by_role: ContentByRole
+
+
+class Lengths(BaseModel):
+    """Distribution of per-record templated tokens (nearest-rank percentiles)."""
+
+    min: int
+    mean: float
+    p50: int
+    p90: int
+    p95: int
+    p99: int
+    max: int
+
+
+class OverMax(BaseModel):
+    limit: int
+    records: int
+    tokens_cut: int
+    lines: list[int] = Field(description="line numbers of the longest records over the limit (up to 20)")
+
+
+class Turns(BaseModel):
+    min: int
+    mean: float
+    max: int
+
+
+class Bin(BaseModel):
+    lo: int
+    hi: int
+    count: int
+
+
+class SystemPrompts(BaseModel):
+    records_with_system: int
+    distinct: int
+    tokens: int = Field(description="system content tokens summed over all records")
+    share: float = Field(description="share of all templated tokens spent on system content")
+    top_prompt_records: int = Field(description="records that carry the most common system prompt")
+
+
+class Stats(BaseModel):
+    records: int = Field(description="valid records counted")
+    rejected: int = Field(description="records left out because of error-level findings")
+    files: list[str]
+    tokens: TokenTotals
+    lengths: Lengths | None
+    turns: Turns | None
+    over_max_tokens: OverMax
+    system_prompt: SystemPrompts
+    histogram: list[Bin]
+    assumptions: list[str]
+
+
+def _nearest_rank(sorted_values: list[int], q: float) -> int:
+    return sorted_values[max(0, math.ceil(q * len(sorted_values)) - 1)]
+
+
+def _histogram(values: list[int], bins: int = 12) -> list[Bin]:
+    if not values:
+        return []
+    lo, hi = min(values), max(values)
+    width = max(1, math.ceil((hi - lo + 1) / bins))
+    counts = [0] * bins
+    for v in values:
+        counts[min(bins - 1, (v - lo) // width)] += 1
+    return [Bin(lo=lo + i * width, hi=lo + (i + 1) * width - 1, count=c) for i, c in enumerate(counts)]
+
+
+def compute_stats(table: RecordTable) -> Stats:
+    """Summarise the table: totals, length distribution, truncation, system-prompt cost."""
+    import polars as pl
+
+    frame, limit = table.frame, table.assumptions.max_tokens
+    records = frame.height
+    rejected = sum(len(lines) for lines in table.rejected.values())
+    sums = {c: int(frame[c].sum()) if records else 0 for c in ("system", "user", "assistant", "total", "trainable")}
+    totals = sorted(frame["total"].to_list()) if records else []
+    lengths = None
+    turns = None
+    if records:
+        lengths = Lengths(min=totals[0], mean=round(sum(totals) / records, 1), max=totals[-1],
+                          **{k: _nearest_rank(totals, q) for k, q in PERCENTILES.items()})
+        t = frame["turns"]
+        turns = Turns(min=int(t.min()), mean=round(float(t.mean()), 2), max=int(t.max()))  # type: ignore[arg-type]
+    over = frame.filter(pl.col("total") > limit) if records else frame
+    over_lines = over.sort("total", descending=True)["line"].head(20).to_list() if over.height else []
+    cut = int((over["total"] - limit).sum()) if over.height else 0
+    with_system = frame.filter(pl.col("system") > 0) if records else frame
+    system = SystemPrompts(
+        records_with_system=with_system.height,
+        distinct=int(frame["system_key"].filter(frame["system_key"] != 0).n_unique()) if "system_key" in frame.columns and records else 0,
+        tokens=sums["system"],
+        share=round(sums["system"] / sums["total"], 4) if sums["total"] else 0.0,
+        top_prompt_records=int(frame["system_key"].filter(frame["system_key"] != 0).value_counts(sort=True)["count"][0]) if "system_key" in frame.columns and with_system.height else 0,
+    )
+    return Stats(
+        records=records,
+        rejected=rejected,
+        files=table.paths,
+        tokens=TokenTotals(total=sums["total"], trainable=sums["trainable"],
+                           content_by_role=ContentByRole(system=sums["system"], user=sums["user"], assistant=sums["assistant"])),
+        lengths=lengths,
+        turns=turns,
+        over_max_tokens=OverMax(limit=limit, records=over.height, tokens_cut=cut, lines=over_lines),
+        system_prompt=system,
+        histogram=_histogram(totals),
+        assumptions=table.assumptions.describe(),
+    )
