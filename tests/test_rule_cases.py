@@ -10,7 +10,7 @@ from support import case_bytes, findings, load_cases, validate_bytes, write_prof
 
 from ftkit.checks import all_rules
 
-FAMILIES = ["file.toml", "structure.toml", "conversation.toml", "content.toml", "dataset.toml"]
+FAMILIES = ["file.toml", "structure.toml", "conversation.toml", "content.toml", "length.toml", "dataset.toml"]
 ALL_CASES = [(family, case) for family in FAMILIES for case in load_cases(family)]
 
 
@@ -18,6 +18,8 @@ def _run(tmp_path: Path, case: dict[str, Any]) -> list[tuple[str, int, str]]:
     kwargs: dict[str, Any] = {}
     if "profile" in case:
         kwargs["profile"] = write_profile(tmp_path, case["profile"])
+    if case.get("tokens"):
+        kwargs.update(tokens=True, max_tokens=case.get("max_tokens"))
     report = validate_bytes(tmp_path, case_bytes(case), name=case.get("path", "data.jsonl"), **kwargs)
     got = findings(report, ignore=() if case.get("check_too_few") else ("FT502",))
     if "message" in case:
