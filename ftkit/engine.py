@@ -314,7 +314,7 @@ class FileScan:
             except UnicodeDecodeError:
                 break
             parts.append(piece)
-            if piece.lstrip()[:1] in ("}", "]"):
+            if piece.rstrip()[-1:] in ("}", "]"):  # a closing line: try the record so far
                 parsed = parse_text("\n".join(parts))
                 if parsed.ok:
                     last = n + len(taken)
