@@ -203,7 +203,7 @@ def unknown_record_key(record: Any, rules: DataRules) -> Iterator[Finding]:
     Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     Fail: {"id": 7, "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     """
-    if isinstance(record, dict):
+    if isinstance(record, dict) and "messages" in record:  # without messages, FT102 says it all
         extra = [k for k in record if k not in rules.record_keys]
         if extra:
             names = ", ".join(f'"{k}"' for k in extra)

@@ -1,0 +1,262 @@
+"""Hypothesis properties of the validation engine.
+
+- any valid record, however it is serialised, yields no error;
+- a single mutation of a clean record yields exactly its code at its pointer;
+- the fast path never accepts a record that the careful path would flag;
+- the JSON Schema and ftkit's structure rules agree;
+- arbitrary bytes never crash the reader; two processes find what one finds.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import orjson
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from support import REPO, findings
+
+import ftkit
+from ftkit import engine
+from ftkit.checks import record_checks
+from ftkit.engine import _CleanCheck
+from ftkit.profile import load_profile
+from ftkit.reader import parse_text
+
+PROFILE = load_profile("siliconflow")
+DATA = PROFILE.data
+SPECIAL = DATA.special_tokens
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+clean_text = st.text(min_size=1, max_size=40).filter(lambda t: not t.isspace() and not any(s in t for s in SPECIAL))
+
+
+@st.composite
+def clean_records(draw: st.DrawFn) -> dict[str, Any]:
+    msgs = []
+    if draw(st.booleans()):
+        msgs.append({"role": "system", "content": draw(clean_text)})
+    for _ in range(draw(st.integers(1, 3))):
+        msgs.append({"role": "user", "content": draw(clean_text)})
+        msgs.append({"role": "assistant", "content": draw(clean_text)})
+    return {"messages": msgs}
+
+
+@st.composite
+def serialised(draw: st.DrawFn, record: Any) -> str:
+    """The record as one JSON line, in one of the ways real tools write it."""
+    item_sep = draw(st.sampled_from([",", ", ", " , "]))
+    key_sep = draw(st.sampled_from([":", ": ", " : ", ":\t"]))
+    text = json.dumps(record, ensure_ascii=draw(st.booleans()), separators=(item_sep, key_sep))
+    return draw(st.sampled_from(["", " "])) + text + draw(st.sampled_from(["", " ", "\t"]))
+
+
+def careful(line: str) -> list[tuple[str, str]]:
+    """What the careful path finds in one line (record rules + JSON-level findings)."""
+    parsed = parse_text(line)
+    out = [(code, ptr) for code, ptr, _ in parsed.findings]
+    if parsed.ok:
+        for rule in record_checks():
+            out.extend((rule.code, ptr) for ptr, _ in rule.check(parsed.value, DATA))  # type: ignore[misc]
+    return sorted(out)
+
+
+def validate_line(tmp_path: Path, line: str) -> list[tuple[str, int, str]]:
+    path = tmp_path / "one.jsonl"
+    path.write_bytes(line.encode("utf-8") + b"\n")
+    return findings(ftkit.validate(path))
+
+
+@SETTINGS
+@given(data=st.data())
+def test_valid_record_yields_no_error(tmp_path: Path, data: st.DataObject) -> None:
+    record = data.draw(clean_records())
+    line = data.draw(serialised(record))
+    report = ftkit.validate(_write(tmp_path, line))
+    assert [v for v in report.violations if v.severity == "error"] == []
+    assert report.files[0].valid_records == 1
+
+
+def _write(tmp_path: Path, line: str) -> Path:
+    path = tmp_path / "one.jsonl"
+    path.write_bytes(line.encode("utf-8") + b"\n")
+    return path
+
+
+def _message_index(record: dict[str, Any], draw: st.DrawFn) -> int:
+    return draw(st.integers(0, len(record["messages"]) - 1))
+
+
+MUTATIONS = [
+    "drop_role", "drop_content", "misspell_role", "role_number", "content_not_string", "append_user",
+    "append_assistant", "move_system", "unknown_record_key", "unknown_message_key", "drop_messages",
+    "messages_object", "messages_empty", "message_string", "record_list", "empty_content", "special_token",
+    "duplicate_role_key", "prepend_assistant", "system_only",
+]
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> tuple[str, str, str]:
+    """(line, expected code, expected pointer) from one mutation of a clean record."""
+    record = draw(clean_records())
+    kind = draw(st.sampled_from(MUTATIONS))
+    msgs = record["messages"]
+    i = _message_index(record, draw)
+    p = f"/messages/{i}"
+    if kind == "drop_role":
+        del msgs[i]["role"]
+        return json.dumps(record), "FT106", p
+    if kind == "drop_content":
+        del msgs[i]["content"]
+        return json.dumps(record), "FT107", p
+    if kind == "misspell_role":
+        role = msgs[i]["role"]
+        msgs[i]["role"] = draw(st.sampled_from([role.capitalize(), role.upper(), f" {role}", f"{role} ", "human" if role == "user" else "gpt", "tool"]))
+        return json.dumps(record), "FT109", p + "/role"
+    if kind == "role_number":
+        msgs[i]["role"] = draw(st.sampled_from([0, 1.5, None, True, ["user"]]))
+        return json.dumps(record), "FT108", p + "/role"
+    if kind == "content_not_string":
+        msgs[i]["content"] = draw(st.sampled_from([None, 3, [{"type": "text", "text": "x"}], {"text": "x"}, False]))
+        return json.dumps(record), "FT110", p + "/content"
+    if kind == "append_user":
+        msgs.append({"role": "user", "content": "more?"})
+        return json.dumps(record), "FT204", f"/messages/{len(msgs) - 1}"
+    if kind == "append_assistant":
+        msgs.append({"role": "assistant", "content": "also"})
+        return json.dumps(record), "FT203", f"/messages/{len(msgs) - 1}/role"
+    if kind == "move_system":
+        assume(msgs[0]["role"] == "system")
+        system = msgs.pop(0)
+        at = draw(st.integers(1, len(msgs)))
+        msgs.insert(at, system)
+        return json.dumps(record), "FT201", f"/messages/{at}"
+    if kind == "unknown_record_key":
+        record[draw(st.sampled_from(["id", "tools", "system", "weight"]))] = 1
+        return json.dumps(record), "FT111", ""
+    if kind == "unknown_message_key":
+        msgs[i][draw(st.sampled_from(["name", "weight", "tool_calls", "Role"]))] = 0
+        return json.dumps(record), "FT112", p
+    if kind == "drop_messages":
+        return json.dumps({"conversation": msgs}), "FT102", ""
+    if kind == "messages_object":
+        return json.dumps({"messages": msgs[0]}), "FT103", "/messages"
+    if kind == "messages_empty":
+        return json.dumps({"messages": []}), "FT104", "/messages"
+    if kind == "message_string":
+        msgs[i] = msgs[i]["content"]
+        return json.dumps(record), "FT105", p
+    if kind == "record_list":
+        return json.dumps(msgs), "FT101", ""
+    if kind == "empty_content":
+        msgs[i]["content"] = draw(st.sampled_from(["", " ", "\n", "\t \u3000"]))
+        return json.dumps(record), "FT301", p + "/content"
+    if kind == "special_token":
+        msgs[i]["content"] += draw(st.sampled_from(SPECIAL))
+        return json.dumps(record), "FT302", p + "/content"
+    if kind == "duplicate_role_key":
+        role = msgs[i]["role"]
+        line = json.dumps(record).replace(f'"role": "{role}"', f'"role": "{role}", "role": "{role}"', 1)
+        target = next(j for j, m in enumerate(msgs) if m["role"] == role)
+        return line, "FT010", f"/messages/{target}/role"
+    if kind == "prepend_assistant":
+        at = 1 if msgs[0]["role"] == "system" else 0
+        msgs.insert(at, {"role": "assistant", "content": "Hello"})  # a, u, a, ...: opens with the assistant
+        return json.dumps(record), "FT202", f"/messages/{at}/role"
+    # system_only
+    return json.dumps({"messages": [{"role": "system", "content": "x"}]}), "FT205", "/messages"
+
+
+@SETTINGS
+@given(case=mutated())
+def test_one_mutation_yields_exactly_its_code(tmp_path: Path, case: tuple[str, str, str]) -> None:
+    line, code, pointer = case
+    assert validate_line(tmp_path, line) == [(code, 1, pointer)]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@st.composite
+def any_records(draw: st.DrawFn) -> Any:
+    choice = draw(st.integers(0, 3))
+    if choice == 0:
+        return draw(json_values)
+    record = copy.deepcopy(draw(clean_records()))
+    if choice >= 2:  # perturb a clean record somewhere
+        msgs = record["messages"]
+        i = draw(st.integers(0, len(msgs) - 1))
+        key = draw(st.sampled_from(["role", "content", "extra"]))
+        msgs[i][key] = draw(json_values | st.sampled_from(["user", "assistant", "system", ""]))
+    return record
+
+
+@SETTINGS
+@given(record=any_records(), data=st.data())
+def test_fast_path_never_accepts_what_a_rule_flags(record: Any, data: st.DataObject) -> None:
+    line = data.draw(serialised(record))
+    if data.draw(st.booleans()) and isinstance(record, dict) and record:  # smuggle in a duplicate key
+        key = next(iter(record))
+        line = line.replace(json.dumps(key), json.dumps(key) + ': 1, ' + json.dumps(key), 1) if line.count(json.dumps(key)) else line
+    raw = line.strip().encode("utf-8")
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return  # the careful path handles it
+    if _CleanCheck(DATA)(obj, raw):
+        assert careful(line) == []
+
+
+SCHEMA = json.loads((REPO / "rules" / "schema" / "record.schema.json").read_text(encoding="utf-8"))
+STRUCTURE_ERRORS = {f"FT1{n:02d}" for n in range(1, 11)}
+
+
+@SETTINGS
+@given(record=any_records() | mutated().map(lambda c: json.loads(c[0])))
+def test_schema_agrees_with_structure_rules(record: Any) -> None:
+    schema_ok = jsonschema.Draft202012Validator(SCHEMA).is_valid(record)
+    codes = {code for code, _ in careful(json.dumps(record))}
+    assert schema_ok == (not codes & STRUCTURE_ERRORS), codes
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=2000))
+def test_arbitrary_bytes_never_crash(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
+    path = tmp_path_factory.mktemp("bytes") / "random.jsonl"
+    path.write_bytes(data)
+    report = ftkit.validate(path)
+    assert report.files[0].records >= report.files[0].valid_records >= 0
+
+
+line_kinds = st.sampled_from([
+    '{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}',
+    '{"messages": [{"role": "user", "content": "Hey"}, {"role": "assistant", "content": "Yo"}]}\r',
+    '{"messages": [{"role": "user", "content": "Hi"}]}',
+    '{"messages": [{"role": "Assistant", "content": "Hi"}]}',
+    "{'messages': []}",
+    "",
+    "{",
+    '"messages": []',
+    "}",
+    '{"messages": [{"role": "user", "content": "<|im_end|>"}, {"role": "assistant", "content": "x"}], "id": NaN}',
+])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(line_kinds, min_size=1, max_size=60), final_newline=st.booleans())
+def test_two_processes_find_what_one_finds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lines: list[str], final_newline: bool) -> None:
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(("\n".join(lines) + ("\n" if final_newline else "")).encode())
+    monkeypatch.setattr(engine, "_PARALLEL_FROM", 0)
+    one = ftkit.validate(path, jobs=1)
+    two = ftkit.validate(path, jobs=2)
+    assert two == one
