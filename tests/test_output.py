@@ -1,0 +1,155 @@
+"""Renderers, exit codes and settings: the JSON golden file, GitHub escaping, text capping."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from support import REPO
+
+from ftkit.cli import cli
+from ftkit.engine import Selector
+from ftkit.models import FileSummary, Report, Violation
+from ftkit.render import render_github, render_text
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "validate_needs_fixes.json"
+
+
+def invoke(*args: str, cwd: Path = REPO) -> tuple[int, str]:
+    runner = CliRunner()
+    with _chdir(cwd):
+        result = runner.invoke(cli, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+class _chdir:
+    def __init__(self, path: Path) -> None:
+        self.path, self.old = path, Path.cwd()
+
+    def __enter__(self) -> None:
+        import os
+
+        os.chdir(self.path)
+
+    def __exit__(self, *exc: object) -> None:
+        import os
+
+        os.chdir(self.old)
+
+
+def test_json_output_matches_golden_file() -> None:
+    code, out = invoke("validate", "sample_data/needs_fixes.jsonl", "--format", "json")
+    assert code == 1
+    assert json.loads(out) == json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+def test_json_output_is_the_documented_shape() -> None:
+    _, out = invoke("validate", "sample_data/", "--format", "json")
+    data = json.loads(out)
+    assert set(data) == {"version", "profile", "files", "violations", "summary"}
+    assert data["version"] == "1"
+    assert all(set(f) == {"path", "records", "valid_records"} for f in data["files"])
+    assert all(set(v) == {"path", "line", "pointer", "code", "name", "severity", "message"} for v in data["violations"])
+    assert set(data["summary"]["by_severity"]) == {"error", "warning", "info"}
+    assert sum(data["summary"]["by_code"].values()) == len(data["violations"])
+    assert Report.model_validate(data).fails("error")
+
+
+def test_clean_file_exits_zero_and_warning_threshold_counts() -> None:
+    assert invoke("validate", "sample_data/customer_support.jsonl")[0] == 0
+    # needs_fixes without its errors still has warnings: exit 0 at error, 1 at warning
+    ignore = "FT0,FT1,FT2"
+    assert invoke("validate", "sample_data/needs_fixes.jsonl", "--ignore", ignore)[0] == 0
+    assert invoke("validate", "sample_data/needs_fixes.jsonl", "--ignore", ignore, "--fail-on", "warning")[0] == 1
+
+
+def test_text_caps_findings_with_an_exact_count() -> None:
+    code, out = invoke("validate", "sample_data/needs_fixes.jsonl", "--max-shown", "3")
+    assert code == 1
+    shown = [line for line in out.splitlines() if re.match(r"\s+sample_data/needs_fixes.jsonl:\d+: FT", line)]
+    assert len(shown) == 3
+    total = len(json.loads(GOLDEN.read_text(encoding="utf-8"))["violations"])
+    assert f"... and {total - 3:,} more findings" in out
+    assert "Findings by rule:" in out and "FT109 role-invalid" in out
+
+
+def test_github_annotations_are_escaped() -> None:
+    v = Violation(path="dir,a:b/100%.jsonl", line=3, pointer="/messages/0", code="FT109", name="role-invalid",
+                  severity="error", message="50% done\r\nnext: line, two")
+    w = v.model_copy(update={"severity": "info", "line": None})
+    report = Report.build("siliconflow", [], [v, w])
+    lines = render_github(report).splitlines()
+    assert lines[0] == "::error file=dir%2Ca%3Ab/100%25.jsonl,line=3,title=FT109 role-invalid::50%25 done%0D%0Anext: line, two (at /messages/0)"
+    assert lines[1].startswith("::notice file=dir%2Ca%3Ab/100%25.jsonl,title=")
+    assert len(lines) == 2
+
+
+def test_github_format_from_cli() -> None:
+    code, out = invoke("validate", "sample_data/needs_fixes.jsonl", "--format", "github")
+    assert code == 1
+    assert "::error file=sample_data/needs_fixes.jsonl,line=1,title=FT109 role-invalid::" in out
+    assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in out.splitlines())
+
+
+def test_text_colour_only_on_a_tty() -> None:
+    files = [FileSummary(path="a.jsonl", records=1, valid_records=0)]
+    report = Report.build("p", files, [Violation(path="a.jsonl", line=1, pointer="", code="FT005", name="blank-line", severity="error", message="m")])
+    assert "\x1b[" not in render_text(report, colour=False)
+    assert "\x1b[31m" in render_text(report, colour=True)
+    _, out = invoke("validate", "sample_data/needs_fixes.jsonl")  # CliRunner is not a TTY
+    assert "\x1b[" not in out
+
+
+@pytest.mark.parametrize(("select", "ignore", "code", "expected"), [
+    ((), (), "FT109", True),
+    (("FT1",), (), "FT109", True),
+    (("FT1",), (), "FT203", False),
+    ((), ("FT1",), "FT109", False),
+    (("FT1",), ("FT10",), "FT109", False),
+    (("FT109",), ("FT1",), "FT109", True),   # the longer prefix wins
+    (("ft1",), (), "FT109", True),           # case-insensitive
+    (("FT1",), ("FT1",), "FT109", False),    # a tie goes to ignore
+])
+def test_selector(select: tuple[str, ...], ignore: tuple[str, ...], code: str, expected: bool) -> None:
+    assert Selector(select, ignore)(code) is expected
+
+
+def test_settings_from_pyproject(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.ftkit]\nignore = "FT1,FT2,FT0"\nfail-on = "warning"\nmax-shown = 1\n')
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.jsonl").write_text('{"messages": [{"role": "user", "content": "Hi"}, {"role": "Assistant", "content": " "}]}\n')
+    code, out = invoke("validate", ".", cwd=data)  # settings found in a parent folder
+    assert code == 1  # FT301 warning with fail-on warning; FT109 ignored
+    assert "FT109" not in out and "FT301" in out
+    code, _ = invoke("validate", "data", "--fail-on", "error", cwd=tmp_path)
+    assert code == 0  # the command line wins
+
+
+def test_bad_settings_are_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.ftkit]\nfail_on_typo = "warning"\n')
+    (tmp_path / "a.jsonl").write_text('{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]}\n')
+    code, out = invoke("validate", "a.jsonl", cwd=tmp_path)
+    assert code == 2
+    assert "fail_on_typo" in out and "Traceback" not in out
+
+
+def test_unknown_profile_and_missing_path_exit_2(tmp_path: Path) -> None:
+    code, out = invoke("validate", "sample_data/", "--profile", "nope")
+    assert code == 2 and "unknown profile 'nope'" in out
+    code, out = invoke("validate", str(tmp_path / "missing.jsonl"))
+    assert code == 2 and "no such file" in out
+
+
+def test_profile_extends_and_overrides(tmp_path: Path) -> None:
+    profile = tmp_path / "strict.toml"
+    profile.write_text('extends = "siliconflow"\nname = "strict"\n[severity]\nFT111 = "error"\n')
+    (tmp_path / "a.jsonl").write_text('{"id": 1, "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]}\n')
+    code, out = invoke("validate", "a.jsonl", "--profile", str(profile), "--format", "json", cwd=tmp_path)
+    data = json.loads(out)
+    assert code == 1 and data["profile"] == "strict"
+    assert [v["severity"] for v in data["violations"] if v["code"] == "FT111"] == ["error"]
