@@ -1,0 +1,102 @@
+"""``ftkit stats`` and the per-record table it reads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from support import REPO, SHARED_DATA
+
+from ftkit import engine
+from ftkit.cli import cli
+from ftkit.stats import compute_stats
+from ftkit.table import build_table, stable_hash
+from ftkit.tokens import get_tokenizer
+
+COOKBOOK = SHARED_DATA / "siliconcloud-cookbook"
+needs_shared = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"shared data not found at {SHARED_DATA}")
+
+
+def stats_json(*args: str) -> dict:  # type: ignore[type-arg]
+    result = CliRunner().invoke(cli, ["stats", *args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+@needs_shared
+def test_guide_worked_example_553_to_8() -> None:
+    prompts = json.loads((COOKBOOK / "zhishuo_prompts.json").read_text(encoding="utf-8"))
+    tok = get_tokenizer("Qwen/Qwen2.5-7B-Instruct")
+    assert tok.count(prompts["original_prompt"]) == 553
+    assert tok.count("你是智说新语生成器") + tok.count("加") == 8  # system prompt + a one-token user word
+
+
+@needs_shared
+def test_stats_on_the_guide_corpus() -> None:
+    data = stats_json(str(COOKBOOK / "shishuoxinyu_ft_data.jsonl"))
+    assert data["records"] == 178 and data["rejected"] == 0
+    assert data["tokens"]["total"] == 9346
+    assert data["tokens"]["trainable"] == 5188
+    role = data["tokens"]["content_by_role"]
+    # every record: 3 messages x 5 template tokens, no default system prompt (all have one)
+    assert role["system"] + role["user"] + role["assistant"] + 178 * 15 == 9346
+    assert role["assistant"] + 178 == 5188  # trainable = assistant content + one <|im_end|> each
+    assert data["system_prompt"]["distinct"] == 1 and data["system_prompt"]["top_prompt_records"] == 178
+    assert role["system"] == 178 * 7  # 你是智说新语生成器 is 7 tokens on every record
+    lengths = data["lengths"]
+    assert lengths["min"] <= lengths["p50"] <= lengths["p90"] <= lengths["p95"] <= lengths["p99"] <= lengths["max"]
+    assert set(data) >= {"records", "tokens", "lengths", "over_max_tokens", "assumptions"}
+
+
+@needs_shared
+def test_first_version_gets_the_default_system_prompt() -> None:
+    path = str(COOKBOOK / "shishuoxinyu_ft_data.first-version.jsonl")
+    with_default = stats_json(path)["tokens"]["total"]
+    without = stats_json(path, "--no-default-system")["tokens"]["total"]
+    assert with_default - without == 180 * 21
+
+
+def test_over_max_tokens_counts_records_and_cut_tokens(tmp_path: Path) -> None:
+    path = tmp_path / "d.jsonl"
+    short = '{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}'  # 33 tokens
+    long = '{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "' + "word " * 50 + '"}]}'
+    path.write_text("\n".join([short, long, short, '{"messages": []}']) + "\n")
+    data = stats_json(str(path), "--max-tokens", "40")
+    total_long = data["lengths"]["max"]
+    assert data["records"] == 3 and data["rejected"] == 1
+    assert data["over_max_tokens"] == {"limit": 40, "records": 1, "tokens_cut": total_long - 40, "lines": [2]}
+    assert data["lengths"]["min"] == 33
+
+
+def test_stats_text_names_its_assumptions() -> None:
+    result = CliRunner().invoke(cli, ["stats", str(REPO / "sample_data")])
+    assert result.exit_code == 0
+    assert "left out for errors" in result.output
+    assert "Assumptions:" in result.output and "qwen2_5" in result.output and "default system prompt (21 tokens)" in result.output
+
+
+def test_table_from_two_processes_equals_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = []
+    for i in range(300):
+        if i % 37 == 5:
+            lines.append('{"messages": [{"role": "user", "content": "broken"}]}')
+        else:
+            sys = '{"role": "system", "content": "你是客服助手"}, ' if i % 3 else ""
+            lines.append('{"messages": [' + sys + f'{{"role": "user", "content": "question {i} 问题"}}, {{"role": "assistant", "content": "answer {i * 7} 答案"}}]}}')
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    one = build_table(path, keys=True, jobs=1)
+    monkeypatch.setattr(engine, "_PARALLEL_FROM", 0)
+    two = build_table(path, keys=True, jobs=2)
+    assert one.frame.equals(two.frame)
+    assert one.rejected == two.rejected and len(one.rejected[str(path)]) == 8
+    assert compute_stats(one) == compute_stats(two)
+
+
+def test_stable_hash_is_keyed_and_fixed() -> None:
+    assert stable_hash(b"abc", "ftkit") == stable_hash(b"abc", "ftkit")
+    assert stable_hash(b"abc", "ftkit") != stable_hash(b"abc", "other")
+    # pinned: the same on every machine and Python version (split assignments depend on it)
+    assert stable_hash(b"abc", "ftkit") == int.from_bytes(__import__("hashlib").blake2b(b"abc", digest_size=8, key=b"ftkit").digest(), "big") >> 1
