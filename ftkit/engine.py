@@ -26,8 +26,22 @@ from ftkit.models import FileSummary, Report, Violation
 from ftkit.profile import DataRules, Profile, load_profile
 from ftkit.reader import UTF8_BOM, Parsed, iter_lines, parse_text, sniff
 
-# A pretty-printed record is joined back together over at most this many lines.
-_MAX_JOIN_LINES = 10_000
+# A pretty-printed record is joined back together over at most this many lines and characters.
+_MAX_JOIN_LINES = 5_000
+_MAX_JOIN_CHARS = 8 << 20
+
+
+def _is_record(text: str) -> bool:
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(value, dict) and "messages" in value
+
+
+def _depth(text: str) -> int:
+    """Brackets opened minus closed (strings not excluded: only decides when to try a parse)."""
+    return text.count("{") + text.count("[") - text.count("}") - text.count("]")
 
 
 # Files at least this big are scanned by two processes when jobs > 1.
@@ -159,6 +173,7 @@ class FileScan:
         self.hash_lines = array("q")
         self.crlf = 0
         self.first_crlf = 0
+        self.no_join_until = 0  # lines up to this one were read ahead in vain: no new read-ahead
         self.checks = [r for r in record_checks() if selected(r.code)]
         self.clean = _CleanCheck(self.data)
 
@@ -221,10 +236,11 @@ class FileScan:
         self.crlf += crlf
         self.first_crlf = min(x for x in (self.first_crlf, first_crlf) if x) if (self.first_crlf or first_crlf) else 0
 
-    def _scan(self, source: Iterator[bytes | int], first_line: int = 0) -> None:
+    def _scan(self, lines: Iterator[bytes | int], first_line: int = 0) -> None:
         loads, decode_error, clean = orjson.loads, orjson.JSONDecodeError, self.clean
         hashes, hash_lines = self.hashes, self.hash_lines
         collect = self.collector.add if self.collector is not None else None
+        source = lines
         n = first_line
         while True:
             for line in source:
@@ -257,7 +273,9 @@ class FileScan:
                         continue
                 consumed = self._careful(line, n, source)
                 if isinstance(consumed, list):  # read ahead for nothing: give the lines back
-                    source = chain(consumed, source)
+                    # No read-ahead starts among lines given back, so those of any earlier give-back
+                    # are used up by now: chain onto the file itself, never onto another chain.
+                    source = chain(consumed, lines)
                     break
                 n += consumed
             else:
@@ -273,7 +291,7 @@ class FileScan:
             return 0
         parsed = parse_text(text)
         consumed: int | list[bytes | int] = 0
-        if parsed.incomplete:
+        if parsed.incomplete and n > self.no_join_until:
             joined, taken = self._join(text, n, source)
             if joined is None:
                 consumed = taken
@@ -302,9 +320,13 @@ class FileScan:
         return error
 
     def _join(self, text: str, n: int, source: Iterator[bytes | int]) -> tuple[Parsed | None, list[bytes | int]]:
-        """Read ahead for the rest of a pretty-printed record: (the record, lines read)."""
+        """Read ahead for the rest of a pretty-printed record: (the record, lines read).
+
+        Linear, whatever the input: one parse attempt, when the brackets opened on the first line
+        are closed again; and lines read ahead in vain never start a read-ahead themselves.
+        """
         taken: list[bytes | int] = []
-        parts = [text]
+        parts, size, depth = [text], len(text), _depth(text)
         for nxt in source:
             taken.append(nxt)
             if type(nxt) is int or len(taken) > _MAX_JOIN_LINES:
@@ -313,13 +335,21 @@ class FileScan:
                 piece = nxt.rstrip(b"\r").decode("utf-8")
             except UnicodeDecodeError:
                 break
+            if piece[:1] == "{" and piece.rstrip()[-1:] == "}" and _is_record(piece):
+                break  # a whole record of its own follows: the first line was cut short
             parts.append(piece)
-            if piece.rstrip()[-1:] in ("}", "]"):  # a closing line: try the record so far
+            size += len(piece)
+            depth += _depth(piece)
+            if size > _MAX_JOIN_CHARS:
+                break
+            if depth <= 0:
                 parsed = parse_text("\n".join(parts))
                 if parsed.ok:
                     last = n + len(taken)
                     parsed.findings.insert(0, ("FT008", "", f"one JSON record is spread over lines {n}-{last}; write each record on a single line (json.dumps without indent)"))
                     return parsed, taken
+                break
+        self.no_join_until = n + len(taken)
         return None, taken
 
     def _file_level(self) -> None:
