@@ -1,0 +1,380 @@
+"""``ftkit cost``: what a fine-tuning job will bill, from the per-record token table.
+
+Billed training tokens = epochs x sum over TRAINING records of min(templated tokens, Max Tokens).
+SiliconFlow does not document how it counts, so every estimate states this as an assumption.
+Money arithmetic is exact: prices are ``Decimal`` and ``cost = billed_tokens x price / 10**6`` is
+computed in a context that traps any rounding (dividing by 10**6 only shifts the exponent).
+The prices and constants come from ``rules/prices.toml``; this module holds no figure of its own.
+"""
+
+from __future__ import annotations
+
+import decimal
+import tomllib
+from decimal import Decimal
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import BaseModel, Field, PlainSerializer
+
+from ftkit.profile import Profile, load_profile, rules_dir
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from ftkit.table import RecordTable
+
+#: Exact context: 80 digits and a trap on Inexact, so a cost is never silently rounded.
+EXACT = decimal.Context(prec=80, traps=[decimal.Inexact, decimal.InvalidOperation, decimal.Overflow])
+#: Self-hosted figures are estimates of estimates: kept to this many decimal places.
+ESTIMATE_PLACES = Decimal("0.000001")
+
+#: Decimals are written to JSON as plain decimal strings ("0.075312"), never floats or exponents.
+Money = Annotated[Decimal, PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json")]
+
+
+class CostError(ValueError):
+    """Inputs that cannot be costed (bad ratio, price, or a table without split keys)."""
+
+
+# --- the platform's automatic validation split --------------------------------------------------
+
+
+def parse_ratio(ratio: float | str | Decimal | Fraction) -> Fraction:
+    """A validation ratio as an exact fraction in [0, 1); floats are read by their shortest repr."""
+    try:
+        value = Fraction(str(ratio)) if not isinstance(ratio, Fraction) else ratio
+    except (ValueError, ZeroDivisionError):
+        raise CostError(f"validation ratio {ratio!r} is not a number; expected 0 <= ratio < 1 (e.g. 0.1)") from None
+    if not 0 <= value < 1:
+        raise CostError(f"validation ratio {ratio} is outside 0 <= ratio < 1 (0 = the whole file is training data)")
+    return value
+
+
+def validation_count(n: int, ratio: float | str | Decimal | Fraction) -> int:
+    """How many of ``n`` records the automatic split aims to send to validation.
+
+    ``ftkit split``'s target: round-half-up(ratio x n) clamped to 1..n-1; 0 for a ratio of 0
+    or fewer than two records (the whole file is then training data).
+    """
+    r = parse_ratio(ratio)
+    if n < 2 or r == 0:
+        return 0
+    return min(max(int(float(r) * n + 0.5), 1), n - 1)  # the same float arithmetic as ftkit.split
+
+
+def validation_mask(frame: pl.DataFrame, ratio: float | str | Decimal | Fraction) -> pl.Series:
+    """Boolean mask over ``frame``'s rows, True for validation: exactly ``ftkit split``'s choice.
+
+    ``frame`` needs the table's ``key`` column (keyed hash of the canonical record, seeded);
+    ``ftkit.split.choose_validation`` walks the duplicate groups from the lowest hash up.
+    """
+    import polars as pl
+
+    from ftkit.split import choose_validation
+
+    target = validation_count(frame.height, ratio)
+    if not target:
+        return pl.Series("validation", [False] * frame.height, dtype=pl.Boolean)
+    if "key" not in frame.columns:
+        raise CostError("the validation split needs the table's key column: build the table with keys=True")
+    return choose_validation(frame, target)
+
+
+# --- the price table ------------------------------------------------------------------------------
+
+
+class PlatformPrice(BaseModel):
+    provider: str
+    currency: str
+    unit: str
+    where: str
+    source: str
+
+
+class TrainingPrice(BaseModel):
+    provider: str
+    model: str
+    price: Decimal
+    currency: str
+    unit: str
+    as_of: str
+    source: str
+    note: str = ""
+    min_params_b: Decimal | None = None
+    max_params_b: Decimal | None = None
+
+    def applies_to(self, params_b: Decimal | None) -> bool:
+        if self.min_params_b is None and self.max_params_b is None:
+            return True
+        if params_b is None:
+            return False
+        return (self.min_params_b is None or params_b >= self.min_params_b) and (
+            self.max_params_b is None or params_b <= self.max_params_b
+        )
+
+
+class ModelSize(BaseModel):
+    params_b: Decimal
+    source: str
+
+
+class GpuPrice(BaseModel):
+    name: str
+    peak_tflops: Decimal
+    peak_source: str
+    price_per_hour: Decimal
+    currency: str
+    as_of: str
+    price_source: str
+
+
+class SelfHostedConstants(BaseModel):
+    flops_per_param_token: Decimal
+    flops_source: str
+    utilisation: Decimal
+    utilisation_source: str
+
+
+class PriceTable(BaseModel):
+    """``rules/prices.toml``."""
+
+    version: int
+    platform: PlatformPrice
+    training: list[TrainingPrice]
+    self_hosted: SelfHostedConstants
+    models: dict[str, ModelSize]
+    gpus: list[GpuPrice]
+
+
+@lru_cache(maxsize=4)
+def load_prices(path: str | None = None) -> PriceTable:
+    """Load the price table (default: ``rules/prices.toml``)."""
+    file = Path(path) if path else rules_dir() / "prices.toml"
+    try:
+        return PriceTable.model_validate(tomllib.loads(file.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise CostError(f"cannot read price table {file}: {exc}") from None
+
+
+def parse_price(price: Decimal | str | int | float) -> Decimal:
+    """A price per million tokens as an exact, finite, non-negative Decimal."""
+    try:
+        value = Decimal(str(price)) if not isinstance(price, Decimal) else price
+    except decimal.InvalidOperation:
+        raise CostError(f"price {price!r} is not a number; give the price per million tokens, e.g. 4.5") from None
+    if not value.is_finite() or value < 0:
+        raise CostError(f"price {price} must be a finite number >= 0 (price per million tokens)")
+    return value
+
+
+def exact_cost(tokens: int, price_per_million: Decimal) -> Decimal:
+    """tokens x price / 10**6, exactly (raises decimal.Inexact rather than round), without trailing zeros."""
+    return EXACT.multiply(Decimal(tokens), price_per_million).scaleb(-6, EXACT).normalize(EXACT)
+
+
+# --- the estimate ---------------------------------------------------------------------------------
+
+
+class CompareRow(BaseModel):
+    provider: str
+    model: str
+    price_per_million: Money
+    currency: str
+    as_of: str
+    cost: Money
+    source: str
+    note: str = ""
+
+
+class SelfHostedRow(BaseModel):
+    gpu: str
+    params_b: Money
+    peak_tflops: Money
+    utilisation: Money
+    gpu_hours: Money = Field(description=f"rounded to {ESTIMATE_PLACES} h")
+    price_per_gpu_hour: Money
+    currency: str
+    as_of: str
+    cost: Money
+    source: str
+
+
+class CostEstimate(BaseModel):
+    """What ``ftkit.cost.estimate`` returns; ``ftkit cost --format json`` prints it."""
+
+    version: str = "1"
+    model: str
+    epochs: int
+    max_tokens: int
+    val_ratio: float
+    train_records: int
+    validation_records: int
+    train_tokens: int = Field(description="one epoch: sum of min(templated tokens, max_tokens) over training records")
+    truncated_records: int = Field(description="training records longer than max_tokens")
+    billed_tokens: int = Field(description="epochs x train_tokens")
+    validation_tokens: int = Field(description="one pass over validation records, truncated at max_tokens")
+    price_per_million: Money | None
+    currency: str
+    cost: Money | None = Field(description="billed_tokens x price_per_million / 10**6, exact; null without a price")
+    price_note: str
+    compare: list[CompareRow] | None = None
+    self_hosted: list[SelfHostedRow] = Field(default_factory=list)
+    assumptions: list[str]
+
+
+def _frame_and_context(source: RecordTable | pl.DataFrame) -> tuple[pl.DataFrame, str | None, list[str]]:
+    from ftkit.table import RecordTable
+
+    if isinstance(source, RecordTable):
+        # The table's own Max Tokens line is replaced by the estimate's.
+        lines = [line for line in source.assumptions.describe() if not line.startswith("Max Tokens")]
+        rejected = sum(len(found) for found in source.rejected.values())
+        if rejected:
+            lines.insert(0, f"{rejected:,} records with errors are left out (as `ftkit split --drop-invalid` would); run `ftkit validate`")
+        return _usable(source), source.assumptions.model, lines
+    return source, None, []
+
+
+def _usable(table: RecordTable) -> pl.DataFrame:
+    """The table's records minus any line with an error-level finding (as ``ftkit split`` drops them)."""
+    import polars as pl
+
+    errors = {(v.path, v.line) for v in table.report.violations if v.severity == "error" and v.line is not None}
+    frame = table.frame
+    if not errors or not frame.height:
+        return frame
+    index = {path: i for i, path in enumerate(table.paths)}
+    bad = pl.DataFrame({"file": [index.get(p, -1) for p, _ in errors], "line": [line for _, line in errors]},
+                       schema={"file": frame.schema["file"], "line": frame.schema["line"]})
+    return frame.join(bad, on=["file", "line"], how="anti")
+
+
+def estimate(
+    source: RecordTable | pl.DataFrame,
+    *,
+    profile: str | Profile = "siliconflow",
+    model: str | None = None,
+    epochs: int | None = None,
+    max_tokens: int | None = None,
+    price: Decimal | str | int | float | None = None,
+    currency: str | None = None,
+    val_ratio: float | str | Decimal | Fraction | None = None,
+    compare: bool = False,
+    prices: PriceTable | None = None,
+) -> CostEstimate:
+    """Estimate the billed tokens (and cost, given a price) of training on ``source``.
+
+    ``source`` is a ``RecordTable`` built with ``keys=True`` or a frame with ``total`` and (when
+    ``val_ratio`` > 0) ``key`` columns. Defaults: the profile's suggested epochs, its Max Tokens
+    ceiling and its validation ratio. Never prints; raises ``CostError`` on unusable inputs.
+    """
+    import polars as pl
+
+    from ftkit.recommend import ParameterError, check_parameters
+
+    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    table = prices or load_prices()
+    frame, table_model, lines = _frame_and_context(source)
+    model_name = model or table_model or prof.tokens.default_model
+    epochs = int(prof.parameters["epochs"].suggested) if epochs is None else epochs
+    max_tokens = prof.tokens.max_tokens if max_tokens is None else max_tokens
+    try:
+        checked = check_parameters({"epochs": epochs, "max_tokens": max_tokens}, prof)
+    except ParameterError as exc:
+        raise CostError(str(exc)) from None
+    if not checked.ok:
+        raise CostError("; ".join(c.message for c in checked.checks if not c.ok))
+    ratio = parse_ratio(prof.split.get("validation_ratio", 0) if val_ratio is None else val_ratio)
+
+    n = frame.height
+    mask = validation_mask(frame, ratio)
+    clipped = frame["total"].clip(upper_bound=max_tokens) if n else pl.Series("total", [], dtype=pl.Int64)
+    train_clipped, val_clipped = clipped.filter(~mask), clipped.filter(mask)
+    train_tokens = int(train_clipped.sum()) if train_clipped.len() else 0
+    validation_tokens = int(val_clipped.sum()) if val_clipped.len() else 0
+    truncated = int((frame["total"].filter(~mask) > max_tokens).sum()) if n else 0
+    billed = epochs * train_tokens
+
+    price_value = None if price is None else parse_price(price)
+    cur = currency or table.platform.currency
+    cost = None if price_value is None else exact_cost(billed, price_value)
+    if price_value is None:
+        price_note = f"{table.platform.provider} does not publish its training price: {table.platform.where}; pass it with --price"
+    else:
+        price_note = f"given: {format(price_value, 'f')} {cur} {table.platform.unit}"
+
+    size = table.models.get(model_name)
+    params_b = size.params_b if size else None
+    rows = None
+    if compare:
+        rows = [
+            CompareRow(provider=e.provider, model=e.model, price_per_million=e.price, currency=e.currency,
+                       as_of=e.as_of, cost=exact_cost(billed, e.price), source=e.source, note=e.note)
+            for e in table.training if e.applies_to(params_b)
+        ]
+    hosted = _self_hosted(billed, params_b, table) if params_b is not None else []
+
+    n_train, n_val = int((~mask).sum()) if n else 0, int(mask.sum()) if n else 0
+    split_line = (
+        f"validation split simulated as on the platform with `ftkit split`'s assignment (lowest keyed hash first): "
+        f"ratio {ratio_text(ratio)} sends {n_val:,} of {n:,} records to validation"
+        if ratio else "val-ratio 0: the whole file is training data"
+    )
+    assumptions = [
+        "billed training tokens = epochs x sum over training records of min(templated tokens, Max Tokens): "
+        "SiliconFlow does not document how it counts (roles, template tokens, truncation); this is ftkit's assumption",
+        f"Max Tokens {max_tokens}: longer records are assumed truncated to it ({truncated} training records are)",
+        split_line,
+        "validation tokens: one pass over the validation records, truncated at Max Tokens; whether they are billed is not documented",
+        *lines,
+    ]
+    if rows is not None:
+        assumptions.append("compare: the same billed tokens at each provider's published price; providers count tokens "
+                           "with their own tokenizers and rules (some also bill validation tokens)")
+    if hosted:
+        sh = table.self_hosted
+        assumptions += [
+            f"self-hosted: GPU-hours = {sh.flops_per_param_token} x {params_b}B parameters ({size.source}) x billed tokens "
+            f"/ ({sh.utilisation} x GPU peak FLOP/s) / 3600, times an on-demand GPU-hour price",
+            f"{sh.flops_per_param_token} FLOPs per parameter per token: {sh.flops_source}",
+            f"utilisation {sh.utilisation}: {sh.utilisation_source}",
+        ]
+    elif params_b is None:
+        assumptions.append(f"self-hosted: no parameter count for {model_name} in rules/prices.toml")
+    return CostEstimate(
+        model=model_name, epochs=epochs, max_tokens=max_tokens, val_ratio=float(ratio),
+        train_records=n_train, validation_records=n_val, train_tokens=train_tokens, truncated_records=truncated,
+        billed_tokens=billed, validation_tokens=validation_tokens, price_per_million=price_value, currency=cur,
+        cost=cost, price_note=price_note, compare=rows, self_hosted=hosted, assumptions=assumptions,
+    )
+
+
+def ratio_text(ratio: Fraction) -> str:
+    """A ratio as a short decimal ("0.1"), or as a fraction when it has no short decimal."""
+    as_decimal = Decimal(ratio.numerator) / Decimal(ratio.denominator)
+    return format(as_decimal.normalize(), "f") if len(str(as_decimal)) < 12 else f"{ratio.numerator}/{ratio.denominator}"
+
+
+def _self_hosted(billed: int, params_b: Decimal, table: PriceTable) -> list[SelfHostedRow]:
+    sh = table.self_hosted
+    flops = Fraction(sh.flops_per_param_token) * Fraction(params_b) * 10**9 * billed
+    rows = []
+    for gpu in table.gpus:
+        seconds = flops / (Fraction(sh.utilisation) * Fraction(gpu.peak_tflops) * 10**12)
+        hours = seconds / 3600
+        cost = hours * Fraction(gpu.price_per_hour)
+        rows.append(SelfHostedRow(
+            gpu=gpu.name, params_b=params_b, peak_tflops=gpu.peak_tflops, utilisation=sh.utilisation,
+            gpu_hours=_round(hours), price_per_gpu_hour=gpu.price_per_hour, currency=gpu.currency, as_of=gpu.as_of,
+            cost=_round(cost), source=f"{gpu.peak_source}; price: {gpu.price_source}",
+        ))
+    return rows
+
+
+def _round(value: Fraction) -> Decimal:
+    exact = Decimal(value.numerator) / Decimal(value.denominator)  # default context: 28 digits
+    return exact.quantize(ESTIMATE_PLACES, rounding=decimal.ROUND_HALF_UP)
+

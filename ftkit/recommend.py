@@ -1,0 +1,485 @@
+"""``ftkit recommend``: LoRA parameters from the per-record token table, each with its reason.
+
+The rule is data (``rules/recommend.toml``: bands with rationale and source); this module only does
+the arithmetic, clamps every value to the profile's ranges and names the data fact behind it.
+``check_parameters`` validates parameters a user chose against the same ranges.
+The library never prints and never exits.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, Field
+
+from ftkit.cost import parse_ratio, validation_count
+from ftkit.profile import ParameterRange, Profile, load_profile, rules_dir
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from ftkit.table import RecordTable
+
+Goal = Literal["standard", "quality", "fast"]
+GOALS: tuple[Goal, ...] = ("standard", "quality", "fast")
+#: The parameters, in the order the platform's form lists them.
+PARAMETERS = ("learning_rate", "epochs", "batch_size", "max_tokens", "lora_rank", "lora_alpha", "lora_dropout")
+#: Scheme fields compared to find the nearest documented scheme (max_tokens is not in the schemes).
+_SCHEME_FIELDS = ("learning_rate", "epochs", "batch_size", "lora_rank", "lora_alpha", "lora_dropout")
+
+
+# --- the rule file --------------------------------------------------------------------------------
+
+
+class _Cited(BaseModel):
+    why: str = ""
+    rationale: str = ""
+    source: str = ""
+
+
+class LearningRateRule(_Cited):
+    value: float
+
+
+class EpochsRule(_Cited):
+    base: int
+    min_examples_seen: int
+    max_examples_seen: int
+    max_small: int
+    min_large: int
+
+
+class BatchRule(_Cited):
+    start: int
+    min_steps_per_epoch: int
+
+
+class MaxTokensRule(_Cited):
+    multiple: int
+    floor: int
+
+
+class RankBand(BaseModel):
+    below_trainable_tokens: int | None = None
+    rank: int
+    why: str
+
+
+class RankRule(_Cited):
+    band: list[RankBand]
+
+
+class AlphaRule(_Cited):
+    per_rank: int
+
+
+class DropoutBand(BaseModel):
+    below_examples: int | None = None
+    dropout: float
+    why: str
+
+
+class DropoutRule(_Cited):
+    band: list[DropoutBand]
+
+
+class GoalRule(BaseModel):
+    scheme: str
+    cover: Literal["p95", "p99", "max"]
+
+
+class ExamplesWarning(BaseModel):
+    below: int
+    message: str
+
+
+class Warnings(BaseModel):
+    examples: list[ExamplesWarning] = Field(default_factory=list)
+
+
+class RecommendRules(BaseModel):
+    """``rules/recommend.toml``."""
+
+    version: int
+    sources: dict[str, str]
+    learning_rate: LearningRateRule
+    epochs: EpochsRule
+    batch_size: BatchRule
+    max_tokens: MaxTokensRule
+    lora_rank: RankRule
+    lora_alpha: AlphaRule
+    lora_dropout: DropoutRule
+    goals: dict[str, GoalRule]
+    warnings: Warnings = Field(default_factory=Warnings)
+
+
+class RecommendError(ValueError):
+    """A table or rule file that cannot give a recommendation."""
+
+
+@lru_cache(maxsize=4)
+def load_rules(path: str | None = None) -> RecommendRules:
+    """Load the recommendation rule (default: ``rules/recommend.toml``)."""
+    file = Path(path) if path else rules_dir() / "recommend.toml"
+    try:
+        return RecommendRules.model_validate(tomllib.loads(file.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise RecommendError(f"cannot read recommendation rules {file}: {exc}") from None
+
+
+# --- results --------------------------------------------------------------------------------------
+
+
+class Advice(BaseModel):
+    label: str = Field(description="the platform's name for the parameter")
+    value: int | float
+    reason: str = Field(description="one line naming the data fact behind the value")
+    source: str = Field(description="key of the rule file's [sources] table")
+
+
+class DataFacts(BaseModel):
+    records: int = Field(description="valid records in the table")
+    train_records: int = Field(description="records left for training after the platform's validation split")
+    validation_records: int
+    trainable_tokens: int = Field(description="assistant tokens (plus end tokens) of all valid records")
+    p95: int
+    p99: int
+    max: int
+    rejected: int = Field(description="records left out because of error-level findings")
+    truncated: int = Field(0, description="records longer than the recommended max_tokens")
+
+
+class Recommendation(BaseModel):
+    """What ``ftkit.recommend.recommend`` returns; ``ftkit recommend --format json`` prints it."""
+
+    version: str = "1"
+    goal: Goal
+    profile: str
+    scheme: str = Field(description="key of the nearest documented scheme")
+    scheme_name: str
+    scheme_differences: list[str] = Field(description="where the recommendation departs from that scheme")
+    parameters: dict[str, Advice]
+    warnings: list[str]
+    facts: DataFacts
+    sources: dict[str, str]
+    assumptions: list[str]
+
+
+# --- arithmetic -----------------------------------------------------------------------------------
+
+
+def openai_epochs(n: int, rule: EpochsRule) -> int:
+    """OpenAI's default epochs for ``n`` training examples (before the platform's clamp)."""
+    epochs = rule.base
+    if n * epochs < rule.min_examples_seen:
+        return min(rule.max_small, rule.min_examples_seen // n)
+    if n * epochs > rule.max_examples_seen:
+        return max(rule.min_large, rule.max_examples_seen // n)
+    return epochs
+
+
+def scale_for_goal(value: int, ratio: Fraction) -> int:
+    """Scale by a scheme ratio, rounding away from the standard value (up above 1, down below)."""
+    scaled = value * ratio
+    return max(1, math.ceil(scaled) if ratio >= 1 else math.floor(scaled))
+
+
+def nearest_rank(sorted_values: pl.Series, percent: int) -> int:
+    """Nearest-rank percentile of an ascending series (integer arithmetic, as ``ftkit stats``)."""
+    n = sorted_values.len()
+    return int(sorted_values[max(0, -(-percent * n // 100) - 1)])
+
+
+def _clamp(value: float, rng: ParameterRange) -> tuple[float, bool]:
+    low, high = rng.min, rng.max
+    if rng.integer:
+        low, high = math.ceil(low), math.floor(high)
+    clamped = min(max(value, low), high)
+    return (int(clamped) if rng.integer else clamped), clamped != value
+
+
+def _fmt(value: float) -> str:
+    if isinstance(value, int) or float(value).is_integer() and abs(value) >= 1:
+        return f"{int(value):,}"
+    return format(Decimal(str(value)).normalize(), "f")
+
+
+def _range_text(rng: ParameterRange) -> str:
+    return f"{_fmt(int(rng.min) if rng.integer else rng.min)}-{_fmt(int(rng.max) if rng.integer else rng.max)}"
+
+
+def _band_text(below: int | None, bounds: list[int | None]) -> str:
+    """'< 1,000' for a bounded band, '>= 1,000' for the open last band."""
+    if below is not None:
+        return f"< {below:,}"
+    finite = [b for b in bounds if b is not None]
+    return f">= {max(finite):,}" if finite else "any size"
+
+
+def _pct(part: int, whole: int) -> str:
+    share = 100 * part / whole
+    return f"{share:.0f}%" if share >= 1 else ("<0.1%" if share < 0.1 else f"{share:.1f}%")
+
+
+def _source(table: pl.DataFrame | RecordTable) -> tuple[pl.DataFrame, int, list[str]]:
+    from ftkit.table import RecordTable
+
+    if isinstance(table, RecordTable):
+        rejected = sum(len(lines) for lines in table.rejected.values())
+        # The table's Max Tokens line describes the ceiling, not the recommended value.
+        return table.frame, rejected, [a for a in table.assumptions.describe() if not a.startswith("Max Tokens")]
+    return table, 0, []
+
+
+# --- the recommendation ---------------------------------------------------------------------------
+
+
+def recommend(
+    table: RecordTable | pl.DataFrame,
+    profile: str | Profile = "siliconflow",
+    goal: Goal = "standard",
+    rules: RecommendRules | None = None,
+) -> Recommendation:
+    """Recommend the seven LoRA parameters for ``table`` (a RecordTable or its frame).
+
+    The frame needs ``total`` (templated tokens) and ``trainable`` columns, one row per record.
+    Raises ``RecommendError`` for an empty table or an unknown goal.
+    """
+    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    rule = rules or load_rules()
+    if goal not in rule.goals:
+        raise RecommendError(f"unknown goal {goal!r}; expected one of {', '.join(rule.goals)}")
+    frame, rejected, table_assumptions = _source(table)
+    n = frame.height
+    if n == 0:
+        raise RecommendError("no valid record to recommend from: fix the errors `ftkit validate` reports first")
+
+    ratio = parse_ratio(prof.split.get("validation_ratio", 0))
+    n_val = validation_count(n, ratio)
+    n_train = n - n_val
+    totals = frame["total"].sort()
+    p95, p99, longest = nearest_rank(totals, 95), nearest_rank(totals, 99), int(totals[-1])
+    trainable = int(frame["trainable"].sum())
+    facts = DataFacts(records=n, train_records=n_train, validation_records=n_val, trainable_tokens=trainable,
+                      p95=p95, p99=p99, max=longest, rejected=rejected)
+
+    goal_rule = rule.goals[goal]
+    scheme, standard = prof.schemes[goal_rule.scheme], prof.schemes[rule.goals["standard"].scheme]
+    ranges = prof.parameters
+    values: dict[str, float] = {}
+    reasons: dict[str, str] = {}
+    sources: dict[str, str] = {}
+
+    def put(name: str, raw: float, reason: str, source: str) -> None:
+        value, clamped = _clamp(raw, ranges[name])
+        if clamped:
+            reason += f"; {_fmt(raw)} clamped to the platform's range {_range_text(ranges[name])}"
+        values[name], reasons[name], sources[name] = value, reason, source
+
+    train_desc = f"{n_train:,} training records" + (f" ({n:,} minus {n_val:,} for validation)" if n_val else "")
+    # Epochs: OpenAI's rule on the training records, clamped, then scaled for the goal by the
+    # ratio of the platform's own schemes.
+    er = rule.epochs
+    base = openai_epochs(n_train, er)
+    seen = n_train * er.base
+    if seen < er.min_examples_seen:
+        fact = f"{train_desc} x {er.base} = {seen:,} < {er.min_examples_seen:,} examples seen: {er.why} gives min({er.max_small}, floor({er.min_examples_seen:,}/{n_train:,})) = {base}"
+    elif seen > er.max_examples_seen:
+        fact = f"{train_desc} x {er.base} = {seen:,} > {er.max_examples_seen:,} examples seen: {er.why} gives max({er.min_large}, floor({er.max_examples_seen:,}/{n_train:,})) = {base}"
+    else:
+        fact = f"{train_desc} x {er.base} = {seen:,} examples seen, within {er.min_examples_seen:,}-{er.max_examples_seen:,}: {er.why} keeps {base}"
+    base_clamped, clamped = _clamp(base, ranges["epochs"])
+    if clamped:
+        fact += f", clamped to {base_clamped} (platform range {_range_text(ranges['epochs'])})"
+    epochs_ratio = Fraction(scheme.epochs, standard.epochs)
+    epochs = scale_for_goal(int(base_clamped), epochs_ratio)
+    if epochs_ratio != 1:
+        fact += f"; x {epochs_ratio} for {scheme.name} ({standard.epochs} -> {scheme.epochs} in the schemes) = {epochs}"
+    put("epochs", epochs, fact, er.source)
+
+    # Batch size: halve from the standard until an epoch has enough steps.
+    br = rule.batch_size
+    batch = br.start
+    while batch > 1 and math.ceil(n_train / batch) < br.min_steps_per_epoch:
+        batch //= 2
+    steps = math.ceil(n_train / batch)
+    if batch < br.start:
+        fact = f"{n_train:,} training records: batch {br.start} would give {math.ceil(n_train / br.start)} steps per epoch, batch {batch} gives {steps}"
+    else:
+        fact = f"{n_train:,} training records: batch {batch} gives {steps:,} steps per epoch (>= {br.min_steps_per_epoch})"
+    put("batch_size", batch, f"{fact}; {br.why}", br.source)
+
+    # Max tokens: cover the goal's percentile, rounded up, capped at the ceiling.
+    mr = rule.max_tokens
+    cover = {"p95": p95, "p99": p99, "max": longest}[goal_rule.cover]
+    cover_name = {"p95": "p95 of templated lengths", "p99": "p99 of templated lengths", "max": "longest templated record"}[goal_rule.cover]
+    ceiling = min(prof.tokens.max_tokens, int(ranges["max_tokens"].max))
+    covered = max(mr.floor, -(-cover // mr.multiple) * mr.multiple)
+    fact = f"{cover_name} is {cover:,} tokens -> {covered:,}, {mr.why}"
+    if covered > ceiling:
+        fact += f"; capped at the platform's ceiling {ceiling:,}"
+        covered = ceiling
+    put("max_tokens", covered, fact, mr.source)
+
+    # Rank: band by trainable tokens, scaled for the goal.
+    rr = rule.lora_rank
+    band = next(b for b in rr.band if b.below_trainable_tokens is None or trainable < b.below_trainable_tokens)
+    rank_ratio = Fraction(scheme.lora_rank, standard.lora_rank)
+    rank = scale_for_goal(band.rank, rank_ratio)
+    fact = f"{trainable:,} trainable tokens ({_band_text(band.below_trainable_tokens, [b.below_trainable_tokens for b in rr.band])}): {band.why} -> rank {band.rank}"
+    if rank_ratio != 1:
+        fact += f"; x {rank_ratio} for {scheme.name} ({standard.lora_rank} -> {scheme.lora_rank} in the schemes) = {rank}"
+    put("lora_rank", rank, fact, rr.source)
+
+    # Alpha: the platform's ratio to the (clamped) rank.
+    ar = rule.lora_alpha
+    rank_value = int(values["lora_rank"])
+    put("lora_alpha", ar.per_rank * rank_value, f"{ar.per_rank} x rank {rank_value}: {ar.why}", ar.source)
+
+    # Dropout: by the number of training examples.
+    dr = rule.lora_dropout
+    dband = next(b for b in dr.band if b.below_examples is None or n_train < b.below_examples)
+    put("lora_dropout", dband.dropout,
+        f"{n_train:,} training records ({_band_text(dband.below_examples, [b.below_examples for b in dr.band])}): {dband.why}",
+        dr.source)
+
+    # Learning rate: not data-dependent for LoRA at the platform's alpha/rank ratio.
+    lr = rule.learning_rate
+    put("learning_rate", lr.value, f"LoRA rank {rank_value}, alpha {int(values['lora_alpha'])}: {lr.why}", lr.source)
+
+    parameters = {
+        name: Advice(label=ranges[name].label, value=values[name], reason=reasons[name], source=sources[name])
+        for name in PARAMETERS
+    }
+    key, differences = nearest_scheme(values, prof, prefer=goal_rule.scheme)
+    facts.truncated = int((frame["total"] > values["max_tokens"]).sum())
+    warnings = _warnings(facts, int(values["max_tokens"]), base, prof, rule, ratio)
+    used = sorted({a.source for a in parameters.values()})
+    return Recommendation(
+        goal=goal, profile=prof.name, scheme=key, scheme_name=prof.schemes[key].name, scheme_differences=differences,
+        parameters=parameters, warnings=warnings, facts=facts,
+        sources={k: rule.sources.get(k, k) for k in used},
+        assumptions=[
+            f"the platform's automatic validation split ({_fmt(float(ratio))}) is assumed: "
+            f"{n_val:,} of {n:,} records go to validation",
+            *table_assumptions,
+        ],
+    )
+
+
+def nearest_scheme(values: Mapping[str, float], profile: Profile, prefer: str = "standard") -> tuple[str, list[str]]:
+    """The documented scheme closest to ``values`` (sum of |log ratio|) and how they differ."""
+
+    def distance(key: str) -> float:
+        scheme = profile.schemes[key]
+        return sum(abs(math.log(max(float(values[f]), 1e-12) / max(float(getattr(scheme, f)), 1e-12))) for f in _SCHEME_FIELDS)
+
+    order = sorted(profile.schemes, key=lambda k: (round(distance(k), 9), k != prefer, k != "standard", k))
+    best = profile.schemes[order[0]]
+    differences = [
+        f"{name} {_fmt(values[name])} (scheme: {_fmt(getattr(best, name))})"
+        for name in _SCHEME_FIELDS
+        if not math.isclose(float(values[name]), float(getattr(best, name)))
+    ]
+    return order[0], differences
+
+
+def _warnings(facts: DataFacts, max_tokens: int, raw_epochs: int, profile: Profile, rule: RecommendRules,
+              ratio: Fraction) -> list[str]:
+    out = []
+    for band in rule.warnings.examples:
+        if facts.train_records < band.below:
+            out.append(band.message.format(n=f"{facts.train_records:,}"))
+            break
+    epochs_max = profile.parameters["epochs"].max
+    if raw_epochs > epochs_max:
+        out.append(f"the epochs rule asks for {raw_epochs} epochs for {facts.train_records:,} training records; "
+                   f"the platform allows at most {_fmt(epochs_max)}: more data would help")
+    if facts.max > max_tokens:
+        over = facts.truncated
+        lead = f"p99 is {facts.p99:,} tokens" if facts.p99 > max_tokens else f"the longest record is {facts.max:,} tokens"
+        out.append(f"{lead}: {_pct(over, facts.records)} of records ({over:,}) will be truncated at {max_tokens:,}")
+    if ratio and facts.validation_records == 0:
+        out.append(f"{facts.records} record: too few for the platform's automatic validation split; nothing to validate on")
+    if facts.rejected:
+        out.append(f"{facts.rejected:,} records with errors were left out; run `ftkit validate` to see them")
+    return out
+
+
+# --- checking user-chosen parameters --------------------------------------------------------------
+
+
+class ParameterError(ValueError):
+    """An unknown parameter name or a value that is not a number (a usage problem)."""
+
+
+class ParameterCheck(BaseModel):
+    name: str
+    label: str
+    value: float | int
+    allowed: str = Field(description="the inclusive range, e.g. 0-0.1")
+    ok: bool
+    message: str
+
+
+class CheckResult(BaseModel):
+    """What ``check_parameters`` returns; ``ok`` is False when any value is out of range."""
+
+    version: str = "1"
+    profile: str
+    ok: bool
+    checks: list[ParameterCheck]
+
+
+def _aliases(profile: Profile) -> dict[str, str]:
+    names = {}
+    for name, rng in profile.parameters.items():
+        for alias in (name, rng.label):
+            names[alias.lower().replace("-", "_").replace(" ", "_")] = name
+    return names
+
+
+def _number(name: str, value: object) -> Fraction:
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise ParameterError(f"{name}: {value!r} is not a number")
+    try:
+        return Fraction(Decimal(str(value).strip()))
+    except (InvalidOperation, ValueError):
+        raise ParameterError(f"{name}: {value!r} is not a number") from None
+
+
+def check_parameters(params: Mapping[str, object], profile: str | Profile = "siliconflow") -> CheckResult:
+    """Check user-chosen parameters against the profile's ranges.
+
+    Keys are parameter names (``learning_rate``), their labels (``"Learning Rate"``) or hyphenated
+    forms. Raises ``ParameterError`` for an unknown key or a non-number; out-of-range or
+    non-integer values are reported in the result (``ok`` False), with the allowed range.
+    """
+    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    aliases = _aliases(prof)
+    checks = []
+    for key, raw in params.items():
+        name = aliases.get(str(key).strip().lower().replace("-", "_").replace(" ", "_"))
+        if name is None:
+            raise ParameterError(f"unknown parameter {key!r}; known: {', '.join(prof.parameters)}")
+        rng = prof.parameters[name]
+        value = _number(name, raw)
+        allowed = _range_text(rng)
+        shown = _fmt(int(value) if value.denominator == 1 else float(value))
+        low, high = Fraction(str(rng.min)), Fraction(str(rng.max))
+        if rng.integer and value.denominator != 1:
+            ok, message = False, f"{name} = {shown}: {rng.label} must be a whole number in {allowed}"
+        elif not low <= value <= high:
+            ok, message = False, f"{name} = {shown} is outside {rng.label}'s allowed range {allowed}"
+        else:
+            ok, message = True, f"{name} = {shown} is within {rng.label}'s range {allowed}"
+        number = int(value) if value.denominator == 1 and rng.integer else float(value)
+        checks.append(ParameterCheck(name=name, label=rng.label, value=number, allowed=allowed, ok=ok, message=message))
+    return CheckResult(profile=prof.name, ok=all(c.ok for c in checks), checks=checks)
