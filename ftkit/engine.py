@@ -10,9 +10,6 @@ would flag.
 from __future__ import annotations
 
 import os
-import pickle
-import re
-from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
 from pathlib import Path
@@ -20,10 +17,12 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from ftkit import parallel
 from ftkit.checks import RULES, all_rules, record_checks
-from ftkit.dedup import find_duplicates
+from ftkit.dataset import RecordFacts
+from ftkit.fastpath import CleanCheck
 from ftkit.models import FileSummary, Report, Violation
-from ftkit.profile import DataRules, Profile, load_profile
+from ftkit.profile import Profile, load_profile
 from ftkit.reader import UTF8_BOM, Parsed, iter_lines, parse_text, sniff
 
 # A pretty-printed record is joined back together over at most this many lines and characters.
@@ -39,57 +38,13 @@ def _is_record(text: str) -> bool:
     return isinstance(value, dict) and "messages" in value
 
 
+def _is_record_array(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and isinstance(value[0], dict) and "messages" in value[0]
+
+
 def _depth(text: str) -> int:
     """Brackets opened minus closed (strings not excluded: only decides when to try a parse)."""
     return text.count("{") + text.count("[") - text.count("}") - text.count("]")
-
-
-# Files at least this big are scanned by two processes when jobs > 1.
-_PARALLEL_FROM = 8 << 20
-
-
-def _halfway_newline(stream: BinaryIO, size: int) -> int:
-    """The offset just after the first newline past the middle of the file (0: none)."""
-    stream.seek(size // 2)
-    while block := stream.read(1 << 16):
-        at = block.find(b"\n")
-        if at >= 0:
-            cut = stream.tell() - len(block) + at + 1
-            return cut if cut < size else 0
-    return 0
-
-
-def _fork(work: Callable[[], Any]) -> Callable[[], Any]:
-    """Run ``work`` in a forked child; the returned function waits for and returns its result.
-
-    Plain fork + pipe: the child inherits the loaded profile and rules (and the same hash seed,
-    so record hashes agree) and only ever returns pickled data.
-    """
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child
-        os.close(read_fd)
-        try:
-            payload = pickle.dumps(("ok", work()), protocol=pickle.HIGHEST_PROTOCOL)
-        except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
-            payload = pickle.dumps(("error", f"{type(exc).__name__}: {exc}"))
-        with os.fdopen(write_fd, "wb") as out:
-            out.write(payload)
-        os._exit(0)
-    os.close(write_fd)
-
-    def wait() -> Any:
-        with os.fdopen(read_fd, "rb") as pipe:
-            data = pipe.read()
-        os.waitpid(pid, 0)
-        if not data:
-            raise RuntimeError("the second validation process died without a result")
-        status, result = pickle.loads(data)
-        if status != "ok":
-            raise RuntimeError(f"the second validation process failed: {result}")
-        return result
-
-    return wait
 
 
 class ValidationError(OSError):
@@ -109,53 +64,6 @@ class Selector:
         return chosen >= 0 and chosen > dropped
 
 
-class _CleanCheck:
-    """True only for a record that no rule could flag: the fast path's single test."""
-
-    def __init__(self, data: DataRules) -> None:
-        self.record_keys = frozenset(data.record_keys)
-        self.message_keys = frozenset(("role", "content"))
-        specials = sorted(data.special_tokens, key=len, reverse=True)
-        self.special = re.compile("|".join(map(re.escape, specials))).search if specials else None
-        self.usable = {"system", "user", "assistant"} <= set(data.roles) and self.message_keys <= set(data.message_keys)
-        self.patterns: dict[tuple[int, bool], list[str]] = {}
-
-    def _pattern(self, n: int, system: bool) -> list[str]:
-        """The only role sequence of length n that passes every FT2xx rule (one leading system)."""
-        pattern = self.patterns.get((n, system))
-        if pattern is None:
-            turns = n - system
-            pattern = ["system"] * system + ["user", "assistant"] * (turns // 2) if turns >= 2 and turns % 2 == 0 else []
-            self.patterns[(n, system)] = pattern
-        return pattern
-
-    def __call__(self, obj: Any, line: bytes) -> bool:
-        if type(obj) is not dict or not self.usable:
-            return False
-        msgs = obj.get("messages")
-        if type(msgs) is not list or not msgs or not obj.keys() <= self.record_keys:
-            return False
-        mk = self.message_keys
-        try:
-            if not all([m.keys() == mk for m in msgs]):
-                return False
-            roles = [m["role"] for m in msgs]
-            texts = [m["content"] for m in msgs]
-            joined = "".join(texts)  # TypeError unless every content is a string
-        except (AttributeError, TypeError):
-            return False
-        if roles != self._pattern(len(roles), roles[0] == "system"):
-            return False
-        if not all(texts) or any(map(str.isspace, texts)):
-            return False
-        if "<" in joined and self.special and self.special(joined):
-            return False
-        # Duplicate keys are invisible after parsing. With no whitespace before any colon, every
-        # key is followed directly by '":', so this count is at least the number of keys written;
-        # equal to the number of keys parsed means no key was written twice.
-        return line.count(b'":') == len(obj) + 2 * len(msgs) and b" :" not in line and b"\t" not in line and b"\r" not in line
-
-
 class FileScan:
     """The state of validating one file; ``run()`` returns its summary and findings."""
 
@@ -165,17 +73,23 @@ class FileScan:
         self.path, self.profile, self.data = path, profile, profile.data
         self.selected = selected
         self.severity = profile.severity
+        self._reset()
+        self.checks = [r for r in record_checks() if selected(r.code)]
+        self.clean = CleanCheck(self.data)
+
+    def _reset(self) -> None:
         self.found: list[tuple[int | None, str, str, str]] = []  # line, pointer, code, message
         self.records = 0
         self.invalid = 0
-        # One 64-bit hash and line number per parsed record: 16 bytes, for FT501.
-        self.hashes = array("q")
-        self.hash_lines = array("q")
+        # a few integers per valid record, for the dataset rules; near-duplicates when tokenizing
+        self.facts = RecordFacts(near=self.collector is not None)
         self.crlf = 0
         self.first_crlf = 0
+        self.sniffed = False  # the file was recognised as not JSON Lines at all
         self.no_join_until = 0  # lines up to this one were read ahead in vain: no new read-ahead
-        self.checks = [r for r in record_checks() if selected(r.code)]
-        self.clean = _CleanCheck(self.data)
+        self.read_past_end = False  # a read-ahead reached the end of this process's byte range
+        if self.collector is not None:
+            self.collector.reset()
 
     def add(self, line: int | None, code: str, pointer: str, message: str) -> bool:
         """Record a finding; True when it is a selected error (so the record is not valid)."""
@@ -192,6 +106,7 @@ class FileScan:
                 head = stream.read(8192)
                 sniffed = sniff(head)
                 if sniffed:
+                    self.sniffed = True
                     self.add(None, sniffed[0], sniffed[1], sniffed[2])
                 else:
                     self._scan_file(stream)
@@ -203,15 +118,21 @@ class FileScan:
     def _scan_file(self, stream: BinaryIO) -> None:
         """Scan the whole file; on a big file, the second half in a forked child at the same time."""
         size = os.fstat(stream.fileno()).st_size
-        cut = _halfway_newline(stream, size) if self.jobs > 1 and size >= _PARALLEL_FROM and hasattr(os, "fork") else 0
+        cut = parallel.halfway_newline(stream, size) if self.jobs > 1 and size >= parallel.PARALLEL_FROM and hasattr(os, "fork") else 0
         if not cut:
             stream.seek(0)
             self._scan(iter_lines(stream, self.data.max_line_bytes))
             return
-        child = _fork(lambda: self._scan_part(cut, size))
+        child = parallel.fork_call(lambda: self._scan_part(cut, size))
         stream.seek(0)
         self._scan(iter_lines(stream, self.data.max_line_bytes, cut))
-        self._merge(child())
+        part = child()
+        if self.read_past_end:  # a multi-line record may cross the cut: rescan alone, to be exact
+            self._reset()
+            stream.seek(0)
+            self._scan(iter_lines(stream, self.data.max_line_bytes))
+            return
+        self._merge(part)
 
     def _scan_part(self, start: int, end: int) -> tuple[Any, ...]:
         """Run in the child: scan bytes [start, end) and return what the parent merges."""
@@ -222,23 +143,22 @@ class FileScan:
                 remaining -= len(block)
             self._scan(iter_lines(stream, self.data.max_line_bytes, end - start), first_line)
         collected = self.collector.export() if self.collector is not None else None
-        return (self.found, self.records, self.invalid, self.hashes.tobytes(), self.hash_lines.tobytes(), self.crlf, self.first_crlf, collected)
+        return (self.found, self.records, self.invalid, self.facts.export(), self.crlf, self.first_crlf, collected)
 
     def _merge(self, part: tuple[Any, ...]) -> None:
-        found, records, invalid, hashes, hash_lines, crlf, first_crlf, collected = part
+        found, records, invalid, facts, crlf, first_crlf, collected = part
         if self.collector is not None:
             self.collector.merge(collected)
         self.found.extend(found)
         self.records += records
         self.invalid += invalid
-        self.hashes.frombytes(hashes)
-        self.hash_lines.frombytes(hash_lines)
+        self.facts.merge(facts)
         self.crlf += crlf
         self.first_crlf = min(x for x in (self.first_crlf, first_crlf) if x) if (self.first_crlf or first_crlf) else 0
 
     def _scan(self, lines: Iterator[bytes | int], first_line: int = 0) -> None:
         loads, decode_error, clean = orjson.loads, orjson.JSONDecodeError, self.clean
-        hashes, hash_lines = self.hashes, self.hash_lines
+        observe = self.facts.observe
         collect = self.collector.add if self.collector is not None else None
         source = lines
         n = first_line
@@ -266,8 +186,7 @@ class FileScan:
                     pass
                 else:
                     if clean(obj, line):
-                        hashes.append(hash(line))
-                        hash_lines.append(n)
+                        observe(n, line, obj["messages"])
                         if collect is not None:
                             collect(n, obj)
                         continue
@@ -300,12 +219,17 @@ class FileScan:
         error = False
         for code, pointer, message in parsed.findings:
             error |= self.add(n, code, pointer, message)
-        if parsed.ok:
+        if parsed.ok and _is_record_array(parsed.value):  # json.dump(records) on one line
+            error |= self.add(n, "FT017", "", f"the line is a JSON array of {len(parsed.value)} records; write one record per line (or convert it with `ftkit convert`)")
+        elif parsed.ok:
             for rule in self.checks:
                 for pointer, message in rule.check(parsed.value, self.data):  # type: ignore[misc]
                     error |= self.add(n, rule.code, pointer, message)
-            self.hashes.append(hash(line))
-            self.hash_lines.append(n)
+        if parsed.ok and not error:
+            try:
+                self.facts.observe(n, line, parsed.value["messages"])
+            except (KeyError, TypeError, AttributeError, IndexError, ValueError):
+                pass  # not a well-formed record (its errors were deselected): no dataset facts
         if self.collector is not None:
             if parsed.ok and not error:
                 self.collector.add(n, parsed.value)
@@ -349,18 +273,20 @@ class FileScan:
                     parsed.findings.insert(0, ("FT008", "", f"one JSON record is spread over lines {n}-{last}; write each record on a single line (json.dumps without indent)"))
                     return parsed, taken
                 break
+        else:
+            self.read_past_end = True  # ran out of lines: the record may go on past this range
         self.no_join_until = n + len(taken)
         return None, taken
 
     def _file_level(self) -> None:
-        if self.records == 0:
+        if self.records == 0 and not self.sniffed:
             self.add(None, "FT002", "", "the file holds no records; expected one JSON object per line")
         elif self.records < self.data.min_records:
             self.add(None, "FT502", "", f"only {self.records} record{'s' if self.records != 1 else ''}; fewer than {self.data.min_records} examples rarely teach a model anything")
         if self.crlf:
             self.add(self.first_crlf, "FT015", "", f"{self.crlf:,} line{'s end' if self.crlf != 1 else ' ends'} with CRLF (Windows line ends), the first at line {self.first_crlf}")
-        for line, first in find_duplicates(self.hashes, self.hash_lines):
-            self.add(line, "FT501", "", f"this record is identical to line {first}; drop the copy")
+        for line, code, pointer, message in self.facts.findings(self.path, self.profile, self.records - self.invalid):
+            self.add(line, code, pointer, message)
 
     def _finish(self) -> tuple[FileSummary, list[Violation]]:
         path = str(self.path)

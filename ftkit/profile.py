@@ -31,8 +31,18 @@ class DataRules(BaseModel):
     min_records: int
     max_line_bytes: int
     role_aliases: dict[str, str] = Field(default_factory=dict)
+    #: Speaker labels that should not open a message's content (FT303).
+    role_prefixes: list[str] = Field(default_factory=list)
     #: Chat-template control tokens of the default model's tokenizer (from rules/tokenizers.toml).
     special_tokens: list[str] = Field(default_factory=list)
+
+
+class QualityRules(BaseModel):
+    """Thresholds of the dataset quality rules (not platform facts: ftkit's choices)."""
+
+    short_reply_ratio: float = 0.1
+    short_reply_min_median: int = 40
+    short_reply_min_records: int = 20
 
 
 class TokenRules(BaseModel):
@@ -67,6 +77,7 @@ class Profile(BaseModel):
     description: str = ""
     source: str = ""
     data: DataRules
+    quality: QualityRules = Field(default_factory=QualityRules)
     tokens: TokenRules
     models: dict[str, list[str]]
     parameters: dict[str, ParameterRange]

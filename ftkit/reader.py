@@ -186,6 +186,7 @@ def parse_text(text: str) -> Parsed:
 
 def _explain(text: str, exc: json.JSONDecodeError) -> Parsed:
     where = f"column {exc.colno}"
+    exc.msg = exc.msg.removesuffix(" at")  # "Invalid control character at" reads badly before ours
     body = text.rstrip()
     if exc.msg == "Extra data":
         return Parsed(None, False, [("FT007", "", f"a second JSON value starts at {where} after a complete one; put each record on its own line")])

@@ -82,13 +82,16 @@ class TableBuilder:
 
     def __init__(self, tok: Tokenizer, template: ChatTemplate, keys: bool = False, seed: str = "ftkit") -> None:
         self.tok, self.template, self.keys, self.seed = tok, template, keys, seed
-        self.cols: dict[str, array[int]] = {name: array("q") for name in (*_INT_COLUMNS, *(_KEY_COLUMNS if keys else ()))}
-        self.rejected = array("q")
+        self.reset()
         self.additive = template.additive(tok)
         self.overhead = {r: template.overhead(tok, r) for r in ("system", "user", "assistant")}
         self.suffix = tok.count(template.trainable_suffix) if template.trainable_suffix else 0
         self.head = tok.count(template._head([])) if template.default_system and template.system_prompt else 0
         self.cache: dict[str, tuple[int, int]] = {}  # system prompt -> (tokens, key)
+
+    def reset(self) -> None:
+        self.cols: dict[str, array[int]] = {name: array("q") for name in (*_INT_COLUMNS, *(_KEY_COLUMNS if self.keys else ()))}
+        self.rejected = array("q")
 
     def reject(self, line: int) -> None:
         self.rejected.append(line)

@@ -334,10 +334,6 @@ def test_json_array_file_one_record_per_line(tmp_path: Path) -> None:
     assert "FT017" in codes(report)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ftkit bug: reader.sniff() only reports FT017 when the first line does not end with ']', so a "
-    "whole dataset written by json.dump(records, f) on one line is FT101 record-not-object with the "
-    "misleading hint 'a bare messages array? wrap it' (and FT502) instead of FT017"))
 def test_json_array_file_on_one_line(tmp_path: Path) -> None:
     """``json.dump(records, f)``: the whole dataset as one array on a single line."""
     records = [json.loads(line) for line in good_lines()]

@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from support import REPO, findings
 
 import ftkit
-from ftkit import engine
+from ftkit import engine, parallel
 from ftkit.checks import record_checks
-from ftkit.engine import _CleanCheck
+from ftkit.fastpath import CleanCheck
 from ftkit.profile import load_profile
 from ftkit.reader import parse_text
 
@@ -212,7 +212,7 @@ def test_fast_path_never_accepts_what_a_rule_flags(record: Any, data: st.DataObj
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return  # the careful path handles it
-    if _CleanCheck(DATA)(obj, raw):
+    if CleanCheck(DATA)(obj, raw):
         assert careful(line) == []
 
 
@@ -256,7 +256,7 @@ line_kinds = st.sampled_from([
 def test_two_processes_find_what_one_finds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lines: list[str], final_newline: bool) -> None:
     path = tmp_path / "mixed.jsonl"
     path.write_bytes(("\n".join(lines) + ("\n" if final_newline else "")).encode())
-    monkeypatch.setattr(engine, "_PARALLEL_FROM", 0)
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 0)
     one = ftkit.validate(path, jobs=1)
     two = ftkit.validate(path, jobs=2)
     assert two == one

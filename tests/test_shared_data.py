@@ -74,7 +74,22 @@ def test_crlf_file_is_info_only() -> None:
 def test_anthropic_top_level_system_is_a_warning() -> None:
     exit_code, report = _run("anthropic-cookbook/json_mode_dataset.jsonl", "--fail-on", "warning")
     assert exit_code == 1
-    assert set(report["summary"]["by_code"]) == {"FT111"}
+    assert report["summary"]["by_code"] == {"FT111": 500, "FT505": 1}
+
+
+def test_quality_rules_on_real_data() -> None:
+    """Findings a person confirmed by reading the lines."""
+    _, report = _run("anthropic-cookbook/json_mode_dataset.jsonl", "--select", "FT5")
+    # line 340 asks exactly what line 65 asks ("whats the difference between weather and climate")
+    assert [(v["line"], v["code"]) for v in report["violations"]] == [(340, "FT505")]
+    assert "line 65" in report["violations"][0]["message"]
+    # every record carries the same 375-character system prompt; line 95 opens with a short but
+    # fine reply ("Yes, I have.") and is not flagged: FT506 looks at the final reply only
+    _, report = _run("azureml-examples/distillation-train_conversation.jsonl", "--select", "FT5")
+    assert [(v["line"], v["code"]) for v in report["violations"]] == [(None, "FT507")]
+    _, report = _run("siliconcloud-cookbook/shishuoxinyu_ft_data.jsonl", "--select", "FT5")
+    assert [(v["line"], v["code"]) for v in report["violations"]] == [(None, "FT507")]
+    assert "178 records" in report["violations"][0]["message"]
 
 
 @pytest.mark.parametrize("name", ["llama-factory/alpaca_en_demo.json", "llama-factory/identity.json", "llama-factory/glaive_toolcall_en_demo.json"])

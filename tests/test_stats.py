@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from support import REPO, SHARED_DATA
 
-from ftkit import engine
+from ftkit import engine, parallel
 from ftkit.cli import cli
 from ftkit.stats import compute_stats
 from ftkit.table import build_table, stable_hash
@@ -88,7 +88,7 @@ def test_table_from_two_processes_equals_one(tmp_path: Path, monkeypatch: pytest
     path = tmp_path / "mixed.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     one = build_table(path, keys=True, jobs=1)
-    monkeypatch.setattr(engine, "_PARALLEL_FROM", 0)
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 0)
     two = build_table(path, keys=True, jobs=2)
     assert one.frame.equals(two.frame)
     assert one.rejected == two.rejected and len(one.rejected[str(path)]) == 8

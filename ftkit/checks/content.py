@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from ftkit.checks import Finding, pointer, rule
@@ -46,3 +48,29 @@ def template_token_in_content(record: Any, rules: DataRules) -> Iterator[Finding
         if found:
             names = ", ".join(found)
             yield pointer("messages", i, "content"), f"content contains the chat-template token{'s' if len(found) > 1 else ''} {names}; the model would read it as a control token, not text"
+
+
+@lru_cache(maxsize=8)
+def _role_prefix(prefixes: tuple[str, ...]) -> re.Pattern[str]:
+    names = "|".join(re.escape(p) for p in sorted(prefixes, key=len, reverse=True))
+    return re.compile(rf"\s*(?:{names})\s*[:：]", re.IGNORECASE)
+
+
+@rule("FT303", "role-name-in-content")
+def role_name_in_content(record: Any, rules: DataRules) -> Iterator[Finding]:
+    """Content starts with a speaker label such as "User:", "Assistant:" or "Human:".
+
+    Why: the chat template already marks who speaks; a label left over from a transcript is
+    learned as part of the reply, and the model starts answering with "Assistant:".
+
+    Pass: {"messages": [{"role": "user", "content": "Translate: user"}, {"role": "assistant", "content": "用户"}]}
+    Fail: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Assistant: Hello!"}]}
+    """
+    if not rules.role_prefixes:
+        return
+    match = _role_prefix(tuple(rules.role_prefixes)).match
+    for i, text in _contents(record):
+        found = match(text)
+        if found:
+            label = found.group(0).strip()
+            yield pointer("messages", i, "content"), f"content starts with the speaker label {label!r}; remove it, the chat template marks the role"

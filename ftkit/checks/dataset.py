@@ -24,3 +24,66 @@ def _too_few_records() -> None:
 
     Fail: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     """
+
+
+@documented("FT503", "shared-with-other-file")
+def _shared_with_other_file() -> None:
+    """A record is also in the file given to --against (the message names its line there).
+
+    Why: a record in both training and validation is graded on what the model was trained on, so
+    validation loss looks better than it is. Found only by ``ftkit validate FILE --against OTHER``
+    (same canonical JSON, so key order and spacing do not hide a copy); ``ftkit split`` never
+    puts a record on both sides.
+
+    Fail (validate train.jsonl --against validation.jsonl, both holding this record): train.jsonl:1 names validation.jsonl:1
+    Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
+    """
+
+
+@documented("FT504", "near-duplicate-record")
+def _near_duplicate() -> None:
+    """A record differs from an earlier one only in case, spacing or character width.
+
+    Why: near-copies weigh an example twice as surely as exact copies do, and slip past
+    byte-for-byte deduplication. Compared after NFKC, case folding and removing all whitespace.
+    Normalising text costs as much as parsing it, so this runs where tokens are counted:
+    ``ftkit validate --tokens``, ``stats``, ``report``.
+
+    Pass: {"messages": [{"role": "user", "content": "Hi there"}, {"role": "assistant", "content": "Hello!"}]}<LF>{"messages": [{"role": "user", "content": "Bye now"}, {"role": "assistant", "content": "Hello!"}]}
+    Fail: {"messages": [{"role": "user", "content": "Hi there"}, {"role": "assistant", "content": "Hello!"}]}<LF>{"messages": [{"role": "user", "content": "hi  There"}, {"role": "assistant", "content": "Hello!"}]}
+    """
+
+
+@documented("FT505", "conflicting-answers")
+def _conflicting_answers() -> None:
+    """The same prompt (every message before the last reply) gets a different final answer.
+
+    Why: the model is trained towards both answers at once; unless the variety is intended, keep
+    the better answer.
+
+    Pass: {"messages": [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"}]}<LF>{"messages": [{"role": "user", "content": "3+3?"}, {"role": "assistant", "content": "6"}]}
+    Fail: {"messages": [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"}]}<LF>{"messages": [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "5"}]}
+    """
+
+
+@documented("FT506", "short-reply")
+def _short_reply() -> None:
+    """A final assistant reply is very short for this dataset (under a tenth of the median).
+
+    Why: truncated or placeholder answers ("OK", "...") teach the model to stop early. Thresholds
+    are in the profile's [quality] table; needs at least short_reply_min_records records.
+
+    Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
+    """
+
+
+@documented("FT507", "same-system-prompt-everywhere")
+def _same_system_prompt() -> None:
+    """Every record starts with one identical system prompt (reported once per file).
+
+    Why: its tokens are paid on every training example and every call afterwards; fine-tuning
+    can teach the behaviour so that a short prompt (or none) suffices, as SiliconFlow's guide
+    shows (553 tokens down to 8).
+
+    Pass: {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
+    """

@@ -72,6 +72,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 # Each command lives in its own module and registers itself on the group.
 from ftkit.cli import stats as _stats  # noqa: E402,F401
 from ftkit.cli import validate as _validate  # noqa: E402,F401
+from ftkit.cli import plan as _plan  # noqa: E402,F401
+from ftkit.cli import split as _split  # noqa: E402,F401
+from ftkit.cli import repair as _repair  # noqa: E402,F401
 
 if __name__ == "__main__":
     main()

@@ -23,9 +23,10 @@ from ftkit.cli import EXIT_FINDINGS, EXIT_OK, UsageProblem, _colour, _settings, 
 @click.option("--tokens", is_flag=True, help="Also count tokens and report records over Max Tokens (FT401).")
 @click.option("--model", help="With --tokens: base model [default: the profile's].")
 @click.option("--max-tokens", type=click.IntRange(min=1), help="With --tokens: Max Tokens [default: the profile's, 4096].")
+@click.option("--against", type=click.Path(exists=True, dir_okay=False, path_type=str), help="Warn about records also in this file (FT503), e.g. the validation file of a split.")
 def validate(paths: tuple[str, ...], profile: str | None, fmt: str, select: tuple[str, ...], ignore: tuple[str, ...],
              fail_on: str | None, max_shown: int | None, config: str | None, jobs: int,
-             tokens: bool, model: str | None, max_tokens: int | None) -> None:
+             tokens: bool, model: str | None, max_tokens: int | None, against: str | None) -> None:
     """Check JSONL files (or directories of them) against the platform's data rules."""
     from ftkit.engine import ValidationError, validate as run
     from ftkit.profile import ProfileError
@@ -43,7 +44,11 @@ def validate(paths: tuple[str, ...], profile: str | None, fmt: str, select: tupl
             model=model,
             max_tokens=max_tokens,
         )
-    except (ValidationError, ProfileError, ValueError) as exc:
+        if against:
+            from ftkit.against import with_against
+
+            report = with_against(report, against, profile or settings.profile, _split_codes(select) or settings.select, _split_codes(ignore) or settings.ignore)
+    except (ValidationError, ProfileError, ValueError, OSError) as exc:
         raise UsageProblem(str(exc)) from None
     if fmt == "json":
         click.echo(render_json(report))

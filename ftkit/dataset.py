@@ -1,0 +1,159 @@
+"""Facts about every record, kept small (a few integers each), from which the dataset rules
+(FT5xx) are decided once the whole file has been read.
+
+The scan calls ``RecordFacts.observe`` for every record without an error; the child process of a
+parallel scan sends its facts back with ``export``/``merge``. Near-duplicates (FT504) are found in
+two steps so that the scan stays fast: a cheap signature (each message's first characters,
+normalised) proposes candidates; ``confirm_near_duplicates``
+re-reads only those lines and compares their fully normalised text.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import unicodedata
+from array import array
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ftkit.dedup import find_duplicates
+from ftkit.profile import Profile
+from ftkit.reader import UTF8_BOM, iter_lines
+
+Finding = tuple[int | None, str, str, str]  # line, code, pointer, message
+# The cheap near-duplicate signature: each message's first _SIGNATURE normalised characters,
+# taken from its first _PREFIX characters (a message opening with more than 190 spaces may be
+# missed; everything the signature proposes is confirmed on the full text).
+_PREFIX = 256
+_SIGNATURE = 64
+
+
+def normalise(text: str) -> str:
+    """Text as compared for near-duplicates: NFKC, case-folded, all whitespace removed."""
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _signature(texts: list[str]) -> int:
+    return hash(tuple(normalise(t[:_PREFIX])[:_SIGNATURE] for t in texts))
+
+
+class RecordFacts:
+    """Per-record integers for FT501 and FT504-FT507.
+
+    ``near=True`` also keeps the near-duplicate signature (FT504). Normalising text costs about
+    as much as parsing it, so plain ``validate`` leaves it out; the passes that tokenize (where it
+    is a small share of the time) turn it on.
+    """
+
+    _COLUMNS = ("line", "exact", "context", "reply", "system", "reply_len", "near")
+
+    def __init__(self, near: bool = False) -> None:
+        self.near = near
+        self.cols: dict[str, array[int]] = {name: array("q") for name in self._COLUMNS}
+        self.system_len = 0
+        c = self.cols
+        self._add = (c["line"].append, c["exact"].append, c["context"].append, c["reply"].append, c["system"].append, c["reply_len"].append)
+        self._add_near = c["near"].append
+
+    def observe(self, line: int, raw: bytes, messages: list[dict[str, Any]]) -> None:
+        """One valid record: ``messages`` has string contents and valid roles, and (like every
+        record that passes FT204) ends with an assistant reply."""
+        texts = [m["content"] for m in messages]
+        reply = texts[-1]
+        add_line, add_exact, add_context, add_reply, add_system, add_reply_len = self._add
+        add_line(line)
+        add_exact(hash(raw))
+        add_context(hash(tuple(texts[:-1])))
+        add_reply(hash(reply))
+        if messages[0]["role"] == "system":
+            add_system(hash(texts[0]))
+            self.system_len = self.system_len or len(texts[0])
+        else:
+            add_system(0)
+        add_reply_len(len(reply))
+        if self.near:
+            self._add_near(_signature(texts))
+
+    def export(self) -> tuple[dict[str, bytes], int]:
+        return {k: v.tobytes() for k, v in self.cols.items()}, self.system_len
+
+    def merge(self, exported: tuple[dict[str, bytes], int]) -> None:
+        cols, system_len = exported
+        for name, data in cols.items():
+            self.cols[name].frombytes(data)
+        self.system_len = self.system_len or system_len
+
+    def findings(self, path: Path, profile: Profile, records: int) -> list[Finding]:
+        """Every dataset-level finding once the file has been read."""
+        cols, out = self.cols, []
+        exact = find_duplicates(cols["exact"], cols["line"])
+        out.extend((line, "FT501", "", f"this record is identical to line {first}; drop the copy") for line, first in exact)
+        copies = {line for line, _ in exact}
+        if self.near:
+            out.extend(self._near(path, copies))
+        out.extend(self._conflicts())
+        out.extend(self._short_replies(profile))
+        out.extend(self._same_system(profile, records))
+        return out
+
+    def _near(self, path: Path, copies: set[int]) -> Iterator[Finding]:
+        groups: dict[int, list[int]] = defaultdict(list)
+        for line, sig in zip(self.cols["line"], self.cols["near"]):
+            if line not in copies:
+                groups[sig].append(line)
+        candidates = [lines for lines in groups.values() if len(lines) > 1]
+        if candidates:
+            yield from confirm_near_duplicates(path, candidates)
+
+    def _conflicts(self) -> Iterator[Finding]:
+        first_reply: dict[int, tuple[int, int]] = {}
+        for line, context, reply in zip(self.cols["line"], self.cols["context"], self.cols["reply"]):
+            seen = first_reply.setdefault(context, (line, reply))
+            if seen[1] != reply:
+                yield (line, "FT505", "", f"same prompt as line {seen[0]} but a different final answer; keep the better answer or make the prompts differ")
+
+    def _short_replies(self, profile: Profile) -> Iterator[Finding]:
+        q = profile.quality
+        lengths = self.cols["reply_len"]
+        if len(lengths) < q.short_reply_min_records:
+            return
+        median = statistics.median(lengths)
+        if median < q.short_reply_min_median:
+            return
+        limit = median * q.short_reply_ratio
+        for line, length in zip(self.cols["line"], lengths):
+            if length < limit:
+                yield (line, "FT506", "", f"the final assistant reply is {length} characters, under {q.short_reply_ratio:.0%} of this dataset's median reply ({median:g}); truncated or placeholder answer?")
+
+    def _same_system(self, profile: Profile, records: int) -> Iterator[Finding]:
+        systems = self.cols["system"]
+        if len(systems) < profile.data.min_records or len(systems) != records or systems[0] == 0:
+            return
+        if all(h == systems[0] for h in systems):
+            yield (None, "FT507", "", f"all {len(systems):,} records start with the same system prompt ({self.system_len:,} characters); it is paid for on every example, and fine-tuning can teach the behaviour instead (the guide's example shrank a 553-token prompt to 8)")
+
+
+def confirm_near_duplicates(path: Path, candidates: Iterable[list[int]]) -> Iterator[Finding]:
+    """Re-read only the candidate lines and compare their fully normalised text."""
+    wanted = {line for lines in candidates for line in lines}
+    text: dict[int, tuple[str, ...]] = {}
+    with open(path, "rb") as stream:
+        for n, raw in enumerate(iter_lines(stream, 1 << 62), start=1):
+            if n in wanted and isinstance(raw, bytes):
+                try:
+                    record = json.loads(raw.removeprefix(UTF8_BOM).rstrip(b"\r"))
+                    text[n] = tuple(normalise(m["content"]) for m in record["messages"])
+                except (ValueError, KeyError, TypeError, RecursionError):
+                    continue  # e.g. the first line of a pretty-printed record: not compared
+    for lines in candidates:
+        first_of: dict[tuple[str, ...], int] = {}
+        for line in lines:
+            key = text.get(line)
+            if key is None:
+                continue
+            first = first_of.setdefault(key, line)
+            if first != line:
+                yield (line, "FT504", "", f"this record differs from line {first} only in case, spacing or punctuation width; drop the near-copy")

@@ -1,0 +1,63 @@
+"""The fast path of the scan: one test that a parsed record is plainly well-formed.
+
+``CleanCheck`` must never accept a record that any rule would flag; the careful path (every rule,
+with explanations) runs for everything else. ``tests/test_engine_properties.py`` checks this.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ftkit.checks.content import _role_prefix
+from ftkit.profile import DataRules
+
+
+class CleanCheck:
+    """True only for a record that no rule could flag: the fast path's single test."""
+
+    def __init__(self, data: DataRules) -> None:
+        self.record_keys = frozenset(data.record_keys)
+        self.message_keys = frozenset(("role", "content"))
+        specials = sorted(data.special_tokens, key=len, reverse=True)
+        self.special = re.compile("|".join(map(re.escape, specials))).search if specials else None
+        self.usable = {"system", "user", "assistant"} <= set(data.roles) and self.message_keys <= set(data.message_keys)
+        self.patterns: dict[tuple[int, bool], list[str]] = {}
+        self.labelled = _role_prefix(tuple(data.role_prefixes)).match if data.role_prefixes else None
+
+    def _pattern(self, n: int, system: bool) -> list[str]:
+        """The only role sequence of length n that passes every FT2xx rule (one leading system)."""
+        pattern = self.patterns.get((n, system))
+        if pattern is None:
+            turns = n - system
+            pattern = ["system"] * system + ["user", "assistant"] * (turns // 2) if turns >= 2 and turns % 2 == 0 else []
+            self.patterns[(n, system)] = pattern
+        return pattern
+
+    def __call__(self, obj: Any, line: bytes) -> bool:
+        if type(obj) is not dict or not self.usable:
+            return False
+        msgs = obj.get("messages")
+        if type(msgs) is not list or not msgs or not obj.keys() <= self.record_keys:
+            return False
+        mk = self.message_keys
+        try:
+            if not all([m.keys() == mk for m in msgs]):
+                return False
+            roles = [m["role"] for m in msgs]
+            texts = [m["content"] for m in msgs]
+            joined = "".join(texts)  # TypeError unless every content is a string
+        except (AttributeError, TypeError):
+            return False
+        if roles != self._pattern(len(roles), roles[0] == "system"):
+            return False
+        if not all(texts) or any(map(str.isspace, texts)):
+            return False
+        if "<" in joined and self.special and self.special(joined):
+            return False
+        if self.labelled and any(map(self.labelled, texts)):
+            return False
+        # Duplicate keys are invisible after parsing. With no whitespace before any colon, every
+        # key is followed directly by '":', so this count is at least the number of keys written;
+        # equal to the number of keys parsed means no key was written twice.
+        return line.count(b'":') == len(obj) + 2 * len(msgs) and b" :" not in line and b"\t" not in line and b"\r" not in line

@@ -1,0 +1,519 @@
+"""Repair a JSONL file with documented, safe fixes, each tied to the rule code it repairs.
+
+Always applied
+  FT004 utf8-bom            the byte-order mark before line 1 is removed
+  FT005 blank-line          blank lines are dropped
+  FT015 crlf-line-ends      the CR before a line's LF is removed
+  FT008 record-spans-lines  a pretty-printed record is joined onto one line
+  FT109 role-invalid        a role in the wrong case, with spaces, or a known alias (the profile's
+                            ``data.role_aliases``: human -> user, gpt/bot/model -> assistant) is
+                            replaced by the role meant; the same lookup as validate's hint
+On request (``FixOptions``)
+  FT203 turns-not-alternating  ``merge_consecutive``: two user (or two assistant) messages in a
+                               row, each with only role and content, become one message whose
+                               content is the two joined by a blank line ("\\n\\n")
+  FT204 ends-without-reply     ``drop_unpaired_user``: a final user message right after an
+                               assistant reply is dropped
+  FT111 / FT112                ``remove_unknown_keys``: record and message keys the profile does
+                               not list are removed (a top-level "system" string is lost with them)
+
+Nothing else is guessed at: a record that still has an error-level finding after these fixes is
+written to the rejects file, as it was read. Every input record is in exactly one of the output
+and the rejects file (blank lines are not records).
+
+Files
+  OUT       one record per line, LF line ends. A record no fix touched is written byte for byte
+            as read (only a BOM and the CR line end are gone). A fixed record is re-serialised
+            with ``json.dumps`` in the input line's own style when compact or ", "/": "
+            separators, with or without ``ensure_ascii``, reproduce the line; otherwise with
+            ", "/": " and characters as they are (``ensure_ascii=False``).
+  REJECTS   default ``OUT-stem.rejects.jsonl``, always written (empty when nothing is rejected).
+            One JSON object per rejected record, the shape of ``ftkit split``'s rejected.jsonl:
+            ``{"line", "reasons", "text"}`` (+ ``"end_line"`` for a record over several lines;
+            ``"base64"`` instead of ``"text"`` for bytes that are not UTF-8; ``"omitted_bytes"``
+            and no text for a line longer than the profile's max_line_bytes).
+  CHANGES   default ``OUT-stem.changes.json``, always written: a JSON array of
+            ``{"line", "code", "action", "pointer"}`` in line order. File-level changes (FT004,
+            FT005, FT015) are logged for every line; record changes only for records written
+            to OUT (a rejected record is in REJECTS as it was read).
+
+The input is streamed (memory does not grow with the file); outputs are written atomically and
+never over an existing file unless ``force``. ``in_place`` first copies PATH to PATH.bak (refused
+when PATH.bak exists) and then replaces PATH.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+from collections import Counter, deque
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+import orjson
+from pydantic import BaseModel, Field
+
+from ftkit.checks import RULES, all_rules, pointer, record_checks
+from ftkit.checks.structure import _intended_role as intended_role
+from ftkit.engine import validate
+from ftkit.fastpath import CleanCheck
+from ftkit.outputs import OutputExists, OutputIsInput, atomic_write, check_outputs
+from ftkit.profile import DataRules, Profile, load_profile
+from ftkit.reader import UTF8_BOM, Parsed, iter_lines, parse_text, sniff
+
+Finding = tuple[str, str, str]  # (code, pointer, message)
+
+
+class RepairError(Exception):
+    """``fix`` or ``convert`` cannot start or finish (the CLI exits 2 with this message)."""
+
+
+class FixError(RepairError):
+    """The fix cannot start or finish: bad paths, outputs in the way, a file that is not JSONL."""
+
+
+class FixOptions(BaseModel):
+    """The opt-in fixes (off by default: each changes what the model is trained on)."""
+
+    merge_consecutive: bool = False
+    drop_unpaired_user: bool = False
+    remove_unknown_keys: bool = False
+
+
+class OutputCheck(BaseModel):
+    """What ``ftkit validate`` says about a file that ftkit has just written."""
+
+    records: int
+    errors: int
+    warnings: int
+    infos: int
+    by_code: dict[str, int]
+    clean: bool = Field(description="no error-level finding")
+
+
+class FixResult(BaseModel):
+    """What ``fix_file`` returns; the CLI's JSON output."""
+
+    input: str
+    output: str
+    rejects: str
+    changes: str
+    backup: str | None = Field(description="with in_place: where the original is kept")
+    records: int = Field(description="input records (non-blank lines; a pretty-printed record counts once)")
+    written: int
+    rewritten: int = Field(description="records written re-serialised because a fix changed them")
+    rejected: int
+    blank_lines: int
+    changes_by_code: dict[str, int] = Field(description="logged changes per rule code")
+    rejected_by_code: dict[str, int] = Field(description="rejected records per rule code of their errors")
+    output_check: OutputCheck
+
+
+# --- shared by fix and convert ------------------------------------------------------------------
+
+def reason(code: str, where: str, message: str) -> str:
+    """One rejects-file reason, worded like ``ftkit split``'s rejected.jsonl."""
+    all_rules()
+    return f"{code} {RULES[code].name}{f' at {where}' if where else ''}: {message}"
+
+
+def record_errors(record: Any, profile: Profile) -> list[Finding]:
+    """Every error-level finding of the record rules (FT1xx-FT3xx) for one parsed record."""
+    found = []
+    for rule in record_checks():
+        if profile.severity.get(rule.code, "error") == "error":
+            found.extend((rule.code, where, message) for where, message in rule.check(record, profile.data))  # type: ignore[misc]
+    return found
+
+
+def check_output(path: Path, profile: Profile) -> OutputCheck:
+    report = validate(path, profile=profile)
+    sev = report.summary.by_severity
+    return OutputCheck(records=report.files[0].records, errors=sev["error"], warnings=sev["warning"],
+                       infos=sev["info"], by_code=report.summary.by_code, clean=sev["error"] == 0)
+
+
+def beside(out: Path, suffix: str) -> Path:
+    """``data.jsonl`` -> ``data<suffix>`` in the same folder."""
+    return out.with_name(out.stem + suffix)
+
+
+def check_paths(src: Path, out: Path | None, others: list[Path], data: DataRules, force: bool,
+                error: type[RepairError]) -> None:
+    """Refuse a missing input, an output the platform would not accept, clashing or existing outputs."""
+    if not src.exists():
+        raise error(f"{src}: no such file")
+    if not src.is_file():
+        raise error(f"{src} is not a file")
+    targets = ([out] if out is not None else []) + others
+    if out is not None and out.suffix not in data.extensions:
+        raise error(f"output {out} must end in {' or '.join(data.extensions)}: the platform accepts only those files")
+    if len({os.path.abspath(p) for p in targets + [src]}) < len(targets) + 1:
+        raise error(f"the output files must differ from each other and from the input: {', '.join(map(str, targets))}")
+    try:
+        check_outputs(targets, [src], force)
+    except (OutputExists, OutputIsInput) as exc:
+        raise error(str(exc)) from None
+
+
+class JsonLines:
+    """Writes one JSON value per line and counts them."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream, self.count = stream, 0
+
+    def add(self, entry: dict[str, Any]) -> None:
+        try:
+            text = json.dumps(entry, ensure_ascii=False)
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate in a rejected value: keep it escaped
+            data = json.dumps(entry).encode("ascii")
+        self.stream.write(data + b"\n")
+        self.count += 1
+
+
+class _ChangeLog:
+    """The CHANGES file: a JSON array written entry by entry, so it never has to fit in memory."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.by_code: Counter[str] = Counter()
+
+    def add(self, line: int, code: str, action: str, where: str = "") -> None:
+        entry = json.dumps({"line": line, "code": code, "action": action, "pointer": where}, ensure_ascii=False)
+        self.stream.write((b",\n  " if self.by_code else b"[\n  ") + entry.encode("utf-8"))
+        self.by_code[code] += 1
+
+    def close(self) -> None:
+        self.stream.write(b"\n]\n" if self.by_code else b"[]\n")
+
+
+# --- one record ----------------------------------------------------------------------------------
+
+Change = tuple[str, str, str]  # (code, pointer, action)
+
+
+def fix_record(record: Any, data: DataRules, options: FixOptions) -> tuple[Any, list[Change]]:
+    """A copy of the record with every applicable fix applied, and the changes made.
+
+    Pointers name the message's position in the record as read (before any merge or drop).
+    """
+    if not isinstance(record, dict) or not isinstance(record.get("messages"), list):
+        return record, []
+    changes: list[Change] = []
+    fixed = dict(record)
+    msgs = [dict(m) if isinstance(m, dict) else m for m in record["messages"]]
+    for i, msg in enumerate(msgs):
+        role = msg.get("role") if isinstance(msg, dict) else None
+        if isinstance(role, str) and role not in data.roles:
+            meant = intended_role(role, data)
+            if meant:
+                msg["role"] = meant
+                changes.append(("FT109", pointer("messages", i, "role"), f"role {role!r} -> {meant!r}"))
+    if options.remove_unknown_keys:
+        for key in [k for k in fixed if k not in data.record_keys]:
+            del fixed[key]
+            changes.append(("FT111", pointer(key), f"removed the record key {key!r}"))
+        for i, msg in enumerate(msgs):
+            for key in [k for k in msg if k not in data.message_keys] if isinstance(msg, dict) else ():
+                del msg[key]
+                changes.append(("FT112", pointer("messages", i, key), f"removed the message key {key!r}"))
+    index = list(range(len(msgs)))
+    if options.merge_consecutive:
+        msgs, index = _merge_consecutive(msgs, index, changes)
+    if options.drop_unpaired_user and len(msgs) >= 2 and _plain(msgs[-1], "user") and _plain(msgs[-2], "assistant"):
+        msgs.pop()
+        changes.append(("FT204", pointer("messages", index.pop()), "dropped the final user message, which has no assistant reply"))
+    fixed["messages"] = msgs
+    return fixed, changes
+
+
+def _plain(msg: Any, role: str | None = None) -> bool:
+    """A message with exactly role and content, the content a string (and the role, if given)."""
+    return (isinstance(msg, dict) and msg.keys() == {"role", "content"} and isinstance(msg["content"], str)
+            and (role is None or msg["role"] == role))
+
+
+def _merge_consecutive(msgs: list[Any], index: list[int], changes: list[Change]) -> tuple[list[Any], list[int]]:
+    kept: list[Any] = []
+    kept_index: list[int] = []
+    for msg, i in zip(msgs, index):
+        prev = kept[-1] if kept else None
+        if _plain(msg) and _plain(prev) and msg["role"] == prev["role"] and msg["role"] in ("user", "assistant"):
+            prev["content"] = "\n\n".join(t for t in (prev["content"], msg["content"]) if t.strip()) or prev["content"]
+            changes.append(("FT203", pointer("messages", i), f"merged this {msg['role']} message into message {kept_index[-1]} (joined with a blank line)"))
+            continue
+        kept.append(msg)
+        kept_index.append(i)
+    return kept, kept_index
+
+
+_STYLES = [((", ", ": "), False), ((",", ":"), False), ((", ", ": "), True), ((",", ":"), True)]
+
+
+def serialise(record: Any, original: Any = None, text: str | None = None) -> bytes:
+    """The record as one JSON line, in the style that reproduces ``text`` from ``original`` if any."""
+    separators, ascii_only = _STYLES[0]
+    if text is not None:
+        for seps, asc in _STYLES:
+            if json.dumps(original, ensure_ascii=asc, separators=seps) == text:
+                separators, ascii_only = seps, asc
+                break
+    return json.dumps(record, ensure_ascii=ascii_only, separators=separators).encode("utf-8")
+
+
+# --- the file ------------------------------------------------------------------------------------
+
+# A pretty-printed record is joined over at most this many lines and characters (as validate does).
+_MAX_JOIN_LINES = 5_000
+_MAX_JOIN_CHARS = 8 << 20
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _depth(text: str) -> int:
+    """Brackets opened minus closed outside strings (a JSON string never spans lines)."""
+    bare = _STRING.sub("", text)
+    return bare.count("{") + bare.count("[") - bare.count("}") - bare.count("]")
+
+
+def _is_record(text: str) -> bool:
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(value, dict) and "messages" in value
+
+
+class _Lines:
+    """Numbered physical lines; lines read ahead in vain can be given back."""
+
+    def __init__(self, stream: BinaryIO, max_line_bytes: int) -> None:
+        self._lines = iter_lines(stream, max_line_bytes)
+        self._back: deque[bytes | int] = deque()
+        self.n = 0
+
+    def next(self) -> bytes | int | None:
+        item = self._back.popleft() if self._back else next(self._lines, None)
+        if item is not None:
+            self.n += 1
+        return item
+
+    def give_back(self, items: list[bytes | int]) -> None:
+        self._back.extendleft(reversed(items))
+        self.n -= len(items)
+
+
+class _Fixer:
+    def __init__(self, profile: Profile, options: FixOptions, out: IO[bytes], rejects: IO[bytes], log: IO[bytes]) -> None:
+        self.profile, self.data, self.options = profile, profile.data, options
+        self.clean = CleanCheck(profile.data)
+        self.out, self.rejects, self.log = out, JsonLines(rejects), _ChangeLog(log)
+        self.records = self.written = self.rewritten = self.blank = 0
+        self.rejected_by_code: Counter[str] = Counter()
+        self.no_join_until = 0  # lines read ahead in vain never start a read-ahead themselves
+
+    def run(self, stream: BinaryIO) -> None:
+        lines = _Lines(stream, self.data.max_line_bytes)
+        while (raw := lines.next()) is not None:
+            n = lines.n
+            if type(raw) is int:
+                self.records += 1
+                message = f"line is {raw:,} bytes, longer than the {self.data.max_line_bytes:,}-byte limit; is the file missing newlines?"
+                self._reject(n, n, [("FT013", "", message)], omitted=raw)
+                continue
+            line, changes = self._line_end(n, raw)  # type: ignore[arg-type]
+            if not line or (line[0] in b" \t\x0b\x0c" and not line.strip()):
+                self.blank += 1
+                self._log(changes + [(n, "FT005", "", "dropped the blank line")])
+                continue
+            self.records += 1
+            try:
+                obj = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                pass
+            else:
+                if self.clean(obj, line):
+                    self._log(changes)
+                    self._write(line)
+                    continue
+            self._careful(n, line, changes, lines)
+        self.log.close()
+
+    def _line_end(self, n: int, raw: bytes) -> tuple[bytes, list[tuple[int, str, str, str]]]:
+        changes = []
+        if raw[-1:] == b"\r":
+            raw = raw[:-1]
+            changes.append((n, "FT015", "", "CRLF line end -> LF"))
+        if n == 1 and raw.startswith(UTF8_BOM):
+            raw = raw[len(UTF8_BOM):]
+            changes.append((n, "FT004", "", "removed the UTF-8 byte-order mark"))
+        return raw, changes
+
+    def _careful(self, n: int, line: bytes, changes: list[tuple[int, str, str, str]], lines: _Lines) -> None:
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            self._log(changes)
+            message = f"invalid UTF-8 at byte {exc.start + 1} of the line ({line[exc.start:exc.start + 1]!r}); re-save the file as UTF-8"
+            self._reject(n, n, [("FT003", "", message)], raw=line)
+            return
+        parsed, texts = parse_text(text), [text]
+        if parsed.incomplete and n > self.no_join_until:
+            joined, taken, more = self._join(text, lines)
+            if joined is None:
+                lines.give_back(taken)
+                self.no_join_until = n + len(taken)
+            else:
+                parsed, texts = joined, texts + more
+                changes += [(n + k + 1, "FT015", "", "CRLF line end -> LF") for k, t in enumerate(taken) if t[-1:] == b"\r"]  # type: ignore[index]
+        last = n + len(texts) - 1
+        self._log(changes)
+        errors = [f for f in parsed.findings if self._is_error(f[0])]
+        if errors or not parsed.ok:
+            self._reject(n, last, errors or parsed.findings, text="\n".join(texts))
+            return
+        fixed, fixes = fix_record(parsed.value, self.data, self.options)
+        errors = record_errors(fixed, self.profile)
+        if errors:
+            self._reject(n, last, errors, text="\n".join(texts))
+            return
+        if last > n:
+            fixes.insert(0, ("FT008", "", f"joined lines {n}-{last} into one line"))
+        self._log([(n, code, where, action) for code, where, action in fixes])
+        if fixes:
+            self.rewritten += 1
+            self._write(serialise(fixed, parsed.value, text if last == n else None))
+        else:
+            self._write(line)
+
+    def _join(self, text: str, lines: _Lines) -> tuple[Parsed | None, list[bytes | int], list[str]]:
+        """Read ahead for the rest of a pretty-printed record: (the record, lines read, their text).
+
+        Linear: one parse attempt, when the brackets opened are closed again; a line that is a
+        whole record of its own ends the read-ahead.
+        """
+        taken: list[bytes | int] = []
+        parts, size, depth = [text], len(text), _depth(text)
+        while (nxt := lines.next()) is not None:
+            taken.append(nxt)
+            if type(nxt) is int or len(taken) > _MAX_JOIN_LINES:
+                break
+            try:
+                piece = nxt[:-1].decode("utf-8") if nxt[-1:] == b"\r" else nxt.decode("utf-8")  # type: ignore[union-attr]
+            except UnicodeDecodeError:
+                break
+            if piece[:1] == "{" and piece.rstrip()[-1:] == "}" and _is_record(piece):
+                break  # a whole record of its own follows: the first line was cut short
+            parts.append(piece)
+            size += len(piece)
+            depth += _depth(piece)
+            if size > _MAX_JOIN_CHARS:
+                break
+            if depth <= 0:
+                parsed = parse_text("\n".join(parts))
+                return (parsed, taken, parts[1:]) if parsed.ok else (None, taken, [])
+        return None, taken, []
+
+    def _is_error(self, code: str) -> bool:
+        return self.profile.severity.get(code, "error") == "error"
+
+    def _log(self, changes: Iterable[tuple[int, str, str, str]]) -> None:
+        for line, code, where, action in changes:
+            self.log.add(line, code, action, where)
+
+    def _write(self, line: bytes) -> None:
+        self.out.write(line + b"\n")
+        self.written += 1
+
+    def _reject(self, n: int, last: int, found: list[Finding], text: str | None = None, raw: bytes | None = None,
+                omitted: int | None = None) -> None:
+        entry: dict[str, Any] = {"line": n, "reasons": [reason(*f) for f in found]}
+        if last > n:
+            entry["end_line"] = last
+        if text is not None:
+            entry["text"] = text
+        elif raw is not None:
+            entry["base64"] = base64.b64encode(raw).decode("ascii")
+        elif omitted is not None:
+            entry["omitted_bytes"] = omitted
+        self.rejects.add(entry)
+        self.rejected_by_code.update({code for code, _, _ in found})
+
+
+def fix_file(
+    path: str | os.PathLike[str],
+    output: str | os.PathLike[str] | None = None,
+    *,
+    rejects: str | os.PathLike[str] | None = None,
+    changes: str | os.PathLike[str] | None = None,
+    options: FixOptions | None = None,
+    in_place: bool = False,
+    force: bool = False,
+    profile: str | Profile = "siliconflow",
+) -> FixResult:
+    """Fix ``path`` into ``output`` (see the module docstring), then validate the output.
+
+    Raises ``FixError`` when it cannot start or finish (nothing is left half-written) and
+    ``ftkit.profile.ProfileError`` for an unknown profile. Never prints, never exits.
+    """
+    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    src = Path(path)
+    if in_place == (output is not None):
+        raise FixError("give an output file (-o OUT) or --in-place (which keeps the original as PATH.bak), not both" if in_place
+                       else "no output file: give -o OUT, or --in-place to replace the file and keep the original as PATH.bak")
+    out = src if in_place else Path(output)  # type: ignore[arg-type]
+    rej = Path(rejects) if rejects else beside(out, ".rejects.jsonl")
+    log = Path(changes) if changes else beside(out, ".changes.json")
+    backup = Path(f"{src}.bak") if in_place else None
+    check_paths(src, None if in_place else out, [rej, log], prof.data, force, FixError)
+    if in_place and out.suffix not in prof.data.extensions:
+        raise FixError(f"{src} must end in {' or '.join(prof.data.extensions)} to be fixed in place; use -o OUT.jsonl")
+    _refuse_whole_file(src)
+    if backup is not None:
+        _make_backup(src, backup)
+    try:
+        with open(backup or src, "rb") as stream, atomic_write(out) as o, atomic_write(rej) as r, atomic_write(log) as c:
+            fixer = _Fixer(prof, options or FixOptions(), o, r, c)
+            fixer.run(stream)
+    except OSError as exc:
+        if backup is not None:
+            backup.unlink(missing_ok=True)  # the input was not replaced: the backup is not needed
+        raise FixError(f"cannot fix {src} into {out}: {exc.strerror or exc}") from None
+    if backup is not None:
+        shutil.copymode(backup, out)
+    return FixResult(
+        input=str(src), output=str(out), rejects=str(rej), changes=str(log), backup=str(backup) if backup else None,
+        records=fixer.records, written=fixer.written, rewritten=fixer.rewritten, rejected=fixer.rejects.count,
+        blank_lines=fixer.blank, changes_by_code=dict(sorted(fixer.log.by_code.items())),
+        rejected_by_code=dict(sorted(fixer.rejected_by_code.items())), output_check=check_output(out, prof),
+    )
+
+
+def _refuse_whole_file(src: Path) -> None:
+    """Files that are not JSON Lines text at all: nothing line by line can repair them."""
+    try:
+        with open(src, "rb") as stream:
+            found = sniff(stream.read(8192))
+    except OSError as exc:
+        raise FixError(f"cannot read {src}: {exc.strerror or exc}") from None
+    if found:
+        raise FixError(f"{src}: {found[0]} {found[2]}")
+
+
+def _make_backup(src: Path, backup: Path) -> None:
+    try:
+        with open(src, "rb") as stream, open(backup, "xb") as copy:
+            shutil.copyfileobj(stream, copy, 1 << 20)
+            copy.flush()
+            os.fsync(copy.fileno())
+        shutil.copymode(src, backup)
+    except FileExistsError:
+        raise FixError(f"{backup} already exists; --in-place keeps the original there and never replaces a backup: move it away first") from None
+    except OSError as exc:
+        backup.unlink(missing_ok=True)
+        raise FixError(f"cannot back up {src} to {backup}: {exc.strerror or exc}") from None
+
