@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ftkit.dedup import find_duplicates
+from ftkit.dedup import find_duplicates, repeated
 from ftkit.profile import Profile
 from ftkit.reader import UTF8_BOM, iter_lines
 
@@ -101,7 +101,7 @@ class RecordFacts:
 
     def _near(self, path: Path, copies: set[int]) -> Iterator[Finding]:
         groups: dict[int, list[int]] = defaultdict(list)
-        for line, sig in zip(self.cols["line"], self.cols["near"]):
+        for sig, line in repeated(self.cols["near"], self.cols["line"]):
             if line not in copies:
                 groups[sig].append(line)
         candidates = [lines for lines in groups.values() if len(lines) > 1]
@@ -110,7 +110,7 @@ class RecordFacts:
 
     def _conflicts(self) -> Iterator[Finding]:
         first_reply: dict[int, tuple[int, int]] = {}
-        for line, context, reply in zip(self.cols["line"], self.cols["context"], self.cols["reply"]):
+        for context, line, reply in repeated(self.cols["context"], self.cols["line"], self.cols["reply"]):
             seen = first_reply.setdefault(context, (line, reply))
             if seen[1] != reply:
                 yield (line, "FT505", "", f"same prompt as line {seen[0]} but a different final answer; keep the better answer or make the prompts differ")

@@ -1,29 +1,34 @@
-"""Find repeated records from one 64-bit hash per record, in memory that stays small."""
+"""Group records by 64-bit keys in memory that stays small: only rows whose key repeats are
+ever held in Python objects."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-# Above this many records, polars sorts the hashes faster and in less memory than a dict.
+# From this many records on, polars picks out the repeated keys; below it a dict is quicker
+# (and ftkit validate on a small file never imports polars).
 _POLARS_FROM = 200_000
+
+
+def repeated(keys: Sequence[int], *columns: Sequence[int]) -> list[tuple[int, ...]]:
+    """``(key, *column values)`` for every row whose key occurs more than once, in row order."""
+    if len(keys) < _POLARS_FROM:
+        counts: dict[int, int] = {}
+        for key in keys:
+            counts[key] = counts.get(key, 0) + 1
+        return [(k, *vals) for k, *vals in zip(keys, *columns) if counts[k] > 1]
+    import polars as pl
+
+    frame = pl.DataFrame({f"c{i}": col for i, col in enumerate((keys, *columns))}, schema={f"c{i}": pl.Int64 for i in range(len(columns) + 1)})
+    return list(frame.filter(pl.col("c0").is_duplicated()).iter_rows())
 
 
 def find_duplicates(hashes: Sequence[int], lines: Sequence[int]) -> list[tuple[int, int]]:
     """``(line, first_line)`` for every record whose hash equals an earlier record's hash."""
-    if len(hashes) < _POLARS_FROM:
-        first: dict[int, int] = {}
-        out = []
-        for h, line in zip(hashes, lines):
-            seen = first.setdefault(h, line)
-            if seen != line:
-                out.append((line, seen))
-        return out
-    import polars as pl
-
-    frame = pl.DataFrame({"h": hashes, "line": lines}, schema={"h": pl.Int64, "line": pl.Int64})
-    dups = (
-        frame.with_columns(first=pl.col("line").min().over("h"))
-        .filter(pl.col("line") != pl.col("first"))
-        .sort("line")
-    )
-    return list(zip(dups["line"].to_list(), dups["first"].to_list()))
+    first: dict[int, int] = {}
+    out = []
+    for key, line in repeated(hashes, lines):
+        seen = first.setdefault(key, line)
+        if seen != line:
+            out.append((line, seen))
+    return out
