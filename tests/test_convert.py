@@ -27,7 +27,7 @@ needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"shared data not 
 def source_records(path: Path) -> list[Any]:
     if path.suffix == ".json":
         return json.loads(path.read_text(encoding="utf-8"))
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n")[:-1] if line.strip()]
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
 
 
 def convert(tmp: Path, src: Path, **kwargs: Any) -> tuple[ConvertResult, list[dict[str, Any]], list[dict[str, Any]]]:
@@ -84,9 +84,11 @@ def test_alpaca_mapping_on_real_data(tmp_path: Path) -> None:
 @needs_shared
 def test_identity_placeholders_are_kept(tmp_path: Path) -> None:
     """identity.json is a template ({{name}}, {{author}}): convert copies text, it substitutes nothing."""
-    _, out, _ = convert(tmp_path, SHARED / "llama-factory" / "identity.json")
+    src = SHARED / "llama-factory" / "identity.json"
+    _, out, _ = convert(tmp_path, src)
     replies = [r["messages"][-1]["content"] for r in out]
-    assert sum("{{name}}" in r for r in replies) > 80 and any("{{author}}" in r for r in replies)
+    assert replies == [r["output"] for r in source_records(src)]
+    assert (sum("{{name}}" in r for r in replies), sum("{{author}}" in r for r in replies)) == (77, 60)
 
 
 @needs_shared

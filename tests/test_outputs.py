@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,9 @@ def test_atomic_write_replaces_only_on_success(tmp_path: Path) -> None:
     with atomic_write(target) as out:
         out.write(b"new\n")
     assert target.read_bytes() == b"new\n"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_check_outputs(tmp_path: Path) -> None:
