@@ -155,10 +155,14 @@ class TableBuilder:
         self.rejected.frombytes(rejected)
 
     def frame(self) -> pl.DataFrame:
+        """The rows as a polars frame, sorted by line. The builder's columns move into it."""
         import polars as pl
 
-        frame = pl.DataFrame({name: pl.Series(name, values, dtype=pl.Int64) for name, values in self.cols.items()})
-        return frame.sort("line")
+        series = []
+        for name in list(self.cols):  # hand each column over, so arrays and frame never coexist
+            series.append(pl.Series(name, self.cols.pop(name), dtype=pl.Int64))
+        frame = pl.DataFrame(series)
+        return frame if frame["line"].is_sorted() else frame.sort("line")
 
 
 @dataclass
