@@ -273,7 +273,7 @@ def estimate(
     """
     import polars as pl
 
-    from ftkit.recommend import ParameterError, check_parameters
+    from ftkit.params import ParameterError, check_parameters
 
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
     table = prices or load_prices()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
@@ -20,7 +19,10 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, Field
 
 from ftkit.cost import parse_ratio, validation_count
+from ftkit.params import fmt_number as _fmt
+from ftkit.params import range_text as _range_text
 from ftkit.profile import ParameterRange, Profile, load_profile, rules_dir
+from ftkit.recommend_rules import _Cited, LearningRateRule, EpochsRule, BatchRule, MaxTokensRule, RankBand, RankRule, AlphaRule, DropoutBand, DropoutRule, GoalRule, ExamplesWarning, Warnings, RecommendRules
 
 if TYPE_CHECKING:
     import polars as pl
@@ -33,91 +35,6 @@ GOALS: tuple[Goal, ...] = ("standard", "quality", "fast")
 PARAMETERS = ("learning_rate", "epochs", "batch_size", "max_tokens", "lora_rank", "lora_alpha", "lora_dropout")
 #: Scheme fields compared to find the nearest documented scheme (max_tokens is not in the schemes).
 _SCHEME_FIELDS = ("learning_rate", "epochs", "batch_size", "lora_rank", "lora_alpha", "lora_dropout")
-
-
-# --- the rule file --------------------------------------------------------------------------------
-
-
-class _Cited(BaseModel):
-    why: str = ""
-    rationale: str = ""
-    source: str = ""
-
-
-class LearningRateRule(_Cited):
-    value: float
-
-
-class EpochsRule(_Cited):
-    base: int
-    min_examples_seen: int
-    max_examples_seen: int
-    max_small: int
-    min_large: int
-
-
-class BatchRule(_Cited):
-    start: int
-    min_steps_per_epoch: int
-
-
-class MaxTokensRule(_Cited):
-    multiple: int
-    floor: int
-
-
-class RankBand(BaseModel):
-    below_trainable_tokens: int | None = None
-    rank: int
-    why: str
-
-
-class RankRule(_Cited):
-    band: list[RankBand]
-
-
-class AlphaRule(_Cited):
-    per_rank: int
-
-
-class DropoutBand(BaseModel):
-    below_examples: int | None = None
-    dropout: float
-    why: str
-
-
-class DropoutRule(_Cited):
-    band: list[DropoutBand]
-
-
-class GoalRule(BaseModel):
-    scheme: str
-    cover: Literal["p95", "p99", "max"]
-
-
-class ExamplesWarning(BaseModel):
-    below: int
-    message: str
-
-
-class Warnings(BaseModel):
-    examples: list[ExamplesWarning] = Field(default_factory=list)
-
-
-class RecommendRules(BaseModel):
-    """``rules/recommend.toml``."""
-
-    version: int
-    sources: dict[str, str]
-    learning_rate: LearningRateRule
-    epochs: EpochsRule
-    batch_size: BatchRule
-    max_tokens: MaxTokensRule
-    lora_rank: RankRule
-    lora_alpha: AlphaRule
-    lora_dropout: DropoutRule
-    goals: dict[str, GoalRule]
-    warnings: Warnings = Field(default_factory=Warnings)
 
 
 class RecommendError(ValueError):
@@ -203,16 +120,6 @@ def _clamp(value: float, rng: ParameterRange) -> tuple[float, bool]:
         low, high = math.ceil(low), math.floor(high)
     clamped = min(max(value, low), high)
     return (int(clamped) if rng.integer else clamped), clamped != value
-
-
-def _fmt(value: float) -> str:
-    if isinstance(value, int) or float(value).is_integer() and abs(value) >= 1:
-        return f"{int(value):,}"
-    return format(Decimal(str(value)).normalize(), "f")
-
-
-def _range_text(rng: ParameterRange) -> str:
-    return f"{_fmt(int(rng.min) if rng.integer else rng.min)}-{_fmt(int(rng.max) if rng.integer else rng.max)}"
 
 
 def _band_text(below: int | None, bounds: list[int | None]) -> str:
@@ -411,75 +318,3 @@ def _warnings(facts: DataFacts, max_tokens: int, raw_epochs: int, profile: Profi
     if facts.rejected:
         out.append(f"{facts.rejected:,} records with errors were left out; run `ftkit validate` to see them")
     return out
-
-
-# --- checking user-chosen parameters --------------------------------------------------------------
-
-
-class ParameterError(ValueError):
-    """An unknown parameter name or a value that is not a number (a usage problem)."""
-
-
-class ParameterCheck(BaseModel):
-    name: str
-    label: str
-    value: float | int
-    allowed: str = Field(description="the inclusive range, e.g. 0-0.1")
-    ok: bool
-    message: str
-
-
-class CheckResult(BaseModel):
-    """What ``check_parameters`` returns; ``ok`` is False when any value is out of range."""
-
-    version: str = "1"
-    profile: str
-    ok: bool
-    checks: list[ParameterCheck]
-
-
-def _aliases(profile: Profile) -> dict[str, str]:
-    names = {}
-    for name, rng in profile.parameters.items():
-        for alias in (name, rng.label):
-            names[alias.lower().replace("-", "_").replace(" ", "_")] = name
-    return names
-
-
-def _number(name: str, value: object) -> Fraction:
-    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        raise ParameterError(f"{name}: {value!r} is not a number")
-    try:
-        return Fraction(Decimal(str(value).strip()))
-    except (InvalidOperation, ValueError):
-        raise ParameterError(f"{name}: {value!r} is not a number") from None
-
-
-def check_parameters(params: Mapping[str, object], profile: str | Profile = "siliconflow") -> CheckResult:
-    """Check user-chosen parameters against the profile's ranges.
-
-    Keys are parameter names (``learning_rate``), their labels (``"Learning Rate"``) or hyphenated
-    forms. Raises ``ParameterError`` for an unknown key or a non-number; out-of-range or
-    non-integer values are reported in the result (``ok`` False), with the allowed range.
-    """
-    prof = profile if isinstance(profile, Profile) else load_profile(profile)
-    aliases = _aliases(prof)
-    checks = []
-    for key, raw in params.items():
-        name = aliases.get(str(key).strip().lower().replace("-", "_").replace(" ", "_"))
-        if name is None:
-            raise ParameterError(f"unknown parameter {key!r}; known: {', '.join(prof.parameters)}")
-        rng = prof.parameters[name]
-        value = _number(name, raw)
-        allowed = _range_text(rng)
-        shown = _fmt(int(value) if value.denominator == 1 else float(value))
-        low, high = Fraction(str(rng.min)), Fraction(str(rng.max))
-        if rng.integer and value.denominator != 1:
-            ok, message = False, f"{name} = {shown}: {rng.label} must be a whole number in {allowed}"
-        elif not low <= value <= high:
-            ok, message = False, f"{name} = {shown} is outside {rng.label}'s allowed range {allowed}"
-        else:
-            ok, message = True, f"{name} = {shown} is within {rng.label}'s range {allowed}"
-        number = int(value) if value.denominator == 1 and rng.integer else float(value)
-        checks.append(ParameterCheck(name=name, label=rng.label, value=number, allowed=allowed, ok=ok, message=message))
-    return CheckResult(profile=prof.name, ok=all(c.ok for c in checks), checks=checks)

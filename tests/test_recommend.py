@@ -15,12 +15,11 @@ from hypothesis import strategies as st
 
 from ftkit.cli import cli
 from ftkit.profile import load_profile
+from ftkit.params import ParameterError, check_parameters
 from ftkit.recommend import (
     GOALS,
     PARAMETERS,
-    ParameterError,
     RecommendError,
-    check_parameters,
     load_rules,
     nearest_rank,
     openai_epochs,

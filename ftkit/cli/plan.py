@@ -20,7 +20,8 @@ from ftkit.cli import EXIT_FINDINGS, EXIT_OK, UsageProblem, _settings, cli
 if TYPE_CHECKING:
     from ftkit.cost import CostEstimate
     from ftkit.profile import Profile
-    from ftkit.recommend import CheckResult, Recommendation
+    from ftkit.params import CheckResult
+    from ftkit.recommend import Recommendation
     from ftkit.table import RecordTable
 
 GOALS = ("standard", "quality", "fast")
@@ -124,7 +125,8 @@ def recommend(args: tuple[str, ...], model: str | None, goal: str, fmt: str, che
     With --check (or --params FILE), check parameters you chose instead: exit 1 when a value is
     outside the platform's range, 2 for an unknown parameter.
     """
-    from ftkit.recommend import ParameterError, RecommendError, check_parameters
+    from ftkit.params import ParameterError, check_parameters
+    from ftkit.recommend import RecommendError
     from ftkit.recommend import recommend as run
 
     prof = _profile(profile)

@@ -1,0 +1,90 @@
+"""The shape of ``rules/recommend.toml``: each band of the recommendation rule, with its source."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+
+class _Cited(BaseModel):
+    why: str = ""
+    rationale: str = ""
+    source: str = ""
+
+
+class LearningRateRule(_Cited):
+    value: float
+
+
+class EpochsRule(_Cited):
+    base: int
+    min_examples_seen: int
+    max_examples_seen: int
+    max_small: int
+    min_large: int
+
+
+class BatchRule(_Cited):
+    start: int
+    min_steps_per_epoch: int
+
+
+class MaxTokensRule(_Cited):
+    multiple: int
+    floor: int
+
+
+class RankBand(BaseModel):
+    below_trainable_tokens: int | None = None
+    rank: int
+    why: str
+
+
+class RankRule(_Cited):
+    band: list[RankBand]
+
+
+class AlphaRule(_Cited):
+    per_rank: int
+
+
+class DropoutBand(BaseModel):
+    below_examples: int | None = None
+    dropout: float
+    why: str
+
+
+class DropoutRule(_Cited):
+    band: list[DropoutBand]
+
+
+class GoalRule(BaseModel):
+    scheme: str
+    cover: Literal["p95", "p99", "max"]
+
+
+class ExamplesWarning(BaseModel):
+    below: int
+    message: str
+
+
+class Warnings(BaseModel):
+    examples: list[ExamplesWarning] = Field(default_factory=list)
+
+
+class RecommendRules(BaseModel):
+    """``rules/recommend.toml``."""
+
+    version: int
+    sources: dict[str, str]
+    learning_rate: LearningRateRule
+    epochs: EpochsRule
+    batch_size: BatchRule
+    max_tokens: MaxTokensRule
+    lora_rank: RankRule
+    lora_alpha: AlphaRule
+    lora_dropout: DropoutRule
+    goals: dict[str, GoalRule]
+    warnings: Warnings = Field(default_factory=Warnings)
