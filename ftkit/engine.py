@@ -67,8 +67,10 @@ class Selector:
 class FileScan:
     """The state of validating one file; ``run()`` returns its summary and findings."""
 
-    def __init__(self, path: Path, profile: Profile, selected: Selector, jobs: int = 1, collector: Any = None) -> None:
+    def __init__(self, path: Path, profile: Profile, selected: Selector, jobs: int = 1, collector: Any = None,
+                 near_duplicates: bool = False) -> None:
         self.jobs = jobs
+        self.near_duplicates = near_duplicates and selected("FT504")
         self.collector = collector  # e.g. ftkit.table.TableBuilder: add(line, record) / reject(line)
         self.path, self.profile, self.data = path, profile, profile.data
         self.selected = selected
@@ -81,8 +83,7 @@ class FileScan:
         self.found: list[tuple[int | None, str, str, str]] = []  # line, pointer, code, message
         self.records = 0
         self.invalid = 0
-        # a few integers per valid record, for the dataset rules; near-duplicates when tokenizing
-        self.facts = RecordFacts(near=self.collector is not None)
+        self.facts = RecordFacts(near=self.near_duplicates)  # a few integers per valid record
         self.crlf = 0
         self.first_crlf = 0
         self.sniffed = False  # the file was recognised as not JSON Lines at all
@@ -323,15 +324,18 @@ def run_scan(
     ignore: Iterable[str] = (),
     jobs: int = 1,
     collector: Callable[[], Any] | None = None,
+    near_duplicates: bool = False,
 ) -> Report:
-    """Validate files; ``collector()`` (if given) makes one record collector per file."""
+    """Validate files; ``collector()`` (if given) makes one record collector per file.
+    ``near_duplicates`` adds FT504, which normalises all text (as costly as parsing it)."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     all_rules()  # register every rule before the first lookup
     selected = Selector(select, ignore)
     files, violations = [], []
     for path in expand_paths(paths):
-        summary, found = FileScan(path, profile, selected, jobs, collector() if collector else None).run()
+        scan = FileScan(path, profile, selected, jobs, collector() if collector else None, near_duplicates)
+        summary, found = scan.run()
         files.append(summary)
         violations.extend(found)
     return Report.build(profile.name, files, violations)
@@ -360,7 +364,8 @@ def validate(
         return run_scan(paths, prof, select, ignore, jobs)
     from ftkit.table import build_table, length_violations
 
-    table = build_table(paths, prof, model=model, max_tokens=max_tokens, jobs=jobs, select=tuple(select), ignore=tuple(ignore))
+    table = build_table(paths, prof, model=model, max_tokens=max_tokens, jobs=jobs, select=tuple(select), ignore=tuple(ignore),
+                        near_duplicates=True)
     extra = [v for v in length_violations(table) if Selector(select, ignore)(v.code)]
     order = {path: i for i, path in enumerate(table.paths)}
     found = sorted([*table.report.violations, *extra], key=lambda v: (order[v.path], v.line or 0, v.code, v.pointer))

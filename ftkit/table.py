@@ -193,8 +193,12 @@ def build_table(
     jobs: int = 1,
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
+    near_duplicates: bool = False,
 ) -> RecordTable:
-    """Validate ``paths`` and tokenize every valid record once (see ``COLUMNS``)."""
+    """Validate ``paths`` and tokenize every valid record once (see ``COLUMNS``).
+
+    ``near_duplicates`` also looks for FT504 (it normalises all text, a cost only the report
+    and ``validate --tokens`` need to pay)."""
     import polars as pl
 
     from ftkit.engine import run_scan
@@ -211,7 +215,7 @@ def build_table(
         builders.append(TableBuilder(tok, template, keys=keys, seed=seed))
         return builders[-1]
 
-    report = run_scan(paths, prof, select=select, ignore=ignore, jobs=jobs, collector=make_builder)
+    report = run_scan(paths, prof, select=select, ignore=ignore, jobs=jobs, collector=make_builder, near_duplicates=near_duplicates)
     frames = [b.frame().with_columns(file=pl.lit(i, dtype=pl.Int32)) for i, b in enumerate(builders)]
     names = [f.path for f in report.files]
     rejected = {names[i]: sorted(b.rejected.tolist()) for i, b in enumerate(builders)}
