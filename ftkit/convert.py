@@ -11,8 +11,10 @@ Formats (``--from``; ``auto`` picks the shape most of the first 100 records have
                      mapped with the profile's roles and ``data.role_aliases`` (human -> user,
                      gpt -> assistant); "role"/"content" turns are read too
   prompt-completion  {"prompt", "completion"}: one user message and its reply, text unchanged
-  openai             {"messages": [...], "tools"?}: roles mapped as above, a content list of
-                     text parts joined by "\\n"
+  openai             {"messages": [...], "tools"?, "system"?}: roles mapped as above, a content
+                     list of text parts ("text" or LLaMA-Factory's "value") joined by "\\n", a
+                     top-level "system" string (Anthropic style) made the first message unless
+                     there is one; a reply with weight (or loss_weight) 0 is rejected
 
 Tool use (``tools``): SiliconFlow chat fine-tuning takes plain text. ``reject`` (default) rejects
 a record with a function-call or observation turn (ShareGPT), a tool/function message or
@@ -212,9 +214,10 @@ class _Converter:
             if not isinstance(msg, dict):
                 msgs.append(msg)  # FT105 rejects it with its reason
                 continue
-            if msg.get("weight") == 0:
-                raise _Reject("weight-zero", f"{where} has weight 0 (not to be trained on); the platform has no per-message weight: drop that turn first")
             role, content = msg.get("role"), msg.get("content")
+            weight = next((k for k in ("weight", "loss_weight") if msg.get(k) == 0), None)
+            if weight and self._role(role) == "assistant":
+                raise _Reject("weight-zero", f"{where} is a reply with {weight} 0 (not to be trained on); the platform has no per-message weight: drop that turn first")
             calls = msg.get("tool_calls") or ([msg["function_call"]] if msg.get("function_call") else [])
             if role in _RESULT_SPEAKERS:
                 self._tool_turn(msgs, "user", FOLD_RESULT + _plain_text(content, where), where, f"a {role} message (a tool result)")
@@ -228,9 +231,15 @@ class _Converter:
                 if "content" in msg:
                     out["content"] = _plain_text(content, where) if isinstance(content, list) else content
                 msgs.append(out)
-            self._ignore(msg, ("role", "content", "tool_calls", "function_call", "weight"), "messages[].")
+            self._ignore(msg, ("role", "content", "tool_calls", "function_call", "weight", "loss_weight"), "messages[].")
+        system = rec.get("system")  # Anthropic style: the system prompt beside the messages
+        if isinstance(system, str) and system.strip() and not (msgs and isinstance(msgs[0], dict) and msgs[0].get("role") == "system"):
+            msgs.insert(0, {"role": "system", "content": system})
+            used: tuple[str, ...] = ("messages", "tools", "functions", "system")
+        else:
+            used = ("messages", "tools", "functions")
         self._tool_definitions(msgs, rec.get("tools") or rec.get("functions"), "tools" if rec.get("tools") else "functions")
-        self._ignore(rec, ("messages", "tools", "functions"))
+        self._ignore(rec, used)
         return msgs
 
 
@@ -251,10 +260,11 @@ def _plain_text(content: Any, where: str) -> Any:
         return content
     texts = []
     for part in content:
-        if not (isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str)):
+        text = part.get("text", part.get("value")) if isinstance(part, dict) and part.get("type") == "text" else None
+        if not isinstance(text, str):
             kind = part.get("type") if isinstance(part, dict) else describe(part)
-            raise _Reject("not-text", f"{where} has a content part of type {kind!r}; chat fine-tuning takes text only")
-        texts.append(part["text"])
+            raise _Reject("not-text", f"{where} has a content part of type {kind!r} with no text string; chat fine-tuning takes text only")
+        texts.append(text)
     return "\n".join(texts)
 
 

@@ -100,8 +100,6 @@ class FileScan:
         return self.severity.get(code, "error") == "error"
 
     def run(self) -> tuple[FileSummary, list[Violation]]:
-        if self.path.suffix not in self.data.extensions:
-            self.add(None, "FT001", "", f"file name ends in {self.path.suffix or '(nothing)'!r}, expected {' or '.join(self.data.extensions)}")
         try:
             with open(self.path, "rb") as stream:
                 head = stream.read(8192)
@@ -280,6 +278,8 @@ class FileScan:
         return None, taken
 
     def _file_level(self) -> None:
+        if self.path.suffix not in self.data.extensions:
+            self.add(None, "FT001", "", f"file name ends in {self.path.suffix or '(nothing)'!r}, expected {' or '.join(self.data.extensions)}")
         if self.records == 0 and not self.sniffed:
             self.add(None, "FT002", "", "the file holds no records; expected one JSON object per line")
         elif self.records < self.data.min_records:

@@ -50,7 +50,6 @@ import os
 import re
 import shutil
 from collections import Counter, deque
-from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
@@ -108,7 +107,9 @@ class FixResult(BaseModel):
     rewritten: int = Field(description="records written re-serialised because a fix changed them")
     rejected: int
     blank_lines: int
-    changes_by_code: dict[str, int] = Field(description="logged changes per rule code")
+    fixed: int = Field(description="records written with at least one change (a BOM or CR removed counts)")
+    fixed_by_code: dict[str, int] = Field(description="records written with a change of this rule code")
+    changes_by_code: dict[str, int] = Field(description="logged changes per rule code (blank lines dropped included)")
     rejected_by_code: dict[str, int] = Field(description="rejected records per rule code of their errors")
     output_check: OutputCheck
 
@@ -314,6 +315,8 @@ class _Fixer:
         self.out, self.rejects, self.log = out, JsonLines(rejects), _ChangeLog(log)
         self.records = self.written = self.rewritten = self.blank = 0
         self.rejected_by_code: Counter[str] = Counter()
+        self.fixed_by_code: Counter[str] = Counter()
+        self.fixed = 0
         self.no_join_until = 0  # lines read ahead in vain never start a read-ahead themselves
 
     def run(self, stream: BinaryIO) -> None:
@@ -337,7 +340,7 @@ class _Fixer:
                 pass
             else:
                 if self.clean(obj, line):
-                    self._log(changes)
+                    self._log(changes, written=True)
                     self._write(line)
                     continue
             self._careful(n, line, changes, lines)
@@ -371,19 +374,20 @@ class _Fixer:
                 parsed, texts = joined, texts + more
                 changes += [(n + k + 1, "FT015", "", "CRLF line end -> LF") for k, t in enumerate(taken) if t[-1:] == b"\r"]  # type: ignore[index]
         last = n + len(texts) - 1
-        self._log(changes)
         errors = [f for f in parsed.findings if self._is_error(f[0])]
         if errors or not parsed.ok:
+            self._log(changes)
             self._reject(n, last, errors or parsed.findings, text="\n".join(texts))
             return
         fixed, fixes = fix_record(parsed.value, self.data, self.options)
         errors = record_errors(fixed, self.profile)
         if errors:
+            self._log(changes)
             self._reject(n, last, errors, text="\n".join(texts))
             return
         if last > n:
             fixes.insert(0, ("FT008", "", f"joined lines {n}-{last} into one line"))
-        self._log([(n, code, where, action) for code, where, action in fixes])
+        self._log(sorted(changes + [(n, code, where, action) for code, where, action in fixes], key=lambda c: c[0]), written=True)
         if fixes:
             self.rewritten += 1
             self._write(serialise(fixed, parsed.value, text if last == n else None))
@@ -421,9 +425,13 @@ class _Fixer:
     def _is_error(self, code: str) -> bool:
         return self.profile.severity.get(code, "error") == "error"
 
-    def _log(self, changes: Iterable[tuple[int, str, str, str]]) -> None:
+    def _log(self, changes: list[tuple[int, str, str, str]], written: bool = False) -> None:
+        """Log changes; ``written``: they are those of one record written to the output."""
         for line, code, where, action in changes:
             self.log.add(line, code, action, where)
+        if written and changes:
+            self.fixed += 1
+            self.fixed_by_code.update({c[1] for c in changes})
 
     def _write(self, line: bytes) -> None:
         self.out.write(line + b"\n")
@@ -488,7 +496,7 @@ def fix_file(
     return FixResult(
         input=str(src), output=str(out), rejects=str(rej), changes=str(log), backup=str(backup) if backup else None,
         records=fixer.records, written=fixer.written, rewritten=fixer.rewritten, rejected=fixer.rejects.count,
-        blank_lines=fixer.blank, changes_by_code=dict(sorted(fixer.log.by_code.items())),
+        blank_lines=fixer.blank, fixed=fixer.fixed, fixed_by_code=dict(sorted(fixer.fixed_by_code.items())), changes_by_code=dict(sorted(fixer.log.by_code.items())),
         rejected_by_code=dict(sorted(fixer.rejected_by_code.items())), output_check=check_output(out, prof),
     )
 

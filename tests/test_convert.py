@@ -47,6 +47,9 @@ REAL = [
     ("medicalgpt/sharegpt_zh_1K_format.jsonl", "auto", "reject", "sharegpt", 993, 7, {"FT204": 7}),
     ("openai-cookbook/drone_training.jsonl", "openai", "reject", "openai", 0, 103, {"tool-use": 103}),
     ("openai-cookbook/drone_training.jsonl", "openai", "fold", "openai", 103, 0, {}),
+    ("llama-factory/v1_sft_demo.jsonl", "auto", "reject", "openai", 500, 0, {}),
+    ("llama-factory/reason_tool_use_demo_50.jsonl", "auto", "fold", "openai", 0, 50, {"not-text": 50}),
+    ("anthropic-cookbook/json_mode_dataset.jsonl", "auto", "reject", "openai", 500, 0, {}),
 ]
 
 
@@ -207,6 +210,23 @@ def test_openai_messages(tmp_path: Path) -> None:
     assert result.ignored_keys == {"messages[].name": 1, "messages[].tool_call_id": 1}
     _, out, rejects = convert(tmp_path, src, tools="reject")
     assert len(out) == 1 and rejects[0]["reasons"][0].startswith("tool-use: messages[1] is an assistant tool call")
+
+
+def test_openai_variants_top_level_system_and_loss_weight(tmp_path: Path) -> None:
+    src = write(tmp_path, "v.jsonl", [
+        {"system": "JSON only.", "messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "{}"}]},
+        {"system": "Ignored", "messages": [{"role": "system", "content": "Kept"}, {"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]},
+        {"messages": [{"role": "user", "content": [{"type": "text", "value": "Q"}], "loss_weight": 0.0},
+                      {"role": "assistant", "content": [{"type": "text", "value": "A"}], "loss_weight": 1.0}]},
+        {"messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A", "loss_weight": 0}]},
+        {"messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": [{"type": "reasoning", "value": "hmm"}]}]},
+    ], jsonl=True)
+    result, out, rejects = convert(tmp_path, src)
+    assert out == [msgs(("system", "JSON only."), ("user", "Q"), ("assistant", "{}")),
+                   msgs(("system", "Kept"), ("user", "Q"), ("assistant", "A")), msgs(("user", "Q"), ("assistant", "A"))]
+    assert result.ignored_keys == {"system": 1}
+    assert rejects[0]["reasons"][0].startswith("weight-zero: messages[1] is a reply with loss_weight 0")
+    assert rejects[1]["reasons"][0].startswith("not-text: messages[1] has a content part of type 'reasoning'")
 
 
 def test_auto_detects_the_majority_and_counts_the_rest(tmp_path: Path) -> None:

@@ -232,6 +232,7 @@ def test_cli_exit_codes_and_summary(tmp_path: Path) -> None:
     assert res.exit_code == 1
     payload = json.loads(res.output)
     assert payload["rejected"] == 1 and payload["written"] == 10 and payload["rejected_by_code"] == {"FT006": 1}
+    assert payload["fixed"] == payload["rewritten"] == 10 and payload["fixed_by_code"] == {"FT015": 10, "FT109": 10}
     assert (tmp_path / "bad.jsonl").is_file() and (tmp_path / "log.json").is_file()
     res = runner.invoke(cli, ["fix", str(src), "-o", str(tmp_path / "b.jsonl")])
     assert res.exit_code == 2 and "already exists" in res.output and "Traceback" not in res.output

@@ -20,8 +20,8 @@ _profile_option = click.option("--profile", help="Platform profile name or path 
 @cli.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=str))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="The fixed file (.jsonl).")
-@click.option("--rejects", type=click.Path(dir_okay=False, path_type=str), help="Records that cannot be fixed [default: OUT-stem.rejects.jsonl].")
-@click.option("--changes", type=click.Path(dir_okay=False, path_type=str), help="JSON log of every change by line [default: OUT-stem.changes.json].")
+@click.option("--rejects", type=click.Path(dir_okay=False, path_type=str), help="Records that cannot be fixed [default: OUT with .rejects.jsonl for .jsonl].")
+@click.option("--changes", type=click.Path(dir_okay=False, path_type=str), help="JSON log of every change by line [default: OUT with .changes.json for .jsonl].")
 @click.option("--merge-consecutive", is_flag=True, help="Merge two user or two assistant messages in a row, joined by a blank line (FT203).")
 @click.option("--drop-unpaired-user", is_flag=True, help="Drop a final user message that has no reply (FT204).")
 @click.option("--remove-unknown-keys", is_flag=True, help="Remove record and message keys the platform does not use (FT111, FT112).")
@@ -56,7 +56,7 @@ def fix(path: str, output: str | None, rejects: str | None, changes: str | None,
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=str), help="The SiliconFlow messages file (.jsonl).")
 @click.option("--from", "source", type=click.Choice(["auto", "alpaca", "sharegpt", "prompt-completion", "openai"]), default="auto", show_default=True,
               help="Input format; auto goes by the shape of the first 100 records.")
-@click.option("--rejects", type=click.Path(dir_okay=False, path_type=str), help="Records that cannot be converted [default: OUT-stem.rejects.jsonl].")
+@click.option("--rejects", type=click.Path(dir_okay=False, path_type=str), help="Records that cannot be converted [default: OUT with .rejects.jsonl for .jsonl].")
 @click.option("--tools", type=click.Choice(["reject", "fold"]), default="reject", show_default=True,
               help="Records with function calls and tool results: reject them, or fold calls, results and tool definitions into the text.")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
@@ -99,10 +99,15 @@ def _verdict(check, output: str) -> str:  # type: ignore[no-untyped-def]
 def render_fix(result) -> str:  # type: ignore[no-untyped-def]
     """The text summary of a ``FixResult``."""
     out = [f"fixed {result.input} -> {result.output}: {result.records:,} records, {result.written:,} written "
-           f"({result.rewritten:,} changed), {result.rejected:,} rejected -> {result.rejects}"]
+           f"({result.rewritten:,} re-serialised), {result.rejected:,} rejected -> {result.rejects}"]
     if result.backup:
         out.append(f"original kept as {result.backup}")
-    out.append(f"changes ({result.changes}): {_by_code(result.changes_by_code) if result.changes_by_code else 'none'}")
+    if result.fixed:
+        out.append(f"fixed {result.fixed:,} record{'s' if result.fixed != 1 else ''}; records by code: {_by_code(result.fixed_by_code)}")
+    if result.blank_lines:
+        out.append(f"dropped {result.blank_lines:,} blank line{'s' if result.blank_lines != 1 else ''} (FT005)")
+    total = sum(result.changes_by_code.values())
+    out.append(f"changes logged in {result.changes}: {total:,}" + (f" ({_by_code(result.changes_by_code)})" if total else ""))
     if result.rejected_by_code:
         out.append(f"rejected by code: {_by_code(result.rejected_by_code)}")
     out.append(_verdict(result.output_check, result.output))
