@@ -11,7 +11,6 @@ re-reads only those lines and compares their fully normalised text.
 from __future__ import annotations
 
 import json
-import statistics
 import unicodedata
 from array import array
 from collections import defaultdict
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ftkit.dedup import find_duplicates, repeated
+from ftkit.dedup import median as dedup_median
 from ftkit.profile import Profile
 from ftkit.reader import UTF8_BOM, iter_lines
 
@@ -120,7 +120,7 @@ class RecordFacts:
         lengths = self.cols["reply_len"]
         if len(lengths) < q.short_reply_min_records:
             return
-        median = statistics.median(lengths)
+        median = dedup_median(lengths)
         if median < q.short_reply_min_median:
             return
         limit = median * q.short_reply_ratio

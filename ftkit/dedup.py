@@ -19,8 +19,13 @@ def repeated(keys: Sequence[int], *columns: Sequence[int]) -> list[tuple[int, ..
         return [(k, *vals) for k, *vals in zip(keys, *columns) if counts[k] > 1]
     import polars as pl
 
-    frame = pl.DataFrame({f"c{i}": col for i, col in enumerate((keys, *columns))}, schema={f"c{i}": pl.Int64 for i in range(len(columns) + 1)})
-    return list(frame.filter(pl.col("c0").is_duplicated()).iter_rows())
+    key = pl.Series("k", keys, dtype=pl.Int64)
+    # sorting and comparing neighbours needs far less memory than polars' hash-based is_duplicated
+    ordered = key.sort()
+    repeats = ordered.filter(ordered == ordered.shift(1)).unique()
+    mask = key.is_in(repeats.implode())
+    picked = [key.filter(mask)] + [pl.Series(f"c{i}", col, dtype=pl.Int64).filter(mask) for i, col in enumerate(columns)]
+    return list(zip(*(s.to_list() for s in picked)))
 
 
 def find_duplicates(hashes: Sequence[int], lines: Sequence[int]) -> list[tuple[int, int]]:
@@ -32,3 +37,14 @@ def find_duplicates(hashes: Sequence[int], lines: Sequence[int]) -> list[tuple[i
         if seen != line:
             out.append((line, seen))
     return out
+
+
+def median(values: Sequence[int]) -> float:
+    """The median, without a Python list of a million ints for big inputs."""
+    if len(values) < _POLARS_FROM:
+        import statistics
+
+        return statistics.median(values)
+    import polars as pl
+
+    return float(pl.Series("v", values, dtype=pl.Int64).median())  # type: ignore[arg-type]
