@@ -23,28 +23,10 @@ from ftkit.dataset import RecordFacts
 from ftkit.fastpath import CleanCheck
 from ftkit.models import FileSummary, Report, Violation
 from ftkit.profile import Profile, load_profile
-from ftkit.reader import UTF8_BOM, Parsed, iter_lines, parse_text, sniff
-
-# A pretty-printed record is joined back together over at most this many lines and characters.
-_MAX_JOIN_LINES = 5_000
-_MAX_JOIN_CHARS = 8 << 20
-
-
-def _is_record(text: str) -> bool:
-    try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return False
-    return isinstance(value, dict) and "messages" in value
-
+from ftkit.reader import UTF8_BOM, Parsed, iter_lines, parse_text, read_rest, sniff
 
 def _is_record_array(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and isinstance(value[0], dict) and "messages" in value[0]
-
-
-def _depth(text: str) -> int:
-    """Brackets opened minus closed (strings not excluded: only decides when to try a parse)."""
-    return text.count("{") + text.count("[") - text.count("}") - text.count("]")
 
 
 class ValidationError(OSError):
@@ -243,39 +225,15 @@ class FileScan:
         return error
 
     def _join(self, text: str, n: int, source: Iterator[bytes | int]) -> tuple[Parsed | None, list[bytes | int]]:
-        """Read ahead for the rest of a pretty-printed record: (the record, lines read).
-
-        Linear, whatever the input: one parse attempt, when the brackets opened on the first line
-        are closed again; and lines read ahead in vain never start a read-ahead themselves.
-        """
-        taken: list[bytes | int] = []
-        parts, size, depth = [text], len(text), _depth(text)
-        for nxt in source:
-            taken.append(nxt)
-            if type(nxt) is int or len(taken) > _MAX_JOIN_LINES:
-                break
-            try:
-                piece = nxt.rstrip(b"\r").decode("utf-8")
-            except UnicodeDecodeError:
-                break
-            if piece[:1] == "{" and piece.rstrip()[-1:] == "}" and _is_record(piece):
-                break  # a whole record of its own follows: the first line was cut short
-            parts.append(piece)
-            size += len(piece)
-            depth += _depth(piece)
-            if size > _MAX_JOIN_CHARS:
-                break
-            if depth <= 0:
-                parsed = parse_text("\n".join(parts))
-                if parsed.ok:
-                    last = n + len(taken)
-                    parsed.findings.insert(0, ("FT008", "", f"one JSON record is spread over lines {n}-{last}; write each record on a single line (json.dumps without indent)"))
-                    return parsed, taken
-                break
-        else:
-            self.read_past_end = True  # ran out of lines: the record may go on past this range
-        self.no_join_until = n + len(taken)
-        return None, taken
+        """Read ahead for the rest of a pretty-printed record: (the record, lines read)."""
+        found = read_rest(text, source)
+        if found.parsed is not None:
+            last = n + len(found.taken)
+            found.parsed.findings.insert(0, ("FT008", "", f"one JSON record is spread over lines {n}-{last}; write each record on a single line (json.dumps without indent)"))
+            return found.parsed, found.taken
+        self.read_past_end |= found.exhausted  # the record may go on past this process's range
+        self.no_join_until = n + len(found.taken)
+        return None, found.taken
 
     def _file_level(self) -> None:
         if self.path.suffix not in self.data.extensions:

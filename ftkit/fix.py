@@ -47,7 +47,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import shutil
 from collections import Counter, deque
 from pathlib import Path
@@ -62,7 +61,7 @@ from ftkit.engine import validate
 from ftkit.fastpath import CleanCheck
 from ftkit.outputs import OutputExists, OutputIsInput, atomic_write, check_outputs
 from ftkit.profile import DataRules, Profile, load_profile
-from ftkit.reader import UTF8_BOM, Parsed, iter_lines, parse_text, sniff
+from ftkit.reader import UTF8_BOM, Parsed, iter_lines, parse_text, read_rest, sniff
 
 Finding = tuple[str, str, str]  # (code, pointer, message)
 
@@ -269,26 +268,6 @@ def serialise(record: Any, original: Any = None, text: str | None = None) -> byt
 
 # --- the file ------------------------------------------------------------------------------------
 
-# A pretty-printed record is joined over at most this many lines and characters (as validate does).
-_MAX_JOIN_LINES = 5_000
-_MAX_JOIN_CHARS = 8 << 20
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-
-
-def _depth(text: str) -> int:
-    """Brackets opened minus closed outside strings (a JSON string never spans lines)."""
-    bare = _STRING.sub("", text)
-    return bare.count("{") + bare.count("[") - bare.count("}") - bare.count("]")
-
-
-def _is_record(text: str) -> bool:
-    try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return False
-    return isinstance(value, dict) and "messages" in value
-
-
 class _Lines:
     """Numbered physical lines; lines read ahead in vain can be given back."""
 
@@ -395,32 +374,9 @@ class _Fixer:
             self._write(line)
 
     def _join(self, text: str, lines: _Lines) -> tuple[Parsed | None, list[bytes | int], list[str]]:
-        """Read ahead for the rest of a pretty-printed record: (the record, lines read, their text).
-
-        Linear: one parse attempt, when the brackets opened are closed again; a line that is a
-        whole record of its own ends the read-ahead.
-        """
-        taken: list[bytes | int] = []
-        parts, size, depth = [text], len(text), _depth(text)
-        while (nxt := lines.next()) is not None:
-            taken.append(nxt)
-            if type(nxt) is int or len(taken) > _MAX_JOIN_LINES:
-                break
-            try:
-                piece = nxt[:-1].decode("utf-8") if nxt[-1:] == b"\r" else nxt.decode("utf-8")  # type: ignore[union-attr]
-            except UnicodeDecodeError:
-                break
-            if piece[:1] == "{" and piece.rstrip()[-1:] == "}" and _is_record(piece):
-                break  # a whole record of its own follows: the first line was cut short
-            parts.append(piece)
-            size += len(piece)
-            depth += _depth(piece)
-            if size > _MAX_JOIN_CHARS:
-                break
-            if depth <= 0:
-                parsed = parse_text("\n".join(parts))
-                return (parsed, taken, parts[1:]) if parsed.ok else (None, taken, [])
-        return None, taken, []
+        """Read ahead for the rest of a pretty-printed record: (the record, lines read, their text)."""
+        found = read_rest(text, iter(lines.next, None))
+        return found.parsed, found.taken, found.pieces
 
     def _is_error(self, code: str) -> bool:
         return self.profile.severity.get(code, "error") == "error"

@@ -8,8 +8,9 @@ wrong: invalid UTF-8, NaN, duplicate keys, two values on one line, Python-style 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 CHUNK = 1 << 20
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -203,3 +204,64 @@ def _explain(text: str, exc: json.JSONDecodeError) -> Parsed:
         hint = "fix the JSON syntax"
     return Parsed(None, False, [("FT006", "", f"invalid JSON: {exc.msg} at {where}; {hint}")])
 
+
+
+# A pretty-printed record is joined back over at most this many lines and characters.
+MAX_JOIN_LINES = 5_000
+MAX_JOIN_CHARS = 8 << 20
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def bracket_depth(text: str) -> int:
+    """Brackets opened minus closed outside strings (a JSON string never spans lines)."""
+    bare = _STRING.sub("", text) if '"' in text else text
+    return bare.count("{") + bare.count("[") - bare.count("}") - bare.count("]")
+
+
+def _is_record(text: str) -> bool:
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(value, dict) and "messages" in value
+
+
+class ReadAhead(NamedTuple):
+    """What ``read_rest`` found: the joined record (or None), the lines it took, their text,
+    and whether it ran out of lines (the record may go on past what it could see)."""
+
+    parsed: Parsed | None
+    taken: list[bytes | int]
+    pieces: list[str]
+    exhausted: bool
+
+
+def read_rest(first: str, source: Iterator[bytes | int]) -> ReadAhead:
+    """Read ahead for the rest of a record whose first line ``first`` was cut short.
+
+    Linear, whatever the input: one parse attempt, when the brackets opened on the first line
+    are closed again; a line that is a whole record of its own ends the read-ahead.
+    """
+    taken: list[bytes | int] = []
+    parts, size, depth = [first], len(first), bracket_depth(first)
+    for nxt in source:
+        taken.append(nxt)
+        if type(nxt) is int or len(taken) > MAX_JOIN_LINES:
+            break
+        try:
+            piece = nxt.removesuffix(b"\r").decode("utf-8")  # type: ignore[union-attr]
+        except UnicodeDecodeError:
+            break
+        if piece[:1] == "{" and piece.rstrip()[-1:] == "}" and _is_record(piece):
+            break  # a whole record of its own follows: the first line was cut short
+        parts.append(piece)
+        size += len(piece)
+        depth += bracket_depth(piece)
+        if size > MAX_JOIN_CHARS:
+            break
+        if depth <= 0:
+            parsed = parse_text("\n".join(parts))
+            return ReadAhead(parsed if parsed.ok else None, taken, parts[1:] if parsed.ok else [], False)
+    else:
+        return ReadAhead(None, taken, [], True)
+    return ReadAhead(None, taken, [], False)

@@ -22,7 +22,7 @@ from ftkit.cost import parse_ratio, validation_count
 from ftkit.params import fmt_number as _fmt
 from ftkit.params import range_text as _range_text
 from ftkit.profile import ParameterRange, Profile, load_profile, rules_dir
-from ftkit.recommend_rules import _Cited, LearningRateRule, EpochsRule, BatchRule, MaxTokensRule, RankBand, RankRule, AlphaRule, DropoutBand, DropoutRule, GoalRule, ExamplesWarning, Warnings, RecommendRules
+from ftkit.recommend_rules import EpochsRule, RecommendRules
 
 if TYPE_CHECKING:
     import polars as pl

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from support import REPO, findings
 
 import ftkit
-from ftkit import engine, parallel
+from ftkit import parallel
 from ftkit.checks import record_checks
 from ftkit.fastpath import CleanCheck
 from ftkit.profile import load_profile

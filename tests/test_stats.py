@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from support import REPO, SHARED_DATA
 
-from ftkit import engine, parallel
+from ftkit import parallel
 from ftkit.cli import cli
 from ftkit.stats import compute_stats
 from ftkit.table import build_table, stable_hash
