@@ -48,14 +48,16 @@ class RecordFacts:
     is a small share of the time) turn it on.
     """
 
-    _COLUMNS = ("line", "exact", "context", "reply", "system", "reply_len", "near")
+    _COLUMNS = ("line", "exact", "context", "reply", "reply_len", "near")
 
     def __init__(self, near: bool = False) -> None:
         self.near = near
         self.cols: dict[str, array[int]] = {name: array("q") for name in self._COLUMNS}
-        self.system_len = 0
+        # FT507 needs no column: the first record's system prompt, and whether all others match
+        self.system: str | None = None  # None: no record seen yet; "": the first had none
+        self.same_system = True
         c = self.cols
-        self._add = (c["line"].append, c["exact"].append, c["context"].append, c["reply"].append, c["system"].append, c["reply_len"].append)
+        self._add = (c["line"].append, c["exact"].append, c["context"].append, c["reply"].append, c["reply_len"].append)
         self._add_near = c["near"].append
 
     def observe(self, line: int, raw: bytes, messages: list[dict[str, Any]]) -> None:
@@ -63,28 +65,32 @@ class RecordFacts:
         record that passes FT204) ends with an assistant reply."""
         texts = [m["content"] for m in messages]
         reply = texts[-1]
-        add_line, add_exact, add_context, add_reply, add_system, add_reply_len = self._add
+        add_line, add_exact, add_context, add_reply, add_reply_len = self._add
         add_line(line)
         add_exact(hash(raw))
         add_context(hash(tuple(texts[:-1])))
         add_reply(hash(reply))
-        if messages[0]["role"] == "system":
-            add_system(hash(texts[0]))
-            self.system_len = self.system_len or len(texts[0])
-        else:
-            add_system(0)
         add_reply_len(len(reply))
+        if self.same_system:
+            system = texts[0] if messages[0]["role"] == "system" else ""
+            if self.system is None:
+                self.system = system
+            elif system != self.system:
+                self.same_system = False
         if self.near:
             self._add_near(_signature(texts))
 
-    def export(self) -> tuple[dict[str, bytes], int]:
-        return {k: v.tobytes() for k, v in self.cols.items()}, self.system_len
+    def export(self) -> tuple[dict[str, bytes], str | None, bool]:
+        return {k: v.tobytes() for k, v in self.cols.items()}, self.system, self.same_system
 
-    def merge(self, exported: tuple[dict[str, bytes], int]) -> None:
-        cols, system_len = exported
+    def merge(self, exported: tuple[dict[str, bytes], str | None, bool]) -> None:
+        cols, system, same = exported
         for name, data in cols.items():
             self.cols[name].frombytes(data)
-        self.system_len = self.system_len or system_len
+        if self.system is None:
+            self.system, self.same_system = system, same
+        elif system is not None:
+            self.same_system = self.same_system and same and system == self.system
 
     def findings(self, path: Path, profile: Profile, records: int) -> list[Finding]:
         """Every dataset-level finding once the file has been read."""
@@ -129,11 +135,9 @@ class RecordFacts:
                 yield (line, "FT506", "", f"the final assistant reply is {length} characters, under {q.short_reply_ratio:.0%} of this dataset's median reply ({median:g}); truncated or placeholder answer?")
 
     def _same_system(self, profile: Profile, records: int) -> Iterator[Finding]:
-        systems = self.cols["system"]
-        if len(systems) < profile.data.min_records or len(systems) != records or systems[0] == 0:
-            return
-        if all(h == systems[0] for h in systems):
-            yield (None, "FT507", "", f"all {len(systems):,} records start with the same system prompt ({self.system_len:,} characters); it is paid for on every example, and fine-tuning can teach the behaviour instead (the guide's example shrank a 553-token prompt to 8)")
+        seen = len(self.cols["line"])
+        if self.same_system and self.system and seen == records and seen >= profile.data.min_records:
+            yield (None, "FT507", "", f"all {seen:,} records start with the same system prompt ({len(self.system):,} characters); it is paid for on every example, and fine-tuning can teach the behaviour instead (the guide's example shrank a 553-token prompt to 8)")
 
 
 def confirm_near_duplicates(path: Path, candidates: Iterable[list[int]]) -> Iterator[Finding]:
