@@ -44,53 +44,26 @@ when PATH.bak exists) and then replaces PATH.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import shutil
 from collections import Counter, deque
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, BinaryIO
 
 import orjson
 from pydantic import BaseModel, Field
 
-from ftkit.checks import RULES, all_rules, pointer, record_checks
-from ftkit.checks.structure import _intended_role as intended_role
-from ftkit.engine import validate
 from ftkit.fastpath import CleanCheck
-from ftkit.outputs import OutputExists, OutputIsInput, atomic_write, check_outputs
-from ftkit.profile import DataRules, Profile, load_profile
+from ftkit.outputs import atomic_write
+from ftkit.profile import Profile, load_profile
 from ftkit.reader import UTF8_BOM, Parsed, iter_lines, parse_text, read_rest, sniff
-
-Finding = tuple[str, str, str]  # (code, pointer, message)
-
-
-class RepairError(Exception):
-    """``fix`` or ``convert`` cannot start or finish (the CLI exits 2 with this message)."""
-
+from ftkit.record_fixes import FixOptions, fix_record, serialise
+from ftkit.rejects import RejectsFile, kept, reason
+from ftkit.repair_common import Finding, OutputCheck, RepairError, beside, check_output, check_paths, record_errors
 
 class FixError(RepairError):
     """The fix cannot start or finish: bad paths, outputs in the way, a file that is not JSONL."""
-
-
-class FixOptions(BaseModel):
-    """The opt-in fixes (off by default: each changes what the model is trained on)."""
-
-    merge_consecutive: bool = False
-    drop_unpaired_user: bool = False
-    remove_unknown_keys: bool = False
-
-
-class OutputCheck(BaseModel):
-    """What ``ftkit validate`` says about a file that ftkit has just written."""
-
-    records: int
-    errors: int
-    warnings: int
-    infos: int
-    by_code: dict[str, int]
-    clean: bool = Field(description="no error-level finding")
 
 
 class FixResult(BaseModel):
@@ -113,69 +86,6 @@ class FixResult(BaseModel):
     output_check: OutputCheck
 
 
-# --- shared by fix and convert ------------------------------------------------------------------
-
-def reason(code: str, where: str, message: str) -> str:
-    """One rejects-file reason, worded like ``ftkit split``'s rejected.jsonl."""
-    all_rules()
-    return f"{code} {RULES[code].name}{f' at {where}' if where else ''}: {message}"
-
-
-def record_errors(record: Any, profile: Profile) -> list[Finding]:
-    """Every error-level finding of the record rules (FT1xx-FT3xx) for one parsed record."""
-    found = []
-    for rule in record_checks():
-        if profile.severity.get(rule.code, "error") == "error":
-            found.extend((rule.code, where, message) for where, message in rule.check(record, profile.data))  # type: ignore[misc]
-    return found
-
-
-def check_output(path: Path, profile: Profile) -> OutputCheck:
-    report = validate(path, profile=profile)
-    sev = report.summary.by_severity
-    return OutputCheck(records=report.files[0].records, errors=sev["error"], warnings=sev["warning"],
-                       infos=sev["info"], by_code=report.summary.by_code, clean=sev["error"] == 0)
-
-
-def beside(out: Path, suffix: str) -> Path:
-    """``data.jsonl`` -> ``data<suffix>`` in the same folder."""
-    return out.with_name(out.stem + suffix)
-
-
-def check_paths(src: Path, out: Path | None, others: list[Path], data: DataRules, force: bool,
-                error: type[RepairError]) -> None:
-    """Refuse a missing input, an output the platform would not accept, clashing or existing outputs."""
-    if not src.exists():
-        raise error(f"{src}: no such file")
-    if not src.is_file():
-        raise error(f"{src} is not a file")
-    targets = ([out] if out is not None else []) + others
-    if out is not None and out.suffix not in data.extensions:
-        raise error(f"output {out} must end in {' or '.join(data.extensions)}: the platform accepts only those files")
-    if len({os.path.abspath(p) for p in targets + [src]}) < len(targets) + 1:
-        raise error(f"the output files must differ from each other and from the input: {', '.join(map(str, targets))}")
-    try:
-        check_outputs(targets, [src], force)
-    except (OutputExists, OutputIsInput) as exc:
-        raise error(str(exc)) from None
-
-
-class JsonLines:
-    """Writes one JSON value per line and counts them."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        self.stream, self.count = stream, 0
-
-    def add(self, entry: dict[str, Any]) -> None:
-        try:
-            text = json.dumps(entry, ensure_ascii=False)
-            data = text.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate in a rejected value: keep it escaped
-            data = json.dumps(entry).encode("ascii")
-        self.stream.write(data + b"\n")
-        self.count += 1
-
-
 class _ChangeLog:
     """The CHANGES file: a JSON array written entry by entry, so it never has to fit in memory."""
 
@@ -191,82 +101,6 @@ class _ChangeLog:
     def close(self) -> None:
         self.stream.write(b"\n]\n" if self.by_code else b"[]\n")
 
-
-# --- one record ----------------------------------------------------------------------------------
-
-Change = tuple[str, str, str]  # (code, pointer, action)
-
-
-def fix_record(record: Any, data: DataRules, options: FixOptions) -> tuple[Any, list[Change]]:
-    """A copy of the record with every applicable fix applied, and the changes made.
-
-    Pointers name the message's position in the record as read (before any merge or drop).
-    """
-    if not isinstance(record, dict) or not isinstance(record.get("messages"), list):
-        return record, []
-    changes: list[Change] = []
-    fixed = dict(record)
-    msgs = [dict(m) if isinstance(m, dict) else m for m in record["messages"]]
-    for i, msg in enumerate(msgs):
-        role = msg.get("role") if isinstance(msg, dict) else None
-        if isinstance(role, str) and role not in data.roles:
-            meant = intended_role(role, data)
-            if meant:
-                msg["role"] = meant
-                changes.append(("FT109", pointer("messages", i, "role"), f"role {role!r} -> {meant!r}"))
-    if options.remove_unknown_keys:
-        for key in [k for k in fixed if k not in data.record_keys]:
-            del fixed[key]
-            changes.append(("FT111", pointer(key), f"removed the record key {key!r}"))
-        for i, msg in enumerate(msgs):
-            for key in [k for k in msg if k not in data.message_keys] if isinstance(msg, dict) else ():
-                del msg[key]
-                changes.append(("FT112", pointer("messages", i, key), f"removed the message key {key!r}"))
-    index = list(range(len(msgs)))
-    if options.merge_consecutive:
-        msgs, index = _merge_consecutive(msgs, index, changes)
-    if options.drop_unpaired_user and len(msgs) >= 2 and _plain(msgs[-1], "user") and _plain(msgs[-2], "assistant"):
-        msgs.pop()
-        changes.append(("FT204", pointer("messages", index.pop()), "dropped the final user message, which has no assistant reply"))
-    fixed["messages"] = msgs
-    return fixed, changes
-
-
-def _plain(msg: Any, role: str | None = None) -> bool:
-    """A message with exactly role and content, the content a string (and the role, if given)."""
-    return (isinstance(msg, dict) and msg.keys() == {"role", "content"} and isinstance(msg["content"], str)
-            and (role is None or msg["role"] == role))
-
-
-def _merge_consecutive(msgs: list[Any], index: list[int], changes: list[Change]) -> tuple[list[Any], list[int]]:
-    kept: list[Any] = []
-    kept_index: list[int] = []
-    for msg, i in zip(msgs, index):
-        prev = kept[-1] if kept else None
-        if _plain(msg) and _plain(prev) and msg["role"] == prev["role"] and msg["role"] in ("user", "assistant"):
-            prev["content"] = "\n\n".join(t for t in (prev["content"], msg["content"]) if t.strip()) or prev["content"]
-            changes.append(("FT203", pointer("messages", i), f"merged this {msg['role']} message into message {kept_index[-1]} (joined with a blank line)"))
-            continue
-        kept.append(msg)
-        kept_index.append(i)
-    return kept, kept_index
-
-
-_STYLES = [((", ", ": "), False), ((",", ":"), False), ((", ", ": "), True), ((",", ":"), True)]
-
-
-def serialise(record: Any, original: Any = None, text: str | None = None) -> bytes:
-    """The record as one JSON line, in the style that reproduces ``text`` from ``original`` if any."""
-    separators, ascii_only = _STYLES[0]
-    if text is not None:
-        for seps, asc in _STYLES:
-            if json.dumps(original, ensure_ascii=asc, separators=seps) == text:
-                separators, ascii_only = seps, asc
-                break
-    return json.dumps(record, ensure_ascii=ascii_only, separators=separators).encode("utf-8")
-
-
-# --- the file ------------------------------------------------------------------------------------
 
 class _Lines:
     """Numbered physical lines; lines read ahead in vain can be given back."""
@@ -291,7 +125,7 @@ class _Fixer:
     def __init__(self, profile: Profile, options: FixOptions, out: IO[bytes], rejects: IO[bytes], log: IO[bytes]) -> None:
         self.profile, self.data, self.options = profile, profile.data, options
         self.clean = CleanCheck(profile.data)
-        self.out, self.rejects, self.log = out, JsonLines(rejects), _ChangeLog(log)
+        self.out, self.rejects, self.log = out, RejectsFile(rejects), _ChangeLog(log)
         self.records = self.written = self.rewritten = self.blank = 0
         self.rejected_by_code: Counter[str] = Counter()
         self.fixed_by_code: Counter[str] = Counter()
@@ -305,7 +139,7 @@ class _Fixer:
             if type(raw) is int:
                 self.records += 1
                 message = f"line is {raw:,} bytes, longer than the {self.data.max_line_bytes:,}-byte limit; is the file missing newlines?"
-                self._reject(n, n, [("FT013", "", message)], omitted=raw)
+                self._reject(n, n, [("FT013", "", message)], raw)
                 continue
             line, changes = self._line_end(n, raw)  # type: ignore[arg-type]
             if not line or (line[0] in b" \t\x0b\x0c" and not line.strip()):
@@ -341,7 +175,7 @@ class _Fixer:
         except UnicodeDecodeError as exc:
             self._log(changes)
             message = f"invalid UTF-8 at byte {exc.start + 1} of the line ({line[exc.start:exc.start + 1]!r}); re-save the file as UTF-8"
-            self._reject(n, n, [("FT003", "", message)], raw=line)
+            self._reject(n, n, [("FT003", "", message)], line)
             return
         parsed, texts = parse_text(text), [text]
         if parsed.incomplete and n > self.no_join_until:
@@ -356,13 +190,13 @@ class _Fixer:
         errors = [f for f in parsed.findings if self._is_error(f[0])]
         if errors or not parsed.ok:
             self._log(changes)
-            self._reject(n, last, errors or parsed.findings, text="\n".join(texts))
+            self._reject(n, last, errors or parsed.findings, "\n".join(texts))
             return
         fixed, fixes = fix_record(parsed.value, self.data, self.options)
         errors = record_errors(fixed, self.profile)
         if errors:
             self._log(changes)
-            self._reject(n, last, errors, text="\n".join(texts))
+            self._reject(n, last, errors, "\n".join(texts))
             return
         if last > n:
             fixes.insert(0, ("FT008", "", f"joined lines {n}-{last} into one line"))
@@ -393,18 +227,9 @@ class _Fixer:
         self.out.write(line + b"\n")
         self.written += 1
 
-    def _reject(self, n: int, last: int, found: list[Finding], text: str | None = None, raw: bytes | None = None,
-                omitted: int | None = None) -> None:
-        entry: dict[str, Any] = {"line": n, "reasons": [reason(*f) for f in found]}
-        if last > n:
-            entry["end_line"] = last
-        if text is not None:
-            entry["text"] = text
-        elif raw is not None:
-            entry["base64"] = base64.b64encode(raw).decode("ascii")
-        elif omitted is not None:
-            entry["omitted_bytes"] = omitted
-        self.rejects.add(entry)
+    def _reject(self, n: int, last: int, found: list[Finding], line: bytes | str | int) -> None:
+        """``line``: the text of the record as read, its bytes when not UTF-8, or the length of an over-long line."""
+        self.rejects.add({"line": n}, [reason(*f) for f in found], ({"end_line": last} if last > n else {}) | kept(line))
         self.rejected_by_code.update({code for code, _, _ in found})
 
 

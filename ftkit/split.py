@@ -41,14 +41,12 @@ Output bytes
 
 from __future__ import annotations
 
-import base64
 import os
 from collections import defaultdict
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-import orjson
 from pydantic import BaseModel, Field
 
 if TYPE_CHECKING:
@@ -284,6 +282,7 @@ def _write(src: Path, outputs: dict[str, Path], frame: pl.DataFrame, val: pl.Ser
     """Pass 2: copy every line to its output through temp files; rename them all at the end."""
     from ftkit.outputs import atomic_write
     from ftkit.reader import iter_lines
+    from ftkit.rejects import RejectsFile, kept
 
     lines = frame["line"]
     side = bytearray((int(lines.max()) + 1) if frame.height else 1)  # type: ignore[arg-type]
@@ -299,6 +298,7 @@ def _write(src: Path, outputs: dict[str, Path], frame: pl.DataFrame, val: pl.Ser
         with ExitStack() as stack:  # every temp file is renamed into place only if all complete
             outs = {kind: stack.enter_context(atomic_write(outputs[kind])) for kind in kinds}
             train, validation = outs["train"], outs["validation"]
+            rejects = RejectsFile(outs["rejected"]) if drop_invalid else None
             record_start = n = 0
             with open(src, "rb") as stream:
                 for raw in iter_lines(stream, max_line_bytes):
@@ -312,7 +312,7 @@ def _write(src: Path, outputs: dict[str, Path], frame: pl.DataFrame, val: pl.Ser
                         raise SplitRefused(f"{src}:{n} is not a record that can be split; pass --drop-invalid to write it to {outputs['rejected']}", report)
                     else:
                         record_start = n if n in findings else record_start
-                        outs["rejected"].write(_rejected_line(n, raw, findings.get(n), record_start))
+                        rejects.add({"line": n}, _reasons(findings.get(n), record_start), kept(raw))  # type: ignore[union-attr]
                         counts["rejected"] += 1
                         continue
                     record_start = n
@@ -324,20 +324,13 @@ def _write(src: Path, outputs: dict[str, Path], frame: pl.DataFrame, val: pl.Ser
     return counts
 
 
-def _rejected_line(n: int, raw: bytes | int, found: list[Violation] | None, record_start: int) -> bytes:
+def _reasons(found: list[Violation] | None, record_start: int) -> list[str]:
+    from ftkit.rejects import reason
+
     if found:
-        reasons = [f"{v.code} {v.name}{f' at {v.pointer}' if v.pointer else ''}: {v.message}" for v in found]
-    else:  # the engine reports a record spread over lines at its first line only
-        reasons = [f"continues the record that starts at line {record_start}" if record_start else "not a record"]
-    entry: dict[str, object] = {"line": n, "reasons": reasons}
-    if isinstance(raw, int):
-        entry["omitted_bytes"] = raw
-    else:
-        try:
-            entry["text"] = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            entry["base64"] = base64.b64encode(raw).decode("ascii")
-    return orjson.dumps(entry) + b"\n"
+        return [reason(v.code, v.pointer, v.message) for v in found]
+    # the engine reports a record spread over lines at its first line only
+    return [f"continues the record that starts at line {record_start}" if record_start else "not a record"]
 
 
 def _result(src: Path, outputs: dict[str, Path], frame: pl.DataFrame, val: pl.Series, counts: dict[str, int], seed: str,

@@ -158,12 +158,12 @@ def role_invalid(record: Any, rules: DataRules) -> Iterator[Finding]:
     for i, msg in _message_objects(record):
         role = msg.get("role")
         if isinstance(role, str) and role not in rules.roles:
-            meant = _intended_role(role, rules)
+            meant = intended_role(role, rules)
             hint = f"; did you mean \"{meant}\"?" if meant else ""
             yield pointer("messages", i, "role"), f"role {role!r} is not allowed, expected one of {', '.join(rules.roles)}{hint}"
 
 
-def _intended_role(role: str, rules: DataRules) -> str | None:
+def intended_role(role: str, rules: DataRules) -> str | None:
     stripped = role.strip()
     for candidate in (role, stripped, stripped.lower()):
         if candidate in rules.roles and candidate != role:
