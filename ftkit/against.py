@@ -16,7 +16,7 @@ from pathlib import Path
 import orjson
 
 from ftkit.models import Report, Violation
-from ftkit.profile import Profile, load_profile
+from ftkit.profile import Profile, as_profile
 from ftkit.reader import UTF8_BOM, iter_lines
 
 CODE = "FT503"
@@ -50,7 +50,7 @@ def shared_records(paths: Iterable[str | os.PathLike[str]], against: str | os.Pa
     from ftkit.checks import RULES, all_rules
     from ftkit.engine import Selector
 
-    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    prof = as_profile(profile)
     all_rules()
     if not Selector(select, ignore)(CODE):
         return []

@@ -31,7 +31,7 @@ from pydantic import BaseModel, Field
 from ftkit.chat_formats import FOLD_CALL, FOLD_RESULT, FOLD_TOOLS, FORMATS, SHAPES, Converter, Format, Rejected, ToolMode, shape_of
 from ftkit.checks import describe
 from ftkit.outputs import atomic_write
-from ftkit.profile import Profile, load_profile
+from ftkit.profile import Profile, as_profile
 from ftkit.reader import UTF8_BOM, iter_lines, parse_text, sniff
 from ftkit.rejects import RejectsFile, kept, reason
 from ftkit.repair_common import OutputCheck, RepairError, beside, check_output, check_paths, record_errors
@@ -172,7 +172,7 @@ def convert_file(
     Raises ``ConvertError`` when it cannot start or finish (nothing is left half-written) and
     ``ftkit.profile.ProfileError`` for an unknown profile. Never prints, never exits.
     """
-    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    prof = as_profile(profile)
     if source_format != "auto" and source_format not in FORMATS:
         raise ConvertError(f"unknown format {source_format!r}; expected auto or one of {', '.join(FORMATS)}")
     if tools not in get_args(ToolMode):

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, Field, PlainSerializer
 
-from ftkit.profile import Profile, load_profile, rules_dir
+from ftkit.profile import Profile, as_profile, rules_dir
 
 if TYPE_CHECKING:
     import polars as pl
@@ -275,7 +275,7 @@ def estimate(
 
     from ftkit.params import ParameterError, check_parameters
 
-    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    prof = as_profile(profile)
     table = prices or load_prices()
     frame, table_model, lines = _frame_and_context(source)
     model_name = model or table_model or prof.tokens.default_model

@@ -22,7 +22,7 @@ from ftkit.checks import RULES, all_rules, record_checks
 from ftkit.dataset import RecordFacts
 from ftkit.fastpath import CleanCheck
 from ftkit.models import FileSummary, Report, Violation
-from ftkit.profile import Profile, load_profile
+from ftkit.profile import Profile, as_profile
 from ftkit.reader import UTF8_BOM, Parsed, iter_lines, parse_text, read_rest, sniff
 
 def _is_record_array(value: Any) -> bool:
@@ -317,7 +317,7 @@ def validate(
     ``tokens=True`` also tokenizes every valid record and adds the length rule (FT401) for
     ``model`` (default: the profile's) at ``max_tokens`` (default: the profile's Max Tokens).
     """
-    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    prof = as_profile(profile)
     if not tokens:
         return run_scan(paths, prof, select, ignore, jobs)
     from ftkit.table import build_table, length_violations

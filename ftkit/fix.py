@@ -56,7 +56,7 @@ from pydantic import BaseModel, Field
 
 from ftkit.fastpath import CleanCheck
 from ftkit.outputs import atomic_write
-from ftkit.profile import Profile, load_profile
+from ftkit.profile import Profile, as_profile
 from ftkit.reader import UTF8_BOM, Parsed, iter_lines, parse_text, read_rest, sniff
 from ftkit.record_fixes import FixOptions, fix_record, serialise
 from ftkit.rejects import RejectsFile, kept, reason
@@ -249,7 +249,7 @@ def fix_file(
     Raises ``FixError`` when it cannot start or finish (nothing is left half-written) and
     ``ftkit.profile.ProfileError`` for an unknown profile. Never prints, never exits.
     """
-    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    prof = as_profile(profile)
     src = Path(path)
     if in_place == (output is not None):
         raise FixError("give an output file (-o OUT) or --in-place (which keeps the original as PATH.bak), not both" if in_place

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 from pydantic import BaseModel, Field
 
-from ftkit.profile import ParameterRange, Profile, load_profile
+from ftkit.profile import ParameterRange, Profile, as_profile
 
 
 def fmt_number(value: float) -> str:
@@ -68,7 +68,7 @@ def check_parameters(params: Mapping[str, object], profile: str | Profile = "sil
     forms. Raises ``ParameterError`` for an unknown key or a non-number; out-of-range or
     non-integer values are reported in the result (``ok`` False), with the allowed range.
     """
-    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    prof = as_profile(profile)
     aliases = _aliases(prof)
     checks = []
     for key, raw in params.items():

@@ -140,3 +140,8 @@ def load_profile(name_or_path: str = "siliconflow") -> Profile:
         return Profile.model_validate(raw)
     except Exception as exc:  # pydantic.ValidationError: report it as a profile problem
         raise ProfileError(f"invalid profile {name_or_path!r}: {exc}") from None
+
+
+def as_profile(profile: str | Profile) -> Profile:
+    """A loaded profile from a name, a path to a .toml file, or a Profile already loaded."""
+    return profile if isinstance(profile, Profile) else load_profile(profile)

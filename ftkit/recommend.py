@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from ftkit.cost import parse_ratio, validation_count
 from ftkit.params import fmt_number as _fmt
 from ftkit.params import range_text as _range_text
-from ftkit.profile import ParameterRange, Profile, load_profile, rules_dir
+from ftkit.profile import ParameterRange, Profile, as_profile, rules_dir
 from ftkit.recommend_rules import EpochsRule, RecommendRules
 
 if TYPE_CHECKING:
@@ -159,7 +159,7 @@ def recommend(
     The frame needs ``total`` (templated tokens) and ``trainable`` columns, one row per record.
     Raises ``RecommendError`` for an empty table or an unknown goal.
     """
-    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    prof = as_profile(profile)
     rule = rules or load_rules()
     if goal not in rule.goals:
         raise RecommendError(f"unknown goal {goal!r}; expected one of {', '.join(rule.goals)}")

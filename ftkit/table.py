@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ftkit.profile import Profile, load_profile
+from ftkit.profile import Profile, as_profile
 from ftkit.tokens import ChatTemplate, Tokenizer, get_tokenizer
 
 if TYPE_CHECKING:
@@ -203,7 +203,7 @@ def build_table(
 
     from ftkit.engine import run_scan
 
-    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    prof = as_profile(profile)
     model_name = resolve_model(prof, model)
     tok = get_tokenizer(tokenizer or model_name)
     use_default = prof.tokens.default_system if default_system is None else default_system
