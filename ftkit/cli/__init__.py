@@ -75,6 +75,7 @@ from ftkit.cli import validate as _validate  # noqa: E402,F401
 from ftkit.cli import plan as _plan  # noqa: E402,F401
 from ftkit.cli import split as _split  # noqa: E402,F401
 from ftkit.cli import repair as _repair  # noqa: E402,F401
+from ftkit.cli import report as _report  # noqa: E402,F401
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,25 @@
+"""``ftkit report``: one data-quality report a person reads, from the one per-record table.
+
+``build_report`` makes a ``QualityReport`` (pydantic); ``render_html`` and ``render_markdown`` are
+pure renderers of it, and its JSON is ``report.model_dump_json()``. Only the HTML renderer needs
+matplotlib (imported when it draws).
+"""
+
+from __future__ import annotations
+
+from ftkit.report.build import build_report, verdict
+from ftkit.report.model import QualityReport
+
+__all__ = ["QualityReport", "build_report", "render_html", "render_markdown", "verdict"]
+
+
+def render_html(report: QualityReport) -> str:
+    from ftkit.report.html import render_html as render
+
+    return render(report)
+
+
+def render_markdown(report: QualityReport) -> str:
+    from ftkit.report.markdown import render_markdown as render
+
+    return render(report)

@@ -1,0 +1,257 @@
+"""Build a ``QualityReport`` from the per-record table: stats, recommendation and cost all read
+the one table that ``build_table`` made in its single pass; nothing is tokenized again.
+
+The only extra reading is of the few lines shown as examples (their first characters).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from ftkit import __version__
+from ftkit.models import SEVERITY_RANK, Violation
+from ftkit.profile import Profile
+from ftkit.report.model import (
+    DUPLICATE_CODES, QUALITY_CODES, Distribution, Duplicates, Example, QualityReport, RuleFindings, Share,
+    TokenShares, TurnCount, Validation, Verdict,
+)
+from ftkit.stats import Bin, Stats, compute_stats
+
+if TYPE_CHECKING:
+    from ftkit.cost import CostEstimate
+    from ftkit.table import RecordTable
+
+#: Characters of a line shown with an example finding.
+SNIPPET_CHARS = 160
+#: Bars of the length histogram (at most) and of the turns chart (the last is "this many or more").
+LENGTH_BINS = 40
+TURN_BARS = 20
+
+
+def build_report(
+    table: RecordTable,
+    profile: Profile,
+    goal: str = "standard",
+    price: Decimal | str | None = None,
+    currency: str | None = None,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    examples: int = 3,
+) -> QualityReport:
+    """Everything ``ftkit report`` shows, from one ``RecordTable`` (built with ``keys=True`` and
+    ``near_duplicates=True``).
+
+    Raises ``ftkit.cost.CostError`` for an unusable ``price``; never prints, never exits.
+    """
+    from ftkit.checks import RULES, all_rules
+
+    all_rules()
+    stats = compute_stats(table)
+    violations, over_count = _findings(table, select, ignore, examples)
+    counts = Counter(v.code for v in table.report.violations)
+    if over_count:
+        counts["FT401"] = over_count
+    shown = _examples(violations, examples)
+    snippets = _snippets(table, [e for group in shown.values() for e in group], profile.data.max_line_bytes)
+    groups = {}
+    for code, n in counts.items():
+        rule = RULES[code]
+        severity = table.report_severity.get(code, "error")
+        found = [Example(path=v.path, line=v.line, pointer=v.pointer, message=v.message, text=snippets.get((v.path, v.line)))
+                 for v in shown.get(code, [])]
+        groups[code] = RuleFindings(code=code, name=rule.name, severity=severity, summary=rule.summary,  # type: ignore[arg-type]
+                                    count=n, examples=found, more=n - len(found))
+
+    def group(code: str) -> RuleFindings:
+        rule = RULES[code]
+        return groups.get(code) or RuleFindings(code=code, name=rule.name, severity=table.report_severity.get(code, "warning"),  # type: ignore[arg-type]
+                                                summary=rule.summary, count=0, examples=[], more=0)
+
+    platform = sorted((g for c, g in groups.items() if c not in DUPLICATE_CODES + QUALITY_CODES),
+                      key=lambda g: (-SEVERITY_RANK[g.severity], g.code))
+    by_severity = {s: sum(g.count for g in groups.values() if g.severity == s) for s in ("error", "warning", "info")}
+    files = table.report.files
+    validation = Validation(profile=table.report.profile, files=files, records=sum(f.records for f in files),
+                            valid_records=sum(f.valid_records for f in files), by_severity=by_severity, rules=platform)
+    recommendation, recommendation_note = _recommend(table, profile, goal)
+    cost, cost_note = _cost(table, profile, price, currency)
+    return QualityReport(
+        tool=f"ftkit {__version__}", profile=profile.name, model=table.assumptions.model, goal=goal,
+        verdict=verdict(validation, sorted(groups.values(), key=lambda g: (-SEVERITY_RANK[g.severity], -g.count, g.code))),
+        validation=validation, stats=stats, distribution=_distribution(table), token_shares=_shares(stats, cost),
+        duplicates=Duplicates(exact=group("FT501"), near=group("FT504")), quality=[group(c) for c in QUALITY_CODES],
+        recommendation=recommendation, recommendation_note=recommendation_note, cost=cost, cost_note=cost_note,
+    )
+
+
+def verdict(validation: Validation, groups: list[RuleFindings]) -> Verdict:
+    """Ready or not, and why, in one sentence."""
+    records, valid = validation.records, validation.valid_records
+    errors = [g for g in groups if g.severity == "error"]
+    warnings = [g for g in groups if g.severity == "warning"]
+    if errors or not valid:
+        invalid = records - valid
+        if invalid:
+            head = f"{invalid:,} of {records:,} record{_s(records)} {'have' if invalid != 1 else 'has'} errors"
+        elif records:
+            head = "the file has errors" if errors else "no record is valid"
+        else:
+            head = "there are no records"
+        why = f" ({_codes(errors)})" if errors else ""
+        return _verdict("not-ready", "Not ready", f"{head}{why}; fix them (ftkit fix repairs the common ones) and run the report again.")
+    if warnings:
+        n = sum(g.count for g in warnings)
+        return _verdict("ready-with-warnings", "Ready to upload, with warnings",
+                        f"all {records:,} record{_s(records)} pass the platform's rules; {n:,} warning{_s(n)} worth a look ({_codes(warnings)}).")
+    return _verdict("ready", "Ready to upload", f"all {records:,} record{_s(records)} pass every rule.")
+
+
+def _verdict(status: str, headline: str, reason: str) -> Verdict:
+    return Verdict(ready=status != "not-ready", status=status, headline=headline, reason=reason, sentence=f"{headline}: {reason}")  # type: ignore[arg-type]
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
+def _codes(groups: list[RuleFindings], shown: int = 3) -> str:
+    text = ", ".join(f"{g.code} {g.name} ×{g.count:,}" for g in groups[:shown])
+    rest = len(groups) - shown
+    return text + (f" and {rest} more rule{_s(rest)}" if rest > 0 else "")
+
+
+# --- findings -------------------------------------------------------------------------------------
+
+
+def _findings(table: RecordTable, select: Sequence[str], ignore: Sequence[str], examples: int) -> tuple[list[Violation], int]:
+    """The scan's findings plus the first FT401 (over Max Tokens) ones, and how many FT401 there are."""
+    import polars as pl
+
+    from ftkit.engine import Selector
+    from ftkit.table import length_violations
+
+    found = list(table.report.violations)
+    frame = table.frame
+    if frame.is_empty() or not Selector(select, ignore)("FT401"):
+        return found, 0
+    over = frame.filter(pl.col("total") > table.assumptions.max_tokens)
+    if over.height:
+        # The messages are length_violations' own, for the first few rows only.
+        found += length_violations(dataclasses.replace(table, frame=over.sort("file", "line").head(examples)))
+    return found, over.height
+
+
+def _examples(violations: Iterable[Violation], per_rule: int) -> dict[str, list[Violation]]:
+    out: dict[str, list[Violation]] = {}
+    for v in violations:
+        kept = out.setdefault(v.code, [])
+        if len(kept) < per_rule:
+            kept.append(v)
+    return out
+
+
+def _snippets(table: RecordTable, wanted: Iterable[Violation], max_line_bytes: int) -> dict[tuple[str, int | None], str]:
+    """The first characters of each wanted line, reading each file only up to its last such line."""
+    from ftkit.reader import UTF8_BOM, iter_lines
+
+    lines: dict[str, set[int]] = {}
+    for v in wanted:
+        if v.line is not None:
+            lines.setdefault(v.path, set()).add(v.line)
+    out: dict[tuple[str, int | None], str] = {}
+    for path, numbers in lines.items():
+        last = max(numbers)
+        try:
+            with open(path, "rb") as stream:
+                for n, raw in enumerate(iter_lines(stream, max_line_bytes), start=1):
+                    if n in numbers:
+                        out[(path, n)] = _cut(raw)
+                    if n >= last:
+                        break
+        except OSError:
+            continue  # the file went away since the scan: examples without text
+    return out
+
+
+def _cut(raw: bytes | int) -> str:
+    if isinstance(raw, int):
+        return f"(a line of {raw:,} bytes)"
+    text = raw[: SNIPPET_CHARS * 4].removeprefix(b"\xef\xbb\xbf").rstrip(b"\r").decode("utf-8", errors="replace")
+    return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
+
+
+# --- distributions and shares ---------------------------------------------------------------------
+
+
+def _nice_width(span: int, bins: int) -> int:
+    raw = max(1, math.ceil(span / bins))
+    scale = 10 ** (len(str(raw)) - 1)
+    return next(step * scale for step in (1, 2, 5, 10) if step * scale >= raw)
+
+
+def _distribution(table: RecordTable) -> Distribution:
+    import polars as pl
+
+    frame = table.frame
+    if frame.is_empty():
+        return Distribution(lengths=[], turns=[])
+    lo_value, hi_value = int(frame["total"].min()), int(frame["total"].max())  # type: ignore[arg-type]
+    width = _nice_width(hi_value - lo_value + 1, LENGTH_BINS)
+    lo = lo_value // width * width
+    n_bins = (hi_value - lo) // width + 1
+    counts = dict(frame.select(((pl.col("total") - lo) // width).alias("b")).group_by("b").len().iter_rows())
+    lengths = [Bin(lo=lo + i * width, hi=lo + (i + 1) * width - 1, count=int(counts.get(i, 0))) for i in range(n_bins)]
+    per_turns = dict(frame.group_by("turns").len().iter_rows())
+    top = max(per_turns)
+    turns = [TurnCount(turns=t, records=int(per_turns.get(t, 0))) for t in range(min(per_turns), min(top, TURN_BARS - 1) + 1)]
+    if top >= TURN_BARS:
+        turns.append(TurnCount(turns=TURN_BARS, records=sum(int(c) for t, c in per_turns.items() if t >= TURN_BARS), or_more=True))
+    return Distribution(lengths=lengths, turns=turns)
+
+
+def _shares(stats: Stats, cost: CostEstimate | None) -> TokenShares:
+    total = stats.tokens.total
+    role = stats.tokens.content_by_role
+    template = total - role.system - role.user - role.assistant
+    defaulted = stats.system_prompt.records_with_system < stats.records and any("default system prompt (" in a for a in stats.assumptions)
+    parts = [("system prompts", role.system), ("user messages", role.user), ("assistant replies (trained on)", role.assistant),
+             ("chat template" + (" and default system prompt" if defaulted else ""), template)]
+    shares = [Share(part=name, tokens=n, share=round(n / total, 4) if total else 0.0) for name, n in parts]
+    sp = stats.system_prompt
+    if not sp.records_with_system:
+        sentence = "No record has a system prompt of its own."
+    else:
+        sentence = (f"System prompts are {sp.share:.1%} of all tokens ({sp.tokens:,} of {total:,}), "
+                    f"{sp.distinct:,} distinct on {sp.records_with_system:,} record{_s(sp.records_with_system)}")
+        if sp.top_prompt_records > 1:
+            sentence += f"; the most common one is on {sp.top_prompt_records:,} records and is paid for on every one, every epoch"
+        if cost is not None and cost.billed_tokens:
+            sentence += f" (about {round(sp.share * cost.billed_tokens):,} of the {cost.billed_tokens:,} billed tokens)"
+        sentence += "."
+    return TokenShares(total=total, parts=shares, system_sentence=sentence)
+
+
+# --- recommendation and cost ----------------------------------------------------------------------
+
+
+def _recommend(table: RecordTable, profile: Profile, goal: str):  # type: ignore[no-untyped-def]
+    from ftkit.recommend import RecommendError, recommend
+
+    try:
+        return recommend(table, profile, goal), None  # type: ignore[arg-type]
+    except RecommendError as exc:
+        return None, str(exc)
+
+
+def _cost(table: RecordTable, profile: Profile, price: Decimal | str | None, currency: str | None):  # type: ignore[no-untyped-def]
+    from ftkit.cost import estimate
+
+    if table.frame.is_empty():
+        return None, "no valid record to cost: fix the errors above first"
+    return estimate(table, profile=profile, model=table.assumptions.model, max_tokens=table.assumptions.max_tokens,
+                    price=price, currency=currency), None
