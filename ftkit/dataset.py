@@ -28,6 +28,7 @@ Finding = tuple[int | None, str, str, str]  # line, code, pointer, message
 # taken from its first _PREFIX characters (a message opening with more than 190 spaces may be
 # missed; everything the signature proposes is confirmed on the full text).
 _PREFIX = 256
+_SHORT = 80
 _SIGNATURE = 64
 
 
@@ -36,8 +37,15 @@ def normalise(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
+def _prefix(text: str) -> str:
+    # Most messages give _SIGNATURE normalised characters from far fewer raw ones: try a short
+    # slice first (NFKC is slow on CJK text), the long one only when spaces ate too much of it.
+    short = normalise(text[:_SHORT])
+    return short[:_SIGNATURE] if len(short) >= _SIGNATURE or len(text) <= _SHORT else normalise(text[:_PREFIX])[:_SIGNATURE]
+
+
 def _signature(texts: list[str]) -> int:
-    return hash(tuple(normalise(t[:_PREFIX])[:_SIGNATURE] for t in texts))
+    return hash(tuple(map(_prefix, texts)))
 
 
 class RecordFacts:
