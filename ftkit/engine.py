@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 
@@ -21,7 +21,10 @@ from ftkit import parallel
 from ftkit.checks import RULES, all_rules, record_checks
 from ftkit.dataset import RecordFacts
 from ftkit.fastpath import CleanCheck
-from ftkit.models import FileSummary, Report, Violation
+from ftkit.results import FileResult, Finding, Scan
+
+if TYPE_CHECKING:
+    from ftkit.models import Report
 from ftkit.profile import Profile, as_profile
 from ftkit.reader import UTF8_BOM, Parsed, iter_lines, parse_text, read_rest, sniff
 
@@ -81,7 +84,7 @@ class FileScan:
         self.found.append((line, pointer, code, message))
         return self.severity.get(code, "error") == "error"
 
-    def run(self) -> tuple[FileSummary, list[Violation]]:
+    def run(self) -> tuple[FileResult, list[Finding]]:
         try:
             with open(self.path, "rb") as stream:
                 head = stream.read(8192)
@@ -247,15 +250,14 @@ class FileScan:
         for line, code, pointer, message in self.facts.findings(self.path, self.profile, self.records - self.invalid):
             self.add(line, code, pointer, message)
 
-    def _finish(self) -> tuple[FileSummary, list[Violation]]:
+    def _finish(self) -> tuple[FileResult, list[Finding]]:
         path = str(self.path)
         self.found.sort(key=lambda f: (f[0] or 0, f[2], f[1]))
-        violations = [
-            Violation(path=path, line=line, pointer=pointer, code=code, name=RULES[code].name, severity=self.severity.get(code, "error"), message=message)
+        findings = [
+            Finding(path, line, pointer, code, RULES[code].name, self.severity.get(code, "error"), message)
             for line, pointer, code, message in self.found
         ]
-        summary = FileSummary(path=path, records=self.records, valid_records=self.records - self.invalid)
-        return summary, violations
+        return FileResult(path, self.records, self.records - self.invalid), findings
 
 
 def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
@@ -283,7 +285,7 @@ def run_scan(
     jobs: int = 1,
     collector: Callable[[], Any] | None = None,
     near_duplicates: bool = False,
-) -> Report:
+) -> Scan:
     """Validate files; ``collector()`` (if given) makes one record collector per file.
     ``near_duplicates`` adds FT504, which normalises all text (as costly as parsing it)."""
     if isinstance(paths, (str, os.PathLike)):
@@ -296,7 +298,18 @@ def run_scan(
         summary, found = scan.run()
         files.append(summary)
         violations.extend(found)
-    return Report.build(profile.name, files, violations)
+    return Scan(profile.name, files, violations)
+
+
+def scan(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    profile: str | Profile = "siliconflow",
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+    jobs: int = 1,
+) -> Scan:
+    """``validate`` without tokens, returning the scan's plain result (no pydantic import)."""
+    return run_scan(paths, as_profile(profile), select, ignore, jobs)
 
 
 def validate(
@@ -319,7 +332,7 @@ def validate(
     """
     prof = as_profile(profile)
     if not tokens:
-        return run_scan(paths, prof, select, ignore, jobs)
+        return run_scan(paths, prof, select, ignore, jobs).to_report()
     from ftkit.table import build_table, length_violations
 
     table = build_table(paths, prof, model=model, max_tokens=max_tokens, jobs=jobs, select=tuple(select), ignore=tuple(ignore),
@@ -327,4 +340,6 @@ def validate(
     extra = [v for v in length_violations(table) if Selector(select, ignore)(v.code)]
     order = {path: i for i, path in enumerate(table.paths)}
     found = sorted([*table.report.violations, *extra], key=lambda v: (order[v.path], v.line or 0, v.code, v.pointer))
+    from ftkit.models import Report
+
     return Report.build(prof.name, table.report.files, found)

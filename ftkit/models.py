@@ -5,13 +5,13 @@ These are the public, documented shapes (README "JSON output"). Renderers only f
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from ftkit.results import SEVERITY_RANK, fails, summarise
+
 Severity = Literal["error", "warning", "info"]
-SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 
 #: Version of the JSON report format; bump on any incompatible change (CHANGELOG.md).
 REPORT_VERSION = "1"
@@ -51,17 +51,9 @@ class Report(BaseModel):
 
     @classmethod
     def build(cls, profile: str, files: list[FileSummary], violations: list[Violation]) -> Report:
-        by_sev = Counter(v.severity for v in violations)
-        by_code = Counter(v.code for v in violations)
-        return cls(
-            profile=profile,
-            files=files,
-            violations=violations,
-            summary=Summary(
-                by_severity={s: by_sev.get(s, 0) for s in ("error", "warning", "info")},
-                by_code=dict(sorted(by_code.items())),
-            ),
-        )
+        counts = summarise(violations)
+        return cls(profile=profile, files=files, violations=violations,
+                   summary=Summary(by_severity=counts.by_severity, by_code=counts.by_code))
 
     def worst(self) -> Severity | None:
         """The most severe level among the findings, or None when there are none."""
@@ -71,5 +63,4 @@ class Report(BaseModel):
 
     def fails(self, fail_on: Severity = "error") -> bool:
         """True when a finding is at or above ``fail_on``: what the CLI's exit code 1 means."""
-        threshold = SEVERITY_RANK[fail_on]
-        return any(SEVERITY_RANK[v.severity] >= threshold for v in self.violations)
+        return fails(self.violations, fail_on)

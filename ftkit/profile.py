@@ -6,11 +6,10 @@ A profile may ``extends = "other"`` another; tables are merged key by key, the c
 from __future__ import annotations
 
 import tomllib
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 Severity = Literal["error", "warning", "info"]
 
@@ -22,22 +21,27 @@ def rules_dir() -> Path:
     return packaged if packaged.is_dir() else here.parent / "rules"
 
 
-class DataRules(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+# Plain frozen dataclasses, checked by ``_build`` below: every ftkit command loads a profile,
+# and pydantic models cost ~70 ms of start-up here, which the pre-commit hook would pay per run.
+
+
+@dataclass(frozen=True)
+class DataRules:
     extensions: list[str]
     roles: list[str]
     record_keys: list[str]
     message_keys: list[str]
     min_records: int
     max_line_bytes: int
-    role_aliases: dict[str, str] = Field(default_factory=dict)
+    role_aliases: dict[str, str] = field(default_factory=dict)
     #: Speaker labels that should not open a message's content (FT303).
-    role_prefixes: list[str] = Field(default_factory=list)
+    role_prefixes: list[str] = field(default_factory=list)
     #: Chat-template control tokens of the default model's tokenizer (from rules/tokenizers.toml).
-    special_tokens: list[str] = Field(default_factory=list)
+    special_tokens: list[str] = field(default_factory=list)
 
 
-class QualityRules(BaseModel):
+@dataclass(frozen=True)
+class QualityRules:
     """Thresholds of the dataset quality rules (not platform facts: ftkit's choices)."""
 
     short_reply_ratio: float = 0.1
@@ -45,13 +49,15 @@ class QualityRules(BaseModel):
     short_reply_min_records: int = 20
 
 
-class TokenRules(BaseModel):
+@dataclass(frozen=True)
+class TokenRules:
     max_tokens: int
     default_model: str
     default_system: bool = True
 
 
-class ParameterRange(BaseModel):
+@dataclass(frozen=True)
+class ParameterRange:
     min: float
     max: float
     suggested: float
@@ -59,7 +65,8 @@ class ParameterRange(BaseModel):
     integer: bool = False
 
 
-class Scheme(BaseModel):
+@dataclass(frozen=True)
+class Scheme:
     name: str
     learning_rate: float
     epochs: int
@@ -69,21 +76,57 @@ class Scheme(BaseModel):
     lora_dropout: float
 
 
-class Profile(BaseModel):
+@dataclass(frozen=True)
+class Profile:
     """Everything ftkit knows about one platform, as data."""
 
-    model_config = ConfigDict(extra="allow")
     name: str
-    description: str = ""
-    source: str = ""
     data: DataRules
-    quality: QualityRules = Field(default_factory=QualityRules)
     tokens: TokenRules
     models: dict[str, list[str]]
     parameters: dict[str, ParameterRange]
     schemes: dict[str, Scheme]
     split: dict[str, float]
     severity: dict[str, Severity]
+    description: str = ""
+    source: str = ""
+    quality: QualityRules = field(default_factory=QualityRules)
+
+
+def _build(cls: type[Any], raw: Any, where: str) -> Any:
+    """``cls`` from a TOML table, with a clear message for a missing, unknown or mistyped key."""
+    if not isinstance(raw, dict):
+        raise ProfileError(f"{where or 'the profile'} must be a table, not {type(raw).__name__}")
+    hints = get_type_hints(cls)
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise ProfileError(f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} in {where or 'the profile'}")
+    values = {}
+    for name, spec in known.items():
+        if name in raw:
+            values[name] = _coerce(hints[name], raw[name], f"{where}.{name}" if where else name)
+        elif spec.default is MISSING and spec.default_factory is MISSING:
+            raise ProfileError(f"{where}.{name} is missing" if where else f"{name} is missing")
+    return cls(**values)
+
+
+def _coerce(kind: Any, value: Any, where: str) -> Any:
+    origin, args = get_origin(kind), get_args(kind)
+    if is_dataclass(kind):
+        return _build(kind, value, where)
+    if origin is list and isinstance(value, list):
+        return [_coerce(args[0], v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict and isinstance(value, dict):
+        return {str(k): _coerce(args[1], v, f"{where}.{k}") for k, v in value.items()}
+    if origin is Literal and value in args:
+        return value
+    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if kind in (int, str, bool) and type(value) is kind:
+        return value
+    expected = " or ".join(map(repr, args)) if origin is Literal else getattr(kind, "__name__", str(kind))
+    raise ProfileError(f"{where} is {value!r}, expected {expected}")
 
 
 class ProfileError(ValueError):
@@ -137,8 +180,8 @@ def load_profile(name_or_path: str = "siliconflow") -> Profile:
     raw = _read(name_or_path)
     raw.setdefault("data", {}).setdefault("special_tokens", _special_tokens(raw))
     try:
-        return Profile.model_validate(raw)
-    except Exception as exc:  # pydantic.ValidationError: report it as a profile problem
+        return _build(Profile, raw, "")
+    except ProfileError as exc:
         raise ProfileError(f"invalid profile {name_or_path!r}: {exc}") from None
 
 

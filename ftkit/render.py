@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from typing import TYPE_CHECKING
-
-from ftkit.models import Report, Violation
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ftkit.models import Report
     from ftkit.stats import Stats
+
+# Renderers take a ``ftkit.models.Report`` or the scan's lighter ``ftkit.results.Scan``: the
+# same fields, so ``ftkit validate`` need not import pydantic for text and GitHub output.
 
 _COLOURS = {"error": "31", "warning": "33", "info": "36", "bold": "1", "dim": "2"}
 
@@ -18,14 +20,14 @@ def _paint(text: str, style: str, colour: bool) -> str:
     return f"\x1b[{_COLOURS[style]}m{text}\x1b[0m" if colour else text
 
 
-def _location(v: Violation) -> str:
+def _location(v: Any) -> str:
     return f"{v.path}:{v.line}" if v.line is not None else v.path
 
 
-def render_text(report: Report, max_shown: int = 50, colour: bool = False) -> str:
+def render_text(report: Any, max_shown: int = 50, colour: bool = False) -> str:
     """Findings grouped by file (the first ``max_shown``), then an exact summary."""
     out: list[str] = []
-    by_file: dict[str, list[Violation]] = defaultdict(list)
+    by_file: dict[str, list[Any]] = defaultdict(list)
     for v in report.violations:
         by_file[v.path].append(v)
     shown = 0
@@ -74,7 +76,7 @@ def _gh_property(text: str) -> str:
 _GH_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
 
-def render_github(report: Report) -> str:
+def render_github(report: Any) -> str:
     """GitHub Actions workflow commands, one annotation per finding."""
     lines = []
     for v in report.violations:

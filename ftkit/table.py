@@ -215,7 +215,7 @@ def build_table(
         builders.append(TableBuilder(tok, template, keys=keys, seed=seed))
         return builders[-1]
 
-    report = run_scan(paths, prof, select=select, ignore=ignore, jobs=jobs, collector=make_builder, near_duplicates=near_duplicates)
+    report = run_scan(paths, prof, select=select, ignore=ignore, jobs=jobs, collector=make_builder, near_duplicates=near_duplicates).to_report()
     frames = [b.frame().with_columns(file=pl.lit(i, dtype=pl.Int32)) for i, b in enumerate(builders)]
     names = [f.path for f in report.files]
     rejected = {names[i]: sorted(b.rejected.tolist()) for i, b in enumerate(builders)}

@@ -153,3 +153,43 @@ def test_profile_extends_and_overrides(tmp_path: Path) -> None:
     data = json.loads(out)
     assert code == 1 and data["profile"] == "strict"
     assert [v["severity"] for v in data["violations"] if v["code"] == "FT111"] == ["error"]
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ('[data]\nmin_records = "ten"\n', "data.min_records is 'ten', expected int"),
+    ('[data]\nroles = "user"\n', "data.roles is 'user', expected list"),
+    ('[severity]\nFT101 = "fatal"\n', "severity.FT101 is 'fatal', expected 'error' or 'warning' or 'info'"),
+    ('[tokens]\nmax_token = 10\n', "unknown key max_token in tokens"),
+    ('colour = "red"\n', "unknown key colour in the profile"),
+])
+def test_a_broken_profile_is_a_one_line_usage_error(tmp_path: Path, override: str, message: str) -> None:
+    profile = tmp_path / "broken.toml"
+    profile.write_text('extends = "siliconflow"\n' + override)
+    (tmp_path / "a.jsonl").write_text('{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]}\n')
+    code, out = invoke("validate", "a.jsonl", "--profile", str(profile), cwd=tmp_path)
+    assert code == 2
+    assert message in out and "Traceback" not in out and len(out.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("table", "message"), [
+    ('fail-on = "fatal"', "fail-on is 'fatal'"),
+    ("max-shown = -1", "max-shown is -1"),
+    ("select = 3", "select must be a list"),
+    ("profile = 1", "profile must be a string"),
+])
+def test_bad_setting_values(tmp_path: Path, table: str, message: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(f"[tool.ftkit]\n{table}\n")
+    (tmp_path / "a.jsonl").write_text('{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]}\n')
+    code, out = invoke("validate", "a.jsonl", cwd=tmp_path)
+    assert code == 2 and message in out
+
+
+def test_validate_text_output_never_imports_pydantic(tmp_path: Path) -> None:
+    """The pre-commit hook's path stays light: pydantic is only for JSON and the library API."""
+    import subprocess
+    import sys
+
+    (tmp_path / "a.jsonl").write_text('{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]}\n')
+    code = "import sys; from ftkit.cli import main\ntry:\n    main(['validate', 'a.jsonl'])\nexcept SystemExit:\n    pass\nprint('pydantic' in sys.modules, 'polars' in sys.modules, 'tiktoken' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "False False False"

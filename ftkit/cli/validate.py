@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -27,30 +28,31 @@ def validate(paths: tuple[str, ...], profile: str | None, fmt: str, select: tupl
              fail_on: str | None, max_shown: int | None, config: str | None, jobs: int,
              tokens: bool, model: str | None, max_tokens: int | None, against: str | None) -> None:
     """Check JSONL files (or directories of them) against the platform's data rules."""
-    from ftkit.engine import ValidationError, validate as run
+    from ftkit.engine import ValidationError, scan
     from ftkit.profile import ProfileError
     from ftkit.render import render_github, render_json, render_text
 
     settings = _settings(config)
+    chosen = {
+        "profile": profile or settings.profile,
+        "select": _split_codes(select) or settings.select,
+        "ignore": _split_codes(ignore) or settings.ignore,
+    }
     try:
-        report = run(
-            list(paths),
-            profile=profile or settings.profile,
-            select=_split_codes(select) or settings.select,
-            ignore=_split_codes(ignore) or settings.ignore,
-            jobs=jobs,
-            tokens=tokens,
-            model=model,
-            max_tokens=max_tokens,
-        )
+        if tokens:
+            from ftkit.engine import validate as validate_with_tokens
+
+            report: Any = validate_with_tokens(list(paths), **chosen, jobs=jobs, tokens=True, model=model, max_tokens=max_tokens)
+        else:  # the plain scan result: text and GitHub output never import pydantic
+            report = scan(list(paths), **chosen, jobs=jobs)
         if against:
             from ftkit.against import with_against
 
-            report = with_against(report, against, profile or settings.profile, _split_codes(select) or settings.select, _split_codes(ignore) or settings.ignore)
+            report = with_against(_documented(report), against, chosen["profile"], chosen["select"], chosen["ignore"])
     except (ValidationError, ProfileError, ValueError, OSError) as exc:
         raise UsageProblem(str(exc)) from None
     if fmt == "json":
-        click.echo(render_json(report))
+        click.echo(render_json(_documented(report)))
     elif fmt == "github":
         text = render_github(report)
         if text:
@@ -59,6 +61,11 @@ def validate(paths: tuple[str, ...], profile: str | None, fmt: str, select: tupl
         shown = settings.max_shown if max_shown is None else max_shown
         click.echo(render_text(report, max_shown=shown, colour=_colour()))
     sys.exit(EXIT_FINDINGS if report.fails(fail_on or settings.fail_on) else EXIT_OK)  # type: ignore[arg-type]
+
+
+def _documented(report: Any) -> Any:
+    """The public pydantic ``Report`` (for JSON and --against), from a plain scan result."""
+    return report.to_report() if hasattr(report, "to_report") else report
 
 
 @cli.command("rules")

@@ -157,7 +157,7 @@ def _examples(violations: Iterable[Violation], per_rule: int) -> dict[str, list[
 
 def _snippets(table: RecordTable, wanted: Iterable[Violation], max_line_bytes: int) -> dict[tuple[str, int | None], str]:
     """The first characters of each wanted line, reading each file only up to its last such line."""
-    from ftkit.reader import UTF8_BOM, iter_lines
+    from ftkit.reader import iter_lines
 
     lines: dict[str, set[int]] = {}
     for v in wanted:
