@@ -16,7 +16,8 @@ What it does (see benchmarks/README.md):
        per-block tag so that no record is a duplicate of another.
 2. Times, 3 times each, interleaved, best (min) of each:
    - reference: ``python -c`` loop that opens the file in binary and ``json.loads`` every line;
-   - ``ftkit validate FILE --format json > /dev/null`` (default ``--jobs``);
+   - ``ftkit validate FILE > /dev/null`` (default text output, as the pre-commit hook runs it;
+     default ``--jobs``);
    - the same with ``--jobs 1``.
    Every command runs under a fresh ``python`` wrapper process that starts it, times it and reads
    ``getrusage(RUSAGE_CHILDREN)``, so wall time and peak RSS belong to that one command only
@@ -453,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"benchmark": "validate", "machine": machine_info(ftkit),
                                "settings": {"seed": SEED, "repeats": REPEATS, "quick": args.quick,
                                             "reference": "python -c: open(FILE, 'rb'); json.loads(line) for every line",
-                                            "ftkit": "ftkit validate FILE --format json > /dev/null"},
+                                            "ftkit": "ftkit validate FILE > /dev/null"},
                                "inputs": {}, "timings": {}, "memory": [], "targets": []}
     generated: list[Path] = []
     results["machine"]["load_average_start"] = load_average()
@@ -478,8 +479,8 @@ def main(argv: list[str] | None = None) -> int:
         path = Path(results["inputs"][name]["path"])
         sanity = ftkit_report(ftkit, path, out)
         commands = {"reference": [*reference, str(path)],
-                    "ftkit": [*ftkit, "validate", str(path), "--format", "json"],
-                    "ftkit_jobs1": [*ftkit, "validate", str(path), "--format", "json", "--jobs", "1"]}
+                    "ftkit": [*ftkit, "validate", str(path)],
+                    "ftkit_jobs1": [*ftkit, "validate", str(path), "--jobs", "1"]}
         runs: dict[str, list[dict[str, Any]]] = {k: [] for k in commands}
         for _ in range(REPEATS):
             for key, command in commands.items():
@@ -504,8 +505,8 @@ def main(argv: list[str] | None = None) -> int:
         info = gen_memory_file(path, size_mb * MB, block, block_info)
         info["generate_s"] = round(time.perf_counter() - t0, 2)
         row = {"size_mb": size_mb, "input": info,
-               "ftkit": measure([*ftkit, "validate", str(path), "--format", "json"], out),
-               "ftkit_jobs1": measure([*ftkit, "validate", str(path), "--format", "json", "--jobs", "1"], out)}
+               "ftkit": measure([*ftkit, "validate", str(path)], out),
+               "ftkit_jobs1": measure([*ftkit, "validate", str(path), "--jobs", "1"], out)}
         for key in ("ftkit", "ftkit_jobs1"):
             if row[key]["rc"] in (0, 1):
                 row[key].pop("stderr")

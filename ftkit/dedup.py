@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 # From this many records on, polars picks out the repeated keys; below it a dict is quicker
 # (and ftkit validate on a small file never imports polars).
-_POLARS_FROM = 50_000
+_POLARS_FROM = 300_000
 
 
 def repeated(keys: Sequence[int], *columns: Sequence[int]) -> list[tuple[int, ...]]:
