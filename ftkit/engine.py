@@ -102,7 +102,7 @@ class FileScan:
     def _scan_file(self, stream: BinaryIO) -> None:
         """Scan the whole file; on a big file, the second half in a forked child at the same time."""
         size = os.fstat(stream.fileno()).st_size
-        cut = parallel.halfway_newline(stream, size) if self.jobs > 1 and size >= parallel.PARALLEL_FROM and hasattr(os, "fork") else 0
+        cut = parallel.cut_point(stream, size) if self.jobs > 1 and size >= parallel.PARALLEL_FROM and hasattr(os, "fork") else 0
         if not cut:
             stream.seek(0)
             self._scan(iter_lines(stream, self.data.max_line_bytes))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ftkit.profile import Profile, as_profile
-from ftkit.tokens import ChatTemplate, Tokenizer, get_tokenizer
+from ftkit.tokens import ChatTemplate, Tokenizer, get_tokenizer, is_configured
 
 if TYPE_CHECKING:
     import polars as pl
@@ -80,14 +80,23 @@ class Assumptions:
 class TableBuilder:
     """Collects one row per valid record during the validation scan."""
 
-    def __init__(self, tok: Tokenizer, template: ChatTemplate, keys: bool = False, seed: str = "ftkit") -> None:
-        self.tok, self.template, self.keys, self.seed = tok, template, keys, seed
+    def __init__(self, tokenizer: str, template: ChatTemplate, keys: bool = False, seed: str = "ftkit") -> None:
+        self.spec, self.template, self.keys, self.seed = tokenizer, template, keys, seed
+        # Built on first use: a parallel scan forks first, so both processes build it at once.
+        self.tok: Tokenizer | None = None
         self.reset()
-        self.additive = template.additive(tok)
-        self.overhead = {r: template.overhead(tok, r) for r in ("system", "user", "assistant")}
-        self.suffix = tok.count(template.trainable_suffix) if template.trainable_suffix else 0
-        self.head = tok.count(template._head([])) if template.default_system and template.system_prompt else 0
         self.cache: dict[str, tuple[int, int]] = {}  # system prompt -> (tokens, key)
+
+    def ready(self) -> Tokenizer:
+        """The tokenizer, with the template's per-message overheads worked out once."""
+        if self.tok is None:
+            tok, template = get_tokenizer(self.spec), self.template
+            self.additive = template.additive(tok)
+            self.overhead = {r: template.overhead(tok, r) for r in ("system", "user", "assistant")}
+            self.suffix = tok.count(template.trainable_suffix) if template.trainable_suffix else 0
+            self.head = tok.count(template._head([])) if template.default_system and template.system_prompt else 0
+            self.tok = tok
+        return self.tok
 
     def reset(self) -> None:
         self.cols: dict[str, array[int]] = {name: array("q") for name in (*_INT_COLUMNS, *(_KEY_COLUMNS if self.keys else ()))}
@@ -107,7 +116,7 @@ class TableBuilder:
 
     def _add(self, line: int, record: dict[str, Any]) -> None:
         msgs = record["messages"]
-        count, overhead, cache = self.tok.count, self.overhead, self.cache
+        count, overhead, cache = (self.tok or self.ready()).count, self.overhead, self.cache
         per = {"system": 0, "user": 0, "assistant": 0}
         total = 0 if msgs[0]["role"] == "system" else self.head
         turns = system_key = 0
@@ -199,28 +208,31 @@ def build_table(
 
     ``near_duplicates`` also looks for FT504 (it normalises all text, a cost only the report
     and ``validate --tokens`` need to pay)."""
-    import polars as pl
-
     from ftkit.engine import run_scan
 
     prof = as_profile(profile)
     model_name = resolve_model(prof, model)
-    tok = get_tokenizer(tokenizer or model_name)
+    spec = tokenizer or model_name
+    if not is_configured(spec):  # anything but the packaged tokenizers: fail now, not mid-scan
+        get_tokenizer(spec)
     use_default = prof.tokens.default_system if default_system is None else default_system
     template = ChatTemplate.from_spec(model_name, default_system=use_default)
     limit = prof.tokens.max_tokens if max_tokens is None else max_tokens
     builders: list[TableBuilder] = []
 
     def make_builder() -> TableBuilder:
-        builders.append(TableBuilder(tok, template, keys=keys, seed=seed))
+        builders.append(TableBuilder(spec, template, keys=keys, seed=seed))
         return builders[-1]
 
     report = run_scan(paths, prof, select=select, ignore=ignore, jobs=jobs, collector=make_builder, near_duplicates=near_duplicates).to_report()
+    import polars as pl  # after the scan: the child process never needs it
+
     frames = [b.frame().with_columns(file=pl.lit(i, dtype=pl.Int32)) for i, b in enumerate(builders)]
     names = [f.path for f in report.files]
     rejected = {names[i]: sorted(b.rejected.tolist()) for i, b in enumerate(builders)}
-    head = builders[0].head if builders else 0
-    assumptions = Assumptions(model_name, tok.name, template.name, bool(use_default and template.system_prompt), head, limit)
+    first = builders[0] if builders else TableBuilder(spec, template)
+    tok = first.ready()
+    assumptions = Assumptions(model_name, tok.name, template.name, bool(use_default and template.system_prompt), first.head, limit)
     frame = pl.concat(frames) if frames else pl.DataFrame()
     return RecordTable(report, frame, names, rejected, assumptions, dict(prof.severity))
 

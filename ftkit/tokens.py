@@ -189,6 +189,12 @@ def _hf_tokenizer(path: str) -> Tokenizer:
     )
 
 
+def is_configured(spec: str) -> bool:
+    """Whether ``spec`` names a model or tokenizer of rules/tokenizers.toml (cheap: builds nothing)."""
+    config = token_config()
+    return spec in config["models"] or spec in config["tokenizers"]
+
+
 @functools.lru_cache(maxsize=16)
 def get_tokenizer(spec: str = DEFAULT_MODEL) -> Tokenizer:
     """Tokenizer for a model name (``[models]``), a ``[tokenizers]`` key, a tiktoken encoding
