@@ -67,3 +67,59 @@ def fork_call(work: Callable[[], Any]) -> Callable[[], Any]:
         return result
 
     return wait
+
+
+class Helper:
+    """A forked process that gets ready (``prepare``, e.g. slow imports) while this one works,
+    then answers one request: ``ask(request)`` returns ``handle(request)`` computed there.
+
+    Fork it before anything else (no threads yet); ``close()`` (or leaving the ``with``)
+    ends it whether or not it was asked.
+    """
+
+    def __init__(self, prepare: Callable[[], None], handle: Callable[[Any], Any]) -> None:
+        to_child, self._request = os.pipe()
+        self._reply, from_child = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the helper
+            os.close(self._request)
+            os.close(self._reply)
+            try:
+                prepare()
+                with os.fdopen(to_child, "rb") as inbox:
+                    data = inbox.read()
+                payload = pickle.dumps(("ok", handle(pickle.loads(data)))) if data else b""
+            except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
+                payload = pickle.dumps(("error", f"{type(exc).__name__}: {exc}"))
+            with os.fdopen(from_child, "wb") as out:
+                out.write(payload)
+            os._exit(0)
+        os.close(to_child)
+        os.close(from_child)
+
+    def ask(self, request: Any) -> Any:
+        with os.fdopen(self._request, "wb") as out:
+            out.write(pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
+        self._request = -1
+        with os.fdopen(self._reply, "rb") as inbox:
+            data = inbox.read()
+        self._reply = -1
+        os.waitpid(self.pid, 0)
+        status, result = pickle.loads(data) if data else ("error", "the helper process died")
+        if status != "ok":
+            raise RuntimeError(f"the helper process failed: {result}")
+        return result
+
+    def close(self) -> None:
+        for fd in (self._request, self._reply):
+            if fd >= 0:
+                os.close(fd)
+        if self._request >= 0 or self._reply >= 0:
+            os.waitpid(self.pid, 0)
+        self._request = self._reply = -1
+
+    def __enter__(self) -> Helper:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

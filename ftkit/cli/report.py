@@ -8,6 +8,7 @@ usage or I/O problem (an existing output without --force, an output that is an i
 from __future__ import annotations
 
 import sys
+import os
 import threading
 import time
 from pathlib import Path
@@ -21,6 +22,8 @@ GOALS = ("standard", "quality", "fast")
 _SUFFIX_FORMAT = {".md": "md", ".markdown": "md", ".json": "json"}
 #: Inputs at least this big get a progress display (when stderr is a terminal).
 PROGRESS_FROM_BYTES = 8 << 20
+# From this input size on, an HTML report is rendered by a helper process forked at the start.
+HELPER_FROM_BYTES = 8 << 20
 
 
 class Progress:
@@ -131,7 +134,7 @@ def report(paths: tuple[str, ...], output: Path | None, fmt: str | None, model: 
         raise UsageProblem(f"--model {model!r} is not a chat model profile {prof.name!r} can fine-tune; expected one of: {', '.join(chat)}")
 
     size = sum(p.stat().st_size for p in inputs)
-    with Progress(sys.stderr, sys.stderr.isatty() and size >= PROGRESS_FROM_BYTES, size) as progress:
+    with _html_helper(fmt, size, jobs) as helper, Progress(sys.stderr, sys.stderr.isatty() and size >= PROGRESS_FROM_BYTES, size) as progress:
         progress.next()
         table = _load(paths, prof, model, max_tokens, settings, jobs)
         progress.next()
@@ -144,7 +147,7 @@ def report(paths: tuple[str, ...], output: Path | None, fmt: str | None, model: 
         if fmt == "json":
             text = result.model_dump_json(indent=2) + "\n"
         else:
-            text = render_html(result) if fmt == "html" else render_markdown(result)
+            text = (helper.ask(result) if helper else render_html(result)) if fmt == "html" else render_markdown(result)
         if output is None:
             click.echo(text, nl=False)
         else:
@@ -159,6 +162,20 @@ def report(paths: tuple[str, ...], output: Path | None, fmt: str | None, model: 
     levels = {"error": ("error",), "warning": ("error", "warning"), "info": ("error", "warning", "info")}
     failed = fail_on is not None and any(sev[level] for level in levels[fail_on])
     sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+def _html_helper(fmt: str, size: int, jobs: int):  # type: ignore[no-untyped-def]
+    """For a big input, a forked helper imports matplotlib (0.3 s) while the scan runs, then
+    renders the page; small inputs render here (the helper would cost more than it saves)."""
+    from contextlib import nullcontext
+
+    from ftkit import parallel
+
+    if fmt != "html" or jobs < 2 or size < HELPER_FROM_BYTES or not hasattr(os, "fork"):
+        return nullcontext(None)
+    from ftkit.report import charts, render_html
+
+    return parallel.Helper(charts.warm, render_html)
 
 
 def _load(paths, prof, model, max_tokens, settings, jobs):  # type: ignore[no-untyped-def]

@@ -42,6 +42,13 @@ _RC = {
 }
 
 
+def warm() -> None:
+    """Import matplotlib and draw one empty SVG (its font set-up), ahead of the real charts."""
+    with _style():
+        to_svg(_figure(1, 1), "warm-up")
+        _thousands(_figure(1, 1).add_subplot())
+
+
 @contextmanager
 def _style() -> Iterator[None]:
     import matplotlib
