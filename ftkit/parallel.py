@@ -36,6 +36,17 @@ def cut_point(stream: BinaryIO, size: int) -> int:
     return 0
 
 
+def _reply_and_exit(fd: int, compute: Callable[[], Any]) -> None:
+    """In a child: send ``compute()`` (or the error it raised) back, pickled, and exit."""
+    try:
+        payload = pickle.dumps(("ok", compute()), protocol=pickle.HIGHEST_PROTOCOL)
+    except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
+        payload = pickle.dumps(("error", f"{type(exc).__name__}: {exc}"))
+    with os.fdopen(fd, "wb") as out:
+        out.write(payload)
+    os._exit(0)
+
+
 def fork_call(work: Callable[[], Any]) -> Callable[[], Any]:
     """Run ``work`` in a forked child; the returned function waits for and returns its result.
 
@@ -46,13 +57,7 @@ def fork_call(work: Callable[[], Any]) -> Callable[[], Any]:
     pid = os.fork()
     if pid == 0:  # child
         os.close(read_fd)
-        try:
-            payload = pickle.dumps(("ok", work()), protocol=pickle.HIGHEST_PROTOCOL)
-        except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
-            payload = pickle.dumps(("error", f"{type(exc).__name__}: {exc}"))
-        with os.fdopen(write_fd, "wb") as out:
-            out.write(payload)
-        os._exit(0)
+        _reply_and_exit(write_fd, work)
     os.close(write_fd)
 
     def wait() -> Any:
@@ -84,16 +89,16 @@ class Helper:
         if self.pid == 0:  # the helper
             os.close(self._request)
             os.close(self._reply)
-            try:
+
+            def answer() -> Any:
                 prepare()
                 with os.fdopen(to_child, "rb") as inbox:
                     data = inbox.read()
-                payload = pickle.dumps(("ok", handle(pickle.loads(data)))) if data else b""
-            except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
-                payload = pickle.dumps(("error", f"{type(exc).__name__}: {exc}"))
-            with os.fdopen(from_child, "wb") as out:
-                out.write(payload)
-            os._exit(0)
+                if not data:  # closed unasked
+                    os._exit(0)
+                return handle(pickle.loads(data))
+
+            _reply_and_exit(from_child, answer)
         os.close(to_child)
         os.close(from_child)
 

@@ -75,3 +75,13 @@ def validate_bytes(tmp_path: Path, data: bytes, name: str = "data.jsonl", **kwar
 
 def findings(report: Report, ignore: tuple[str, ...] = ("FT502",)) -> list[tuple[str, int, str]]:
     return sorted((v.code, v.line or 0, v.pointer) for v in report.violations if v.code not in ignore)
+
+
+def assert_golden(path: Path, got: Any) -> None:
+    """``got`` (JSON-able) equals the golden file; FTKIT_UPDATE_GOLDEN=1 rewrites the file."""
+    import json
+    import os
+
+    if os.environ.get("FTKIT_UPDATE_GOLDEN"):
+        path.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert got == json.loads(path.read_text(encoding="utf-8"))

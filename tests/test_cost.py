@@ -4,7 +4,6 @@ price table's provenance, golden outputs and CLI exit codes."""
 from __future__ import annotations
 
 import json
-import os
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -14,6 +13,8 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+
+from support import assert_golden
 
 from ftkit.cli import cli
 from ftkit.cost import CostError, estimate, exact_cost, load_prices, validation_count, validation_mask
@@ -158,10 +159,7 @@ def test_inputs_outside_the_profile_are_refused() -> None:
 def test_golden_costs(name: str) -> None:
     est = estimate(build_table(FILES[name], keys=True), price="4.5", compare=True)
     got = json.loads(est.model_dump_json())
-    path = GOLDEN / f"cost_{name}.json"
-    if os.environ.get("FTKIT_UPDATE_GOLDEN"):
-        path.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    assert got == json.loads(path.read_text(encoding="utf-8"))
+    assert_golden(GOLDEN / f"cost_{name}.json", got)
 
 
 @needs_data

@@ -4,7 +4,6 @@ arithmetic, parameter checks, golden outputs and CLI exit codes."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import polars as pl
@@ -12,6 +11,8 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+
+from support import assert_golden
 
 from ftkit.cli import cli
 from ftkit.profile import load_profile
@@ -163,10 +164,7 @@ def test_check_parameters() -> None:
 def test_golden_recommendations(name: str) -> None:
     table = build_table(FILES[name])
     got = {goal: recommend(table, PROFILE, goal).model_dump(mode="json") for goal in GOALS}
-    path = GOLDEN / f"recommend_{name}.json"
-    if os.environ.get("FTKIT_UPDATE_GOLDEN"):
-        path.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    assert got == json.loads(path.read_text(encoding="utf-8"))
+    assert_golden(GOLDEN / f"recommend_{name}.json", got)
 
 
 @needs_data
