@@ -110,6 +110,8 @@ class FileScan:
         child = parallel.fork_call(lambda: self._scan_part(cut, size))
         stream.seek(0)
         self._scan(iter_lines(stream, self.data.max_line_bytes, cut))
+        if self.collector is not None:
+            self.collector.prepare_merge()  # while the child may still be busy
         part = child()
         if self.read_past_end:  # a multi-line record may cross the cut: rescan alone, to be exact
             self._reset()

@@ -102,6 +102,13 @@ class TableBuilder:
         self.cols: dict[str, array[int]] = {name: array("q") for name in (*_INT_COLUMNS, *(_KEY_COLUMNS if self.keys else ()))}
         self.rejected = array("q")
 
+    def prepare_merge(self) -> None:
+        """Called in the parent of a parallel scan once its own part is done: import what the
+        table and its report need, instead of doing it after the child has finished."""
+        import polars  # noqa: F401
+
+        import ftkit.models  # noqa: F401
+
     def reject(self, line: int) -> None:
         self.rejected.append(line)
 

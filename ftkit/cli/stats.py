@@ -21,11 +21,11 @@ from ftkit.cli import EXIT_OK, UsageProblem, cli, jobs_option
 def stats(paths: tuple[str, ...], model: str | None, tokenizer: str | None, max_tokens: int | None,
           no_default_system: bool, profile: str, fmt: str, jobs: int) -> None:
     """Token statistics: totals, trainable tokens, lengths, truncation at Max Tokens."""
-    from ftkit.render import render_stats_text
-    from ftkit.stats import compute_stats
-
     table = load_table(paths, profile=profile, model=model, tokenizer=tokenizer, max_tokens=max_tokens,
                        default_system=False if no_default_system else None, jobs=jobs)
+    from ftkit.render import render_stats_text  # after the scan: a forked second process never needs them
+    from ftkit.stats import compute_stats
+
     result = compute_stats(table)
     click.echo(result.model_dump_json(indent=2) if fmt == "json" else render_stats_text(result))
     sys.exit(EXIT_OK)
