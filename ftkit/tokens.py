@@ -63,9 +63,12 @@ class Tokenizer:
         self, name: str, encode_ordinary: Callable[[str], list[int]], *,
         added_tokens: Mapping[str, int] | None = None, normalization: str | None = None,
         count_ordinary_batch: Callable[[list[str]], list[int]] | None = None,
+        encode_native: Callable[[str], list[int]] | None = None,
     ) -> None:  # fmt: skip
         self.name = name
         self._enc, self._count_batch = encode_ordinary, count_ordinary_batch
+        # the encoder's own native call, without its Python wrapper: count() runs once a message
+        self._native = encode_native or encode_ordinary
         self.added_tokens, self._norm = dict(added_tokens or {}), normalization
         toks = sorted(self.added_tokens, key=len, reverse=True)
         self._split = re.compile("(" + "|".join(map(re.escape, toks)) + ")") if toks else None
@@ -91,7 +94,11 @@ class Tokenizer:
     def count(self, text: str) -> int:
         """Exact number of tokens in ``text``."""
         if self._plain_if_no_lt and "<" not in text:  # hot path: no added token can be present
-            return len(self._enc(text if text.isascii() or not self._norm else unicodedata.normalize(self._norm, text)))  # type: ignore[arg-type]
+            plain = text if text.isascii() or not self._norm else unicodedata.normalize(self._norm, text)  # type: ignore[arg-type]
+            try:
+                return len(self._native(plain))
+            except UnicodeEncodeError:  # lone surrogates: the wrapper knows what to do
+                return len(self._enc(plain))
         return sum(len(self._enc(p)) if isinstance(p, str) else 1 for p in self._pieces(text))
 
     def count_batch(self, texts: Sequence[str]) -> list[int]:
@@ -121,7 +128,9 @@ def _tiktoken_tokenizer(enc: Any, added: Mapping[str, int], norm: str | None) ->
             return [n for counts in pool.map(count_joined, chunks) for n in counts]
 
     batch = count_batch if sep is not None else None
-    return Tokenizer(enc.name, enc.encode_ordinary, added_tokens=added, normalization=norm, count_ordinary_batch=batch)
+    native = getattr(getattr(enc, "_core_bpe", None), "encode_ordinary", None)  # tiktoken's Rust core
+    return Tokenizer(enc.name, enc.encode_ordinary, added_tokens=added, normalization=norm, count_ordinary_batch=batch,
+                     encode_native=native)
 
 
 def tokenizer_from_config(key: str, config: Mapping[str, Any] | None = None) -> Tokenizer:
