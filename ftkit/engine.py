@@ -53,8 +53,13 @@ class FileScan:
     """The state of validating one file; ``run()`` returns its summary and findings."""
 
     def __init__(self, path: Path, profile: Profile, selected: Selector, jobs: int = 1, collector: Any = None,
-                 near_duplicates: bool = False) -> None:
+                 near_duplicates: bool = False, dataset_rules: bool = True) -> None:
         self.jobs = jobs
+        # The dataset rules (FT501, FT504-FT507) keep a few integers per record. A caller that
+        # only needs the errors (stats, split, cost) may leave them out, unless the profile makes
+        # one of them an error.
+        self.dataset_rules = dataset_rules or any(
+            profile.severity.get(code) == "error" for code in profile.severity if code.startswith("FT5"))
         self.near_duplicates = near_duplicates and selected("FT504")
         self.collector = collector  # e.g. ftkit.table.TableBuilder: add(line, record) / reject(line)
         self.path, self.profile, self.data = path, profile, profile.data
@@ -68,7 +73,7 @@ class FileScan:
         self.found: list[tuple[int | None, str, str, str]] = []  # line, pointer, code, message
         self.records = 0
         self.invalid = 0
-        self.facts = RecordFacts(near=self.near_duplicates)  # a few integers per valid record
+        self.facts = RecordFacts(near=self.near_duplicates) if self.dataset_rules else None
         self.crlf = 0
         self.first_crlf = 0
         self.sniffed = False  # the file was recognised as not JSON Lines at all
@@ -129,7 +134,8 @@ class FileScan:
                 remaining -= len(block)
             self._scan(iter_lines(stream, self.data.max_line_bytes, end - start), first_line)
         collected = self.collector.export() if self.collector is not None else None
-        return (self.found, self.records, self.invalid, self.facts.export(), self.crlf, self.first_crlf, collected)
+        facts = self.facts.export() if self.facts is not None else None
+        return (self.found, self.records, self.invalid, facts, self.crlf, self.first_crlf, collected)
 
     def _merge(self, part: tuple[Any, ...]) -> None:
         found, records, invalid, facts, crlf, first_crlf, collected = part
@@ -138,13 +144,14 @@ class FileScan:
         self.found.extend(found)
         self.records += records
         self.invalid += invalid
-        self.facts.merge(facts)
+        if self.facts is not None:
+            self.facts.merge(facts)
         self.crlf += crlf
         self.first_crlf = min(x for x in (self.first_crlf, first_crlf) if x) if (self.first_crlf or first_crlf) else 0
 
     def _scan(self, lines: Iterator[bytes | int], first_line: int = 0) -> None:
         loads, decode_error, clean = orjson.loads, orjson.JSONDecodeError, self.clean
-        observe = self.facts.observe
+        observe = self.facts.observe if self.facts is not None else None
         collect = self.collector.add if self.collector is not None else None
         source = lines
         n = first_line
@@ -172,7 +179,8 @@ class FileScan:
                     pass
                 else:
                     if clean(obj, line):
-                        observe(n, line, obj["messages"])
+                        if observe is not None:
+                            observe(n, line, obj["messages"])
                         if collect is not None:
                             collect(n, obj)
                         continue
@@ -211,7 +219,7 @@ class FileScan:
             for rule in self.checks:
                 for pointer, message in rule.check(parsed.value, self.data):  # type: ignore[misc]
                     error |= self.add(n, rule.code, pointer, message)
-        if parsed.ok and not error:
+        if parsed.ok and not error and self.facts is not None:
             try:
                 self.facts.observe(n, line, parsed.value["messages"])
             except (KeyError, TypeError, AttributeError, IndexError, ValueError):
@@ -249,8 +257,9 @@ class FileScan:
             self.add(None, "FT502", "", f"only {self.records} record{'s' if self.records != 1 else ''}; fewer than {self.data.min_records} examples rarely teach a model anything")
         if self.crlf:
             self.add(self.first_crlf, "FT015", "", f"{self.crlf:,} line{'s end' if self.crlf != 1 else ' ends'} with CRLF (Windows line ends), the first at line {self.first_crlf}")
-        for line, code, pointer, message in self.facts.findings(self.path, self.profile, self.records - self.invalid):
-            self.add(line, code, pointer, message)
+        if self.facts is not None:
+            for line, code, pointer, message in self.facts.findings(self.path, self.profile, self.records - self.invalid):
+                self.add(line, code, pointer, message)
 
     def _finish(self) -> tuple[FileResult, list[Finding]]:
         path = str(self.path)
@@ -287,16 +296,18 @@ def run_scan(
     jobs: int = 1,
     collector: Callable[[], Any] | None = None,
     near_duplicates: bool = False,
+    dataset_rules: bool = True,
 ) -> Scan:
     """Validate files; ``collector()`` (if given) makes one record collector per file.
-    ``near_duplicates`` adds FT504, which normalises all text (as costly as parsing it)."""
+    ``near_duplicates`` adds FT504, which normalises all text (as costly as parsing it);
+    ``dataset_rules=False`` leaves out the warnings about the whole dataset (FT501, FT504-FT507)."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     all_rules()  # register every rule before the first lookup
     selected = Selector(select, ignore)
     files, violations = [], []
     for path in expand_paths(paths):
-        scan = FileScan(path, profile, selected, jobs, collector() if collector else None, near_duplicates)
+        scan = FileScan(path, profile, selected, jobs, collector() if collector else None, near_duplicates, dataset_rules)
         summary, found = scan.run()
         files.append(summary)
         violations.extend(found)

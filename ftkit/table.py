@@ -210,11 +210,13 @@ def build_table(
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
     near_duplicates: bool = False,
+    dataset_rules: bool = True,
 ) -> RecordTable:
     """Validate ``paths`` and tokenize every valid record once (see ``COLUMNS``).
 
     ``near_duplicates`` also looks for FT504 (it normalises all text, a cost only the report
-    and ``validate --tokens`` need to pay)."""
+    and ``validate --tokens`` need to pay). ``dataset_rules=False``: callers that only need to
+    know which records have errors (stats, split, cost, recommend) skip the dataset warnings."""
     from ftkit.engine import run_scan
 
     prof = as_profile(profile)
@@ -231,7 +233,8 @@ def build_table(
         builders.append(TableBuilder(spec, template, keys=keys, seed=seed))
         return builders[-1]
 
-    report = run_scan(paths, prof, select=select, ignore=ignore, jobs=jobs, collector=make_builder, near_duplicates=near_duplicates).to_report()
+    report = run_scan(paths, prof, select=select, ignore=ignore, jobs=jobs, collector=make_builder, near_duplicates=near_duplicates,
+                      dataset_rules=dataset_rules).to_report()
     import polars as pl  # after the scan: the child process never needs it
 
     frames = [b.frame().with_columns(file=pl.lit(i, dtype=pl.Int32)) for i, b in enumerate(builders)]

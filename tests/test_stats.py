@@ -100,3 +100,18 @@ def test_stable_hash_is_keyed_and_fixed() -> None:
     assert stable_hash(b"abc", "ftkit") != stable_hash(b"abc", "other")
     # pinned: the same on every machine and Python version (split assignments depend on it)
     assert stable_hash(b"abc", "ftkit") == int.from_bytes(__import__("hashlib").blake2b(b"abc", digest_size=8, key=b"ftkit").digest(), "big") >> 1
+
+
+def test_stats_leaves_out_dataset_warnings_but_not_errors(tmp_path: Path) -> None:
+    row = '{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}'
+    path = tmp_path / "d.jsonl"
+    path.write_text("\n".join([row, row, '{"messages": []}']) + "\n")
+    full = build_table(path)
+    lean = build_table(path, dataset_rules=False)
+    assert {v.code for v in full.report.violations} >= {"FT501", "FT104"}
+    assert {v.code for v in lean.report.violations} == {"FT104", "FT502"}
+    assert lean.frame.equals(full.frame) and lean.rejected == full.rejected
+    strict = tmp_path / "strict.toml"
+    strict.write_text('extends = "siliconflow"\nname = "strict"\n[severity]\nFT501 = "error"\n')
+    kept = build_table(path, profile=str(strict), dataset_rules=False)  # an error is never left out
+    assert "FT501" in {v.code for v in kept.report.violations}

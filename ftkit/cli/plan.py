@@ -45,7 +45,7 @@ def _table(paths: Sequence[str], prof: Profile, model: str | None, keys: bool = 
     if model is not None and chat and model not in chat:
         raise UsageProblem(f"--model {model!r} is not a chat model profile {prof.name!r} can fine-tune; expected one of: {', '.join(chat)}")
     try:
-        return build_table(list(paths), profile=prof, model=model, keys=keys, seed=seed)
+        return build_table(list(paths), profile=prof, model=model, keys=keys, seed=seed, dataset_rules=False)
     except (ValidationError, TokenizerUnavailable) as exc:
         raise UsageProblem(str(exc)) from None
 

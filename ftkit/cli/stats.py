@@ -22,7 +22,7 @@ def stats(paths: tuple[str, ...], model: str | None, tokenizer: str | None, max_
           no_default_system: bool, profile: str, fmt: str, jobs: int) -> None:
     """Token statistics: totals, trainable tokens, lengths, truncation at Max Tokens."""
     table = load_table(paths, profile=profile, model=model, tokenizer=tokenizer, max_tokens=max_tokens,
-                       default_system=False if no_default_system else None, jobs=jobs)
+                       default_system=False if no_default_system else None, jobs=jobs, dataset_rules=False)
     from ftkit.render import render_stats_text  # after the scan: a forked second process never needs them
     from ftkit.stats import compute_stats
 
