@@ -22,7 +22,6 @@ from typing import Any, NamedTuple
 
 import ftkit
 
-DEFAULT_MODEL = "Qwen/Qwen2.5-7B-Instruct"
 _BATCH_THREADS = min(os.cpu_count() or 1, 8)
 _BATCH_CHUNK = 1 << 18  # characters per joined chunk in count_batch
 Messages = Sequence[Mapping[str, Any]]
@@ -198,6 +197,12 @@ def _hf_tokenizer(path: str) -> Tokenizer:
     )
 
 
+def _default_model() -> str:
+    from ftkit.profile import load_profile
+
+    return load_profile().tokens.default_model
+
+
 def is_configured(spec: str) -> bool:
     """Whether ``spec`` names a model or tokenizer of rules/tokenizers.toml (cheap: builds nothing)."""
     config = token_config()
@@ -205,10 +210,12 @@ def is_configured(spec: str) -> bool:
 
 
 @functools.lru_cache(maxsize=16)
-def get_tokenizer(spec: str = DEFAULT_MODEL) -> Tokenizer:
+def get_tokenizer(spec: str | None = None) -> Tokenizer:
     """Tokenizer for a model name (``[models]``), a ``[tokenizers]`` key, a tiktoken encoding
-    name (e.g. ``cl100k_base``: cached, or downloaded within a short timeout) or a path to a
-    Hugging Face ``tokenizer.json``.  Raises TokenizerUnavailable (a ValueError) otherwise."""
+    name (e.g. ``cl100k_base``: only if tiktoken's cache has it; ftkit never downloads) or a path
+    to a Hugging Face ``tokenizer.json``; None: the default profile's model. Raises
+    TokenizerUnavailable (a ValueError) otherwise."""
+    spec = spec or _default_model()
     cfg = token_config()
     if spec in cfg["models"]:
         return get_tokenizer(cfg["models"][spec]["tokenizer"])
@@ -247,9 +254,11 @@ class ChatTemplate:
 
     @classmethod
     def from_spec(
-        cls, model: str = DEFAULT_MODEL, *, default_system: bool = True, config: Mapping[str, Any] | None = None
+        cls, model: str | None = None, *, default_system: bool = True, config: Mapping[str, Any] | None = None
     ) -> ChatTemplate:
-        """Template of a model name (``[models]``) or template key (``[templates]``)."""
+        """Template of a model name (``[models]``) or template key (``[templates]``); None: the
+        default profile's model."""
+        model = model or _default_model()
         cfg = token_config(config)
         key = cfg["models"][model]["template"] if model in cfg["models"] else model
         if (t := cfg["templates"].get(key)) is None:

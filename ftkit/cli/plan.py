@@ -187,7 +187,7 @@ def render_cost_text(est: CostEstimate, paths: Sequence[str]) -> str:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--model", help="Base model (a chat model of the profile) [default: the profile's default].")
 @click.option("--epochs", type=int, help="Number of epochs [default: the profile's suggested 3].")
-@click.option("--max-tokens", type=int, help="Max Tokens; longer records are counted truncated [default: 4096].")
+@click.option("--max-tokens", type=int, help="Max Tokens; longer records are counted truncated [default: the profile's].")
 @click.option("--price", help="Training price per million tokens (SiliconFlow's console shows it; not published).")
 @click.option("--currency", help="Currency of --price [default: CNY].")
 @click.option("--val-ratio", help="Validation split ratio, as `ftkit split` does it; 0 = all training [default: the profile's 0.1].")

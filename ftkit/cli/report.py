@@ -90,7 +90,7 @@ def _format(fmt: str | None, output: Path | None) -> str:
 @click.option("--format", "fmt", type=click.Choice(["html", "md", "json"]),
               help="Output format [default: from the -o suffix (.md, .json), else html].")
 @click.option("--model", help="Base model (a chat model of the profile) [default: the profile's default].")
-@click.option("--max-tokens", type=click.IntRange(min=1), help="Max Tokens for truncation and cost [default: the profile's, 4096].")
+@click.option("--max-tokens", type=click.IntRange(min=1), help="Max Tokens for truncation and cost [default: the profile's].")
 @click.option("--goal", type=click.Choice(GOALS), default="standard", show_default=True,
               help="For the recommendation: quality = Effect Priority, fast = Lightweight Fast.")
 @click.option("--price", help="Training price per million tokens (SiliconFlow's console shows it; not published).")

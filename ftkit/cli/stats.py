@@ -13,7 +13,7 @@ from ftkit.cli import EXIT_OK, UsageProblem, cli, jobs_option
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--model", help="Base model whose tokenizer and chat template to use [default: the profile's].")
 @click.option("--tokenizer", help="Override: a tokenizer key, a tiktoken encoding name, or a tokenizer.json path.")
-@click.option("--max-tokens", type=click.IntRange(min=1), help="Max Tokens for the truncation figures [default: the profile's, 4096].")
+@click.option("--max-tokens", type=click.IntRange(min=1), help="Max Tokens for the truncation figures [default: the profile's].")
 @click.option("--no-default-system", is_flag=True, help="Do not add the template's default system prompt to records without one.")
 @click.option("--profile", default="siliconflow", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)

@@ -22,7 +22,7 @@ from ftkit.cli import EXIT_FINDINGS, EXIT_OK, UsageProblem, _colour, _settings, 
 @jobs_option
 @click.option("--tokens", is_flag=True, help="Also count tokens and report records over Max Tokens (FT401).")
 @click.option("--model", help="With --tokens: base model [default: the profile's].")
-@click.option("--max-tokens", type=click.IntRange(min=1), help="With --tokens: Max Tokens [default: the profile's, 4096].")
+@click.option("--max-tokens", type=click.IntRange(min=1), help="With --tokens: Max Tokens [default: the profile's].")
 @click.option("--against", type=click.Path(exists=True, dir_okay=False, path_type=str), help="Warn about records also in this file (FT503), e.g. the validation file of a split.")
 def validate(paths: tuple[str, ...], profile: str | None, fmt: str, select: tuple[str, ...], ignore: tuple[str, ...],
              fail_on: str | None, max_shown: int | None, config: str | None, jobs: int,
