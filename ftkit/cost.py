@@ -57,7 +57,9 @@ def validation_count(n: int, ratio: float | str | Decimal | Fraction) -> int:
     """How many of ``n`` records the automatic split aims to send to validation.
 
     ``ftkit split``'s target: round-half-up(ratio x n) clamped to 1..n-1; 0 for a ratio of 0
-    or fewer than two records (the whole file is then training data).
+    or fewer than two records (the whole file is then training data). Without duplicate groups
+    the split itself sends floor or ceil of ratio x n, within one record of this;
+    ``validation_mask`` gives the exact records.
     """
     r = parse_ratio(ratio)
     if n < 2 or r == 0:
@@ -68,19 +70,21 @@ def validation_count(n: int, ratio: float | str | Decimal | Fraction) -> int:
 def validation_mask(frame: pl.DataFrame, ratio: float | str | Decimal | Fraction) -> pl.Series:
     """Boolean mask over ``frame``'s rows, True for validation: exactly ``ftkit split``'s choice.
 
-    ``frame`` needs the table's ``key`` column (keyed hash of the canonical record, seeded);
-    ``ftkit.split.choose_validation`` walks the duplicate groups from the lowest hash up.
+    ``frame`` needs the table's ``key`` column (keyed hash of the canonical record, seeded) and
+    its rows in file order: ``ftkit.split.choose_validation`` decides the records in that order
+    (each new duplicate group by its hash, corrected so validation stays within one record of
+    ratio x records so far).
     """
     import polars as pl
 
     from ftkit.split import choose_validation
 
-    target = validation_count(frame.height, ratio)
-    if not target:
+    r = parse_ratio(ratio)
+    if frame.height < 2 or r == 0:
         return pl.Series("validation", [False] * frame.height, dtype=pl.Boolean)
     if "key" not in frame.columns:
         raise CostError("the validation split needs the table's key column: build the table with keys=True")
-    return choose_validation(frame, target)
+    return choose_validation(frame, r)
 
 
 # --- the price table ------------------------------------------------------------------------------

@@ -7,23 +7,31 @@ the file its line number was routed to.
 
 Which records go to validation
   Records are grouped (exact duplicates always; with ``group_by`` also records sharing a system
-  prompt or a first user message) and every group has a keyed hash (blake2b, seeded). Walking
-  the groups from the lowest hash up, a group is taken while taking it brings validation closer
-  to the target, ``round(ratio * N)`` records (clamped to 1..N-1) or ``count``. With no
-  duplicate groups validation therefore holds exactly the target. ``stratify="length"`` cuts
-  the groups, ordered by token length, into up to 10 strata of equal size and does the same
-  walk in each stratum with its share of the target (largest remainder).
+  prompt or a first user message) and every group has a keyed hash (blake2b, seeded, 63 bits),
+  read as a number u in [0, 1). The records are decided in file order. A record whose group was
+  seen before follows that group's side. A record that opens a new group goes to validation when
+  u < ratio, corrected by error diffusion: counting records (n decided so far, v of them in
+  validation), a new group goes to validation anyway if train would make v - ratio * n <= -1,
+  and to train anyway if validation would make v - ratio * n >= 1. The arithmetic is exact
+  (the ratio as a fraction, a float read by its shortest repr). So |v - ratio * n| < 1 after
+  every record when there are no duplicate groups: validation then holds floor(ratio * N) or
+  ceil(ratio * N) records, within one of the target round(ratio * N). Records that follow a group
+  count too, so the correction also pulls back what large groups push off.
+  ``count`` uses ratio = count / N, and the same bound gives exactly ``count`` records without
+  duplicate groups. ``stratify="length"`` keeps one count per stratum of templated tokens with
+  fixed edges, ``STRATUM_EDGES`` ([0, 64), [64, 128), ..., [4096, inf)), never derived from the
+  data: each stratum is within one record of its share, so validation is within the number of
+  non-empty strata of ratio * N overall. A file too small for its ratio (ratio * N < 1, or
+  (1 - ratio) * N < 1) may leave a side empty: its smallest group is then moved across, whole.
+  Groups too big for the ratio can also leave validation empty; they are not broken up.
 
-What appending records does (the trade-off)
-  The choice depends on the set of records only, not on their order: sorting or shuffling the
-  input changes nothing. A split that depends on nothing but the set cannot both keep every
-  existing record in place when records are appended and hit the target size within one record:
-  staying put under every append forces a record's side to depend on that record alone (a
-  threshold on its hash), and then the validation size is binomial, not exact. ftkit keeps the
-  exact size and order-independence and guarantees this much: without ``stratify`` and
-  without duplicate groups, appending k records moves at most k existing records, all in the
-  same direction (the existing records in validation are the lowest-hash prefix before and
-  after). ``tests/test_split.py`` checks exactly that.
+What appending records does
+  Each decision depends on the records before it and on the record itself only, so appending
+  records to the input never moves an existing record to the other side, with or without
+  ``group_by`` and ``stratify``: the existing records are decided exactly as before and the new
+  ones after them. Two exceptions: ``count`` (its ratio, count / N, changes with the file) and
+  the empty-side fix-up above (only for a file too small for its ratio). The price: the split depends on record order, so reordering the input
+  can change it. ``tests/test_split.py`` checks append stability, the size bound and count mode.
 
 Lines that are not records
   Lines with an error-level finding (including blank lines, FT005, and the continuation lines
@@ -44,6 +52,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from contextlib import ExitStack
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -58,7 +67,8 @@ DEFAULT_SEED = "ftkit"
 GroupBy = Literal["system", "first-user"]
 Stratify = Literal["length"]
 OUTPUT_NAMES = {"train": "train.jsonl", "validation": "validation.jsonl", "rejected": "rejected.jsonl"}
-_MAX_STRATA = 10
+#: Fixed --stratify length edges (templated tokens): [0, 64), [64, 128), ..., [4096, inf).
+STRATUM_EDGES = tuple(64 << k for k in range(7))
 _TRAIN, _VALIDATION = 1, 2
 
 
@@ -154,7 +164,8 @@ def split_file(
     if count is not None and count >= n:
         raise SplitError(f"validation count {count} leaves no training records: the file has {n:,} usable records")
     target = count if count is not None else min(max(int(ratio * n + 0.5), 1), n - 1)  # type: ignore[operator]
-    val = choose_validation(frame, target, group_by, stratify)
+    # count mode aims at count / n of this file: a different ratio once the file grows
+    val = choose_validation(frame, Fraction(count, n) if count is not None else ratio, group_by, stratify)  # type: ignore[arg-type]
     counts = _write(src, outputs, frame, val, report, drop_invalid, prof.data.max_line_bytes, before)
     return _result(src, outputs, frame, val, counts, seed, ratio if count is None else None, count, target, group_by, stratify, assumptions)
 
@@ -208,73 +219,84 @@ def _group_key(group_by: str | None) -> pl.Expr:
     return pl.col("key")
 
 
-def choose_validation(frame: pl.DataFrame, target: int, group_by: str | None = None, stratify: str | None = None) -> pl.Series:
-    """Boolean mask over ``frame``'s rows: True for the records that go to validation."""
+def choose_validation(frame: pl.DataFrame, ratio: float | Fraction, group_by: str | None = None,
+                      stratify: str | None = None) -> pl.Series:
+    """Boolean mask over ``frame``'s rows (in file order): True for the records that go to validation.
+
+    ``ratio`` is read exactly: a Fraction as it is, a float by its shortest repr (0.1 is 1/10).
+    See the module docstring for the rule and what it guarantees.
+    """
     import polars as pl
 
-    keyed = frame.select(g=_group_key(group_by), total=pl.col("total"))
-    # Groups from runs of the sorted keys: far less memory than group_by on a million keys.
-    ordered = keyed.sort("g")
-    groups = ordered["g"].rle().struct.unnest().select(g="value", size=pl.col("len").cast(pl.Int64))
-    n = keyed.height
-    if stratify:
-        strata = min(_MAX_STRATA, max(target, 1))
-        running = ordered["total"].cum_sum().gather(groups["size"].cum_sum() - 1)
-        groups = groups.with_columns(length=(running - running.shift(1, fill_value=0)) / groups["size"])
-        groups = groups.sort("length", "g").with_columns(
-            stratum=((pl.col("size").cum_sum() - pl.col("size") / 2) * strata / n).floor().cast(pl.Int64).clip(0, strata - 1)
-        )
-        sizes = groups.group_by("stratum").agg(pl.col("size").sum()).sort("stratum")
-        quotas = _apportion(target, dict(zip(sizes["stratum"].to_list(), sizes["size"].to_list())))
-        groups = groups.sort("g")
-    else:
-        groups = groups.with_columns(stratum=pl.lit(0, dtype=pl.Int64))
-        quotas = {0: target}
+    p, q = _fraction(ratio).as_integer_ratio()
+    n = frame.height
+    if n == 0 or p == 0:
+        return pl.Series("validation", [False] * n, dtype=pl.Boolean)
+    group = _group_key(group_by)
+    # The keys are 63-bit hashes: u = key / 2**63 < p/q  <=>  key <= ceil(p * 2**63 / q) - 1.
+    below = -(-p << 63) // q - 1
+    stratum = pl.sum_horizontal(*(pl.col("total") >= edge for edge in STRATUM_EDGES)).cast(pl.UInt8) if stratify else 0
+    # Keys that repeat, from runs of the sorted keys: is_duplicated's hash table of every key
+    # would take about 100 MB for a million records.
+    ordered = frame.select(group.sort()).to_series()
+    twice = ordered.filter(ordered == ordered.shift(1)).unique().implode()
     del ordered
-    # The walk below, done at once for its first stretch: the lowest-hash groups of a stratum that
-    # fit in its quota are all taken (a running sum only grows, so they are a prefix).
-    if stratify:
-        fits = pl.col("size").cum_sum().over("stratum") <= pl.col("stratum").replace_strict(quotas, return_dtype=pl.Int64)
-    else:
-        fits = pl.col("size").cum_sum() <= target
-    chosen = groups.filter(fits)
-    for s, taken in zip(*chosen.group_by("stratum").agg(pl.col("size").sum()).get_columns()):
-        quotas[s] -= taken
-    rest = groups.filter(~fits)
-    picked = _walk(rest, quotas)
-    if stratify and sum(quotas.values()) > 0:  # strata short of their share (big groups): fill from any
-        left = rest.filter(~pl.col("g").is_in(pl.Series(picked, dtype=pl.Int64).implode())).with_columns(stratum=pl.lit(0, dtype=pl.Int64))
-        picked += _walk(left, {0: sum(quotas.values())})
-    taken = pl.concat([chosen["g"], pl.Series("g", picked, dtype=pl.Int64)])
-    return keyed["g"].is_in(taken.implode())
+    # One byte a row (a few MB for a million): hash below the ratio, group repeats, stratum.
+    codes = frame.select(code=(group <= below).cast(pl.UInt8) + 2 * group.is_in(twice).cast(pl.UInt8) + 4 * stratum)["code"]
+    repeated = frame.select(group.filter(pl.lit(codes % 4 >= 2))).to_series().to_list()  # the dict is for these
+    picked = _diffuse(codes.to_list(), repeated, p, q, len(STRATUM_EDGES) + 1 if stratify else 1)
+    del codes, repeated
+    # A file too small for its ratio (ratio * n < 1, or the same for train) may leave one side empty.
+    if (not picked and p * n < q) or (len(picked) == n and (q - p) * n < q):
+        picked = _unempty(frame.select(group.alias("g"))["g"], picked)
+    mask = pl.repeat(False, n, eager=True).alias("validation")
+    return mask.scatter(picked, True) if picked else mask
 
 
-def _walk(groups: pl.DataFrame, quotas: dict[int, int]) -> list[int]:
-    """Take each group, in hash order, that brings its stratum closer to its quota (updated)."""
-    import polars as pl
+def _fraction(ratio: float | Fraction) -> Fraction:
+    return ratio if isinstance(ratio, Fraction) else Fraction(str(ratio))
 
-    most = max(quotas.values(), default=0)
-    if most <= 0:
-        return []
-    candidates = groups.filter(pl.col("size") < 2 * most)
+
+def _diffuse(codes: list[int], repeated: list[int], p: int, q: int, strata: int) -> list[int]:
+    """The file-order walk: row indices that go to validation.
+
+    ``codes[i]`` = (hash below the ratio) + 2 (group key repeats) + 4 * stratum; ``repeated`` the
+    group keys of the rows whose key repeats, in order. ``error[s]`` is q * (v - ratio * n) of
+    stratum s; a new group goes where its hash says unless that would put |v - ratio * n| at 1 or
+    more, and a group seen before follows its first record.
+    """
+    error = [0] * strata
+    first = p - q  # a new group preferring train goes to validation only if error <= p - q
+    seen: dict[int, bool] = {}
+    keys = iter(repeated)
     picked = []
-    for g, size, stratum in zip(*candidates.select("g", "size", "stratum").get_columns()):
-        need = quotas[stratum]
-        if 0 < size < 2 * need:
-            picked.append(g)
-            quotas[stratum] = need - size
+    for i, c in enumerate(codes):
+        s = c >> 2
+        e = error[s]
+        if c & 2:
+            g = next(keys)
+            side = seen.get(g)
+            if side is None:
+                side = seen[g] = e < p if c & 1 else e <= first
+        else:
+            side = e < p if c & 1 else e <= first
+        if side:
+            error[s] = e + q - p
+            picked.append(i)
+        else:
+            error[s] = e - p
     return picked
 
 
-def _apportion(total: int, sizes: dict[int, int]) -> dict[int, int]:
-    """Split ``total`` over the strata in proportion to their sizes (largest remainder)."""
-    whole = sum(sizes.values())
-    shares = {s: total * n / whole for s, n in sizes.items()}
-    quotas = {s: int(share) for s, share in shares.items()}
-    by_remainder = sorted(sizes, key=lambda s: (-(shares[s] - quotas[s]), s))
-    for s in by_remainder[: total - sum(quotas.values())]:
-        quotas[s] += 1
-    return quotas
+def _unempty(groups: pl.Series, picked: list[int]) -> list[int]:
+    """Move the smallest group (lowest hash among equals) across to the empty side."""
+
+    sizes = groups.value_counts(name="size").sort("size", groups.name)
+    if sizes.height < 2:  # one group: it cannot be split
+        return picked
+    move = sizes[groups.name][0]
+    rows = groups.eq(move).arg_true().to_list()
+    return rows if not picked else sorted(set(picked) - set(rows))
 
 
 def _write(src: Path, outputs: dict[str, Path], frame: pl.DataFrame, val: pl.Series, report: Report,
