@@ -323,7 +323,7 @@ def estimate(
 
     n_train, n_val = int((~mask).sum()) if n else 0, int(mask.sum()) if n else 0
     split_line = (
-        f"validation split simulated as on the platform with `ftkit split`'s assignment (lowest keyed hash first): "
+        f"validation split simulated as on the platform with `ftkit split`'s assignment (file order, keyed hash, kept within one record of the ratio): "
         f"ratio {ratio_text(ratio)} sends {n_val:,} of {n:,} records to validation"
         if ratio else "val-ratio 0: the whole file is training data"
     )

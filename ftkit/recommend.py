@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
-from ftkit.cost import parse_ratio, validation_count
+from ftkit.cost import parse_ratio, validation_count, validation_mask
 from ftkit.params import fmt_number as _fmt
 from ftkit.params import range_text as _range_text
 from ftkit.profile import ParameterRange, Profile, as_profile, rules_dir
@@ -169,7 +169,9 @@ def recommend(
         raise RecommendError("no valid record to recommend from: fix the errors `ftkit validate` reports first")
 
     ratio = parse_ratio(prof.split.get("validation_ratio", 0))
-    n_val = validation_count(n, ratio)
+    # the records the platform-like split really sends to validation when the table has the split
+    # keys (as `ftkit split` and `ftkit cost` would), else the target count
+    n_val = int(validation_mask(frame, ratio).sum()) if "key" in frame.columns else validation_count(n, ratio)
     n_train = n - n_val
     totals = frame["total"].sort()
     p95, p99, longest = nearest_rank(totals, 95), nearest_rank(totals, 99), int(totals[-1])

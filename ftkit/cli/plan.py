@@ -143,7 +143,7 @@ def recommend(args: tuple[str, ...], model: str | None, goal: str, fmt: str, che
         sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)
     if not args:
         raise UsageProblem("recommend needs a PATH (or --check KEY=VALUE ...)")
-    table = _table(args, prof, model)
+    table = _table(args, prof, model, keys=True)  # keys: the same validation split as split and cost
     try:
         rec = run(table, prof, goal)  # type: ignore[arg-type]
     except RecommendError as exc:
