@@ -141,7 +141,7 @@ def split_file(
     outputs = _outputs(src, Path(out_dir), drop_invalid, force)
     before = _fingerprint(src)
     try:
-        table = build_table(src, profile=prof, keys=True, seed=seed, jobs=jobs)
+        table = build_table(src, profile=prof, keys=True, seed=seed, jobs=jobs, dataset_rules=False)
     except (ValidationError, OSError) as exc:
         raise SplitError(str(exc)) from None
     report, assumptions = table.report, table.assumptions.describe()
@@ -355,18 +355,24 @@ def _reasons(found: list[Violation] | None, record_start: int) -> list[str]:
     return [f"continues the record that starts at line {record_start}" if record_start else "not a record"]
 
 
+def _on_both_sides(keys: pl.Series, val: pl.Series) -> int:
+    """Validation rows whose key is also on the training side. The sets looked up in are the
+    validation keys and the (normally empty) shared ones, never the large training side."""
+    in_val, in_train = keys.filter(val), keys.filter(~val)
+    common = in_train.filter(in_train.is_in(in_val.implode())).unique()
+    return int(in_val.is_in(common.implode()).sum())
+
+
 def _result(src: Path, outputs: dict[str, Path], frame: pl.DataFrame, val: pl.Series, counts: dict[str, int], seed: str,
             ratio: float | None, count: int | None, target: int, group_by: GroupBy | None, stratify: Stratify | None,
             assumptions: list[str]) -> SplitResult:
-    import polars as pl
 
-    key, first_user = pl.col("key"), pl.col("first_user_key")
-    figures = frame.with_columns(val=val).select(
-        train_tokens=pl.col("total").filter(~pl.col("val")).sum(),
-        val_tokens=pl.col("total").filter(pl.col("val")).sum(),
-        leaked=key.filter(pl.col("val")).is_in(key.filter(~pl.col("val")).implode()).sum(),
-        shared=first_user.filter(pl.col("val")).is_in(first_user.filter(~pl.col("val")).implode()).sum(),
-    ).row(0, named=True)
+    figures = {
+        "train_tokens": int(frame["total"].filter(~val).sum()),
+        "val_tokens": int(frame["total"].filter(val).sum()),
+        "leaked": _on_both_sides(frame["key"], val),
+        "shared": _on_both_sides(frame["first_user_key"], val),
+    }
     rejected = OutputFile(path=str(outputs["rejected"]), records=counts["rejected"], tokens=None) if "rejected" in counts else None
     return SplitResult(
         input=str(src),
