@@ -14,19 +14,14 @@ from click.testing import CliRunner
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from support import assert_golden
+from support import GOLDEN, GOLDEN_INPUTS, SHARED_DATA, assert_golden
 
 from ftkit.cli import cli
 from ftkit.cost import CostError, estimate, exact_cost, load_prices, validation_count, validation_mask
 from ftkit.split import choose_validation
 from ftkit.table import build_table
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-GOLDEN = Path(__file__).resolve().parent / "golden"
-FILES = {
-    "shishuoxinyu": DATA / "siliconcloud-cookbook" / "shishuoxinyu_ft_data.jsonl",
-    "small_coqa_10": DATA / "together-cookbook" / "small_coqa_10.jsonl",
-}
+DATA, FILES = SHARED_DATA, GOLDEN_INPUTS
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"shared data folder {DATA} not present")
 JSON_KEYS = {"epochs", "max_tokens", "train_records", "train_tokens", "billed_tokens", "validation_tokens",
              "price_per_million", "currency", "cost", "assumptions"}

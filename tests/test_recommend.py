@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from support import assert_golden
+from support import GOLDEN, GOLDEN_INPUTS, SHARED_DATA, assert_golden
 
 from ftkit.cli import cli
 from ftkit.profile import load_profile
@@ -28,12 +28,7 @@ from ftkit.recommend import (
 )
 from ftkit.table import build_table
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-GOLDEN = Path(__file__).resolve().parent / "golden"
-FILES = {
-    "shishuoxinyu": DATA / "siliconcloud-cookbook" / "shishuoxinyu_ft_data.jsonl",
-    "small_coqa_10": DATA / "together-cookbook" / "small_coqa_10.jsonl",
-}
+DATA, FILES = SHARED_DATA, GOLDEN_INPUTS
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"shared data folder {DATA} not present")
 PROFILE = load_profile("siliconflow")
 
