@@ -143,6 +143,8 @@ def _parse_line(line: bytes) -> Any:
 
 
 def _detect(sample: list[Any], src: Path) -> Format:
+    if not sample:
+        raise ConvertError(f"{src} holds no records to convert")
     votes = Counter(shape_of(v) for _, v in sample)
     votes.pop(None, None)
     if not votes:

@@ -42,6 +42,10 @@ class Selector:
     def __init__(self, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> None:
         self.select = tuple(s.strip().upper() for s in select if s.strip())
         self.ignore = tuple(s.strip().upper() for s in ignore if s.strip())
+        codes = {rule.code for rule in all_rules()}
+        unknown = [p for p in (*self.select, *self.ignore) if not any(code.startswith(p) for code in codes)]
+        if unknown:  # a typo must not switch every check off (or keep them on) unnoticed
+            raise ValueError(f"unknown rule code or prefix {', '.join(map(repr, unknown))} in select/ignore; `ftkit rules` lists the codes")
 
     def __call__(self, code: str) -> bool:
         chosen = max((len(p) for p in self.select if code.startswith(p)), default=-1) if self.select else 0

@@ -57,7 +57,7 @@ def _number(name: str, value: object) -> Fraction:
         raise ParameterError(f"{name}: {value!r} is not a number")
     try:
         return Fraction(Decimal(str(value).strip()))
-    except (InvalidOperation, ValueError):
+    except (InvalidOperation, ValueError, OverflowError):  # OverflowError: infinity
         raise ParameterError(f"{name}: {value!r} is not a number") from None
 
 

@@ -289,3 +289,11 @@ def test_cli(tmp_path: Path) -> None:
     assert res.exit_code == 1 and json.loads(res.output)["rejected_by_reason"] == {"not-sharegpt": 12}
     res = runner.invoke(cli, ["convert", str(src), "-o", str(tmp_path / "out.txt")])
     assert res.exit_code == 2 and "must end in .jsonl" in res.output
+
+
+def test_an_empty_array_is_a_usage_error(tmp_path: Path) -> None:
+    src = tmp_path / "e.json"
+    src.write_text("[]\n")
+    result = CliRunner().invoke(cli, ["convert", str(src), "-o", str(tmp_path / "e.jsonl")])
+    assert result.exit_code == 2 and "no records" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.json"]  # nothing written

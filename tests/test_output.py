@@ -193,3 +193,14 @@ def test_validate_text_output_never_imports_pydantic(tmp_path: Path) -> None:
     code = "import sys; from ftkit.cli import main\ntry:\n    main(['validate', 'a.jsonl'])\nexcept SystemExit:\n    pass\nprint('pydantic' in sys.modules, 'polars' in sys.modules, 'tiktoken' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "False False False"
+
+
+@pytest.mark.parametrize("args", [["--select", "FT999"], ["--select", "XYZ"], ["--ignore", "FT9"], ["--ignore", "FT1,F0X"]])
+def test_a_code_that_matches_no_rule_is_a_usage_error(tmp_path: Path, args: list[str]) -> None:
+    (tmp_path / "a.jsonl").write_text("not json\n")
+    code, out = invoke("validate", "a.jsonl", *args, cwd=tmp_path)
+    assert code == 2 and "unknown rule code or prefix" in out
+
+
+def test_selector_accepts_family_prefixes() -> None:
+    assert Selector(["FT", "FT1", "ft20"], ["FT5"])("FT203")

@@ -149,6 +149,10 @@ def test_check_parameters() -> None:
         check_parameters({"epochs": "three"})
     with pytest.raises(ParameterError, match="not a number"):
         check_parameters({"epochs": True})
+    with pytest.raises(ParameterError, match="not a number"):
+        check_parameters({"learning_rate": "inf"})
+    with pytest.raises(ParameterError, match="not a number"):
+        check_parameters({"learning_rate": float("-inf")})
 
 
 # --- golden outputs on the shared data ------------------------------------------------------------
