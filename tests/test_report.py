@@ -323,3 +323,22 @@ def test_progress_only_on_a_terminal(tmp_path: Path) -> None:
     assert quiet.getvalue() == ""
     result = run(write(tmp_path, distinct(12)), "--format", "md")  # CliRunner's stderr is not a terminal
     assert "\r" not in result.stderr
+
+
+def test_verdict_is_not_ready_when_ignored_rules_hide_unreadable_records(tmp_path: Path) -> None:
+    """Records that pass only because their rules are ignored are still left out of the figures:
+    the verdict must say so, not "all pass"."""
+    data = tmp_path / "d.jsonl"
+    good = '{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]}'
+    data.write_text(good + '\n{"messages": [{"role": "user", "content": ["a"]}, {"role": "tool", "content": 5}]}\n')
+    (tmp_path / "pyproject.toml").write_text('[tool.ftkit]\nignore = ["FT1", "FT2"]\n')
+    import os
+
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        result = CliRunner().invoke(cli, ["report", "d.jsonl", "--format", "json"])
+    finally:
+        os.chdir(old)
+    verdict = json.loads(result.output)["verdict"]
+    assert verdict["status"] == "not-ready" and "1 of 2 records cannot be read" in verdict["sentence"]

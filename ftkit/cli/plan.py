@@ -44,9 +44,11 @@ def _table(paths: Sequence[str], prof: Profile, model: str | None, keys: bool = 
     chat = prof.models.get("chat", [])
     if model is not None and chat and model not in chat:
         raise UsageProblem(f"--model {model!r} is not a chat model profile {prof.name!r} can fine-tune; expected one of: {', '.join(chat)}")
+    settings = _settings(None)  # [tool.ftkit] select/ignore decide which records count, as in validate
     try:
-        return build_table(list(paths), profile=prof, model=model, keys=keys, seed=seed, dataset_rules=False)
-    except (ValidationError, TokenizerUnavailable) as exc:
+        return build_table(list(paths), profile=prof, model=model, keys=keys, seed=seed, dataset_rules=False,
+                           select=tuple(settings.select), ignore=tuple(settings.ignore))
+    except (ValidationError, TokenizerUnavailable, ValueError) as exc:
         raise UsageProblem(str(exc)) from None
 
 

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ftkit.cli import EXIT_OK, UsageProblem, cli, jobs_option
+from ftkit.cli import EXIT_OK, UsageProblem, _settings, cli, jobs_option
 
 
 @cli.command()
@@ -21,8 +21,10 @@ from ftkit.cli import EXIT_OK, UsageProblem, cli, jobs_option
 def stats(paths: tuple[str, ...], model: str | None, tokenizer: str | None, max_tokens: int | None,
           no_default_system: bool, profile: str, fmt: str, jobs: int) -> None:
     """Token statistics: totals, trainable tokens, lengths, truncation at Max Tokens."""
+    settings = _settings(None)  # [tool.ftkit] select/ignore decide which records count, as in validate
     table = load_table(paths, profile=profile, model=model, tokenizer=tokenizer, max_tokens=max_tokens,
-                       default_system=False if no_default_system else None, jobs=jobs, dataset_rules=False)
+                       default_system=False if no_default_system else None, jobs=jobs, dataset_rules=False,
+                       select=tuple(settings.select), ignore=tuple(settings.ignore))
     from ftkit.render import render_stats_text  # after the scan: a forked second process never needs them
     from ftkit.stats import compute_stats
 
@@ -36,11 +38,10 @@ def load_table(paths: tuple[str, ...] | list[str], **kwargs):  # type: ignore[no
     from ftkit.engine import ValidationError
     from ftkit.profile import ProfileError
     from ftkit.table import build_table
-    from ftkit.tokens import TokenizerUnavailable
 
     try:
         return build_table(list(paths), **kwargs)
-    except (ValidationError, ProfileError, TokenizerUnavailable) as exc:
+    except (ValidationError, ProfileError, ValueError) as exc:  # TokenizerUnavailable is a ValueError
         raise UsageProblem(str(exc)) from None
     except KeyError as exc:
         raise UsageProblem(f"unknown model {exc.args[0]!r}; see `ftkit rules` or rules/tokenizers.toml for the known models") from None

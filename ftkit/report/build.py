@@ -82,16 +82,22 @@ def build_report(
     cost, cost_note = _cost(table, profile, price, currency)
     return QualityReport(
         tool=f"ftkit {__version__}", profile=profile.name, model=table.assumptions.model, goal=goal,
-        verdict=verdict(validation, sorted(groups.values(), key=lambda g: (-SEVERITY_RANK[g.severity], -g.count, g.code))),
+        verdict=verdict(validation, sorted(groups.values(), key=lambda g: (-SEVERITY_RANK[g.severity], -g.count, g.code)),
+                        unusable=max(0, stats.rejected - (validation.records - validation.valid_records))),
         validation=validation, stats=stats, distribution=_distribution(table), token_shares=_shares(stats, cost),
         duplicates=Duplicates(exact=group("FT501"), near=group("FT504")), quality=[group(c) for c in QUALITY_CODES],
         recommendation=recommendation, recommendation_note=recommendation_note, cost=cost, cost_note=cost_note,
     )
 
 
-def verdict(validation: Validation, groups: list[RuleFindings]) -> Verdict:
-    """Ready or not, and why, in one sentence."""
+def verdict(validation: Validation, groups: list[RuleFindings], unusable: int = 0) -> Verdict:
+    """Ready or not, and why, in one sentence. ``unusable``: records without a selected error
+    that still cannot be read as chat records (their rules were deselected or made warnings)."""
     records, valid = validation.records, validation.valid_records
+    if unusable:
+        return _verdict("not-ready", "Not ready",
+                        f"{unusable:,} of {records:,} record{_s(records)} cannot be read as chat records (role and content strings) "
+                        "although the rules that say why are ignored or lowered by the settings; they are left out of every figure below.")
     errors = [g for g in groups if g.severity == "error"]
     warnings = [g for g in groups if g.severity == "warning"]
     if errors or not valid:
