@@ -115,3 +115,13 @@ def test_stats_leaves_out_dataset_warnings_but_not_errors(tmp_path: Path) -> Non
     strict.write_text('extends = "siliconflow"\nname = "strict"\n[severity]\nFT501 = "error"\n')
     kept = build_table(path, profile=str(strict), dataset_rules=False)  # an error is never left out
     assert "FT501" in {v.code for v in kept.report.violations}
+
+
+@pytest.mark.parametrize(("data", "code"), [(b"", "FT002"), (b"\x1f\x8b\x08\x00\x00\x00\x00\x00", "FT012")])
+def test_stats_with_nothing_to_count_exits_1_and_says_why(tmp_path: Path, data: bytes, code: str) -> None:
+    path = tmp_path / "d.jsonl"
+    path.write_bytes(data)
+    result = CliRunner().invoke(cli, ["stats", str(path), "--format", "json"])
+    assert result.exit_code == 1
+    assert json.loads(result.output.split("ftkit:")[0])["records"] == 0  # the JSON is still printed
+    assert code in result.output and "no record could be counted" in result.output

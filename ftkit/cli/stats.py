@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ftkit.cli import EXIT_OK, UsageProblem, _settings, cli, jobs_option
+from ftkit.cli import EXIT_FINDINGS, EXIT_OK, UsageProblem, _settings, cli, jobs_option
 
 
 @cli.command()
@@ -20,7 +20,10 @@ from ftkit.cli import EXIT_OK, UsageProblem, _settings, cli, jobs_option
 @jobs_option
 def stats(paths: tuple[str, ...], model: str | None, tokenizer: str | None, max_tokens: int | None,
           no_default_system: bool, profile: str, fmt: str, jobs: int) -> None:
-    """Token statistics: totals, trainable tokens, lengths, truncation at Max Tokens."""
+    """Token statistics: totals, trainable tokens, lengths, truncation at Max Tokens.
+
+    Exit 0 when records were counted (those with errors are left out and counted as such),
+    1 when none could be, 2 for usage or I/O errors."""
     settings = _settings(None)  # [tool.ftkit] select/ignore decide which records count, as in validate
     table = load_table(paths, profile=profile, model=model, tokenizer=tokenizer, max_tokens=max_tokens,
                        default_system=False if no_default_system else None, jobs=jobs, dataset_rules=False,
@@ -30,6 +33,10 @@ def stats(paths: tuple[str, ...], model: str | None, tokenizer: str | None, max_
 
     result = compute_stats(table)
     click.echo(result.model_dump_json(indent=2) if fmt == "json" else render_stats_text(result))
+    if result.records == 0:  # nothing to count: say why (empty, compressed, not JSON Lines, ...)
+        whole_file = [f"{v.path}: {v.code} {v.message}" for v in table.report.violations if v.line is None and v.severity == "error"]
+        click.echo("ftkit: no record could be counted" + (" (" + "; ".join(whole_file) + ")" if whole_file else "; see ftkit validate"), err=True)
+        sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_OK)
 
 
