@@ -94,7 +94,7 @@ class TableBuilder:
             self.additive = template.additive(tok)
             self.overhead = {r: template.overhead(tok, r) for r in ("system", "user", "assistant")}
             self.suffix = tok.count(template.trainable_suffix) if template.trainable_suffix else 0
-            self.head = tok.count(template._head([])) if template.default_system and template.system_prompt else 0
+            self.head = tok.count(template.head([])) if template.default_system and template.system_prompt else 0
             self.tok = tok
         return self.tok
 

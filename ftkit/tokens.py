@@ -16,14 +16,11 @@ import threading
 import tomllib
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import ftkit
 
-_BATCH_THREADS = min(os.cpu_count() or 1, 8)
-_BATCH_CHUNK = 1 << 18  # characters per joined chunk in count_batch
 Messages = Sequence[Mapping[str, Any]]
 
 
@@ -61,11 +58,10 @@ class Tokenizer:
     def __init__(
         self, name: str, encode_ordinary: Callable[[str], list[int]], *,
         added_tokens: Mapping[str, int] | None = None, normalization: str | None = None,
-        count_ordinary_batch: Callable[[list[str]], list[int]] | None = None,
         encode_native: Callable[[str], list[int]] | None = None,
     ) -> None:  # fmt: skip
         self.name = name
-        self._enc, self._count_batch = encode_ordinary, count_ordinary_batch
+        self._enc = encode_ordinary
         # the encoder's own native call, without its Python wrapper: count() runs once a message
         self._native = encode_native or encode_ordinary
         self.added_tokens, self._norm = dict(added_tokens or {}), normalization
@@ -100,36 +96,10 @@ class Tokenizer:
                 return len(self._enc(plain))
         return sum(len(self._enc(p)) if isinstance(p, str) else 1 for p in self._pieces(text))
 
-    def count_batch(self, texts: Sequence[str]) -> list[int]:
-        """``[count(t) for t in texts]``; large batches are encoded in parallel threads."""
-        pieces = [self._pieces(t) for t in texts]
-        plain = [p for ps in pieces for p in ps if isinstance(p, str)]
-        big = self._count_batch and _BATCH_THREADS > 1 and sum(map(len, plain)) > _BATCH_CHUNK
-        lengths = iter(self._count_batch(plain) if big else [len(self._enc(p)) for p in plain])  # type: ignore[misc]
-        return [sum(next(lengths) if isinstance(p, str) else 1 for p in ps) for ps in pieces]
-
 
 def _tiktoken_tokenizer(enc: Any, added: Mapping[str, int], norm: str | None) -> Tokenizer:
-    sep = next(iter(added), None)  # an added token: never inside a piece, a hard BPE boundary
-
-    def count_joined(texts: list[str]) -> list[int]:
-        """Counts of ``texts`` from one encode of ``sep.join(texts)`` split at the sep ids."""
-        ids, sid = enc.encode(sep.join(texts), allowed_special={sep}, disallowed_special=()), added[sep]
-        cuts = [-1]
-        for _ in texts[1:]:
-            cuts.append(ids.index(sid, cuts[-1] + 1))
-        return [b - a - 1 for a, b in zip(cuts, [*cuts[1:], len(ids)])]
-
-    def count_batch(texts: list[str]) -> list[int]:
-        step = max(1, len(texts) * _BATCH_CHUNK // max(1, sum(map(len, texts))))
-        chunks = [texts[i : i + step] for i in range(0, len(texts), step)]
-        with ThreadPoolExecutor(_BATCH_THREADS) as pool:  # tiktoken releases the GIL
-            return [n for counts in pool.map(count_joined, chunks) for n in counts]
-
-    batch = count_batch if sep is not None else None
     native = getattr(getattr(enc, "_core_bpe", None), "encode_ordinary", None)  # tiktoken's Rust core
-    return Tokenizer(enc.name, enc.encode_ordinary, added_tokens=added, normalization=norm, count_ordinary_batch=batch,
-                     encode_native=native)
+    return Tokenizer(enc.name, enc.encode_ordinary, added_tokens=added, normalization=norm, encode_native=native)
 
 
 def tokenizer_from_config(key: str, config: Mapping[str, Any] | None = None) -> Tokenizer:
@@ -193,7 +163,6 @@ def _hf_tokenizer(path: str) -> Tokenizer:
     return Tokenizer(
         path,
         lambda s: hf.encode(s, add_special_tokens=False).ids,
-        count_ordinary_batch=lambda xs: [len(e.ids) for e in hf.encode_batch(xs, add_special_tokens=False)],
     )
 
 
@@ -270,8 +239,8 @@ class ChatTemplate:
         """One templated message."""
         return self.message.replace("{role}", role).replace("{content}", content)
 
-    def _head(self, messages: Messages) -> str:
-        """The default system message when the record needs one, else ""."""
+    def head(self, messages: Messages) -> str:
+        """The default system message when the record needs one (rendered), else ""."""
         if not (self.default_system and self.system_prompt) or (messages and messages[0].get("role") == "system"):
             return ""
         return self.render("system", self.system_prompt)
@@ -279,7 +248,7 @@ class ChatTemplate:
     def render_record(self, messages: Messages) -> str:
         """The whole templated conversation, as the model's chat template renders it."""
         body = "".join(self.render(str(m.get("role")), _text(m.get("content"))) for m in messages)
-        return self._head(messages) + body
+        return self.head(messages) + body
 
     def overhead(self, tok: Tokenizer, role: str) -> int:
         """Tokens the wrapper adds to one ``role`` message (5 for ChatML)."""
@@ -292,15 +261,6 @@ class ChatTemplate:
         texts = [_text(m.get("content")) for m in messages]
         return self._tally(messages, texts, [tok.count(t) for t in texts], tok)
 
-    def count_records(self, records: Sequence[Messages], tok: Tokenizer) -> list[RecordTokens]:
-        """``count_record`` for many records, batching the encoding of all contents."""
-        texts = [[_text(m.get("content")) for m in msgs] for msgs in records]
-        flat, out, at = tok.count_batch([t for ts in texts for t in ts]), [], 0
-        for msgs, ts in zip(records, texts):
-            out.append(self._tally(msgs, ts, flat[at : at + len(ts)], tok))
-            at += len(ts)
-        return out
-
     def additive(self, tok: Tokenizer) -> bool:
         """Whether per-message counts add up: every message starts with an added token and its
         content sits between a newline and an added token (so no BPE merge crosses them)."""
@@ -311,7 +271,7 @@ class ChatTemplate:
     def _tally(self, messages: Messages, texts: list[str], counts: list[int], tok: Tokenizer) -> RecordTokens:
         per, trainable, turns = {"system": 0, "user": 0, "assistant": 0}, 0, 0
         exact = not self.additive(tok)  # then count the rendered record as a whole
-        total = tok.count(self.render_record(messages) if exact else self._head(messages))
+        total = tok.count(self.render_record(messages) if exact else self.head(messages))
         suffix = tok.count(self.trainable_suffix) if self.trainable_suffix else 0
         for m, text, n in zip(messages, texts, counts):
             role = str(m.get("role"))

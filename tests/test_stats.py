@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 from support import REPO, SHARED_DATA
 
@@ -125,3 +127,29 @@ def test_stats_with_nothing_to_count_exits_1_and_says_why(tmp_path: Path, data: 
     assert result.exit_code == 1
     assert json.loads(result.output.split("ftkit:")[0])["records"] == 0  # the JSON is still printed
     assert code in result.output and "no record could be counted" in result.output
+
+
+_CONTENT = st.text(max_size=30).filter(lambda t: t.strip() and "<" not in t) | st.sampled_from(["\nleading newline", "  spaces", "é\u0301", "你好，世界"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records=st.lists(st.tuples(st.booleans(), st.lists(st.tuples(_CONTENT, _CONTENT), min_size=1, max_size=3)), min_size=1, max_size=12),
+       default_system=st.booleans())
+def test_table_rows_equal_the_template_reference(tmp_path: Path, records: list, default_system: bool) -> None:  # type: ignore[type-arg]
+    """TableBuilder counts per message with cached overheads; ChatTemplate.count_record is the
+    straightforward reference. They must agree on every record."""
+    from ftkit.tokens import ChatTemplate
+
+    rows = []
+    for with_system, turns in records:
+        msgs = ([{"role": "system", "content": "Be brief."}] if with_system else [])
+        for user, assistant in turns:
+            msgs += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+        rows.append(msgs)
+    path = tmp_path / "r.jsonl"
+    path.write_text("".join(json.dumps({"messages": m}, ensure_ascii=False) + "\n" for m in rows), encoding="utf-8")
+    table = build_table(path, default_system=default_system, dataset_rules=False)
+    tpl, tok = ChatTemplate.from_spec(default_system=default_system), get_tokenizer()
+    expected = [tpl.count_record(m, tok) for m in rows]
+    got = table.frame.select("system", "user", "assistant", "total", "trainable", "turns").rows()
+    assert got == [tuple(r) for r in expected]
