@@ -354,21 +354,14 @@ def test_empty_file(tmp_path: Path) -> None:
     assert report["files"][0]["records"] == 0
 
 
-def test_only_blank_lines(tmp_path: Path) -> None:
-    path = write(tmp_path / "blank.jsonl", b"\n\n")
+@pytest.mark.parametrize("data", [b"\n\n", b"   \n\t\n"], ids=["blank-lines", "whitespace-lines"])
+def test_only_blank_or_whitespace_lines(tmp_path: Path, data: bytes) -> None:
+    path = write(tmp_path / "blank.jsonl", data)
     code, report = validate_json(path)
     assert code == 1
     assert "FT002" in codes(report)
     assert codes(report) <= {"FT002", "FT005"}, report
     assert report["files"][0]["records"] == 0
-
-
-def test_whitespace_only_file(tmp_path: Path) -> None:
-    path = write(tmp_path / "spaces.jsonl", b"   \n\t\n")
-    code, report = validate_json(path)
-    assert code == 1
-    assert "FT002" in codes(report)
-    assert codes(report) <= {"FT002", "FT005"}, report
 
 
 def test_no_final_newline_is_fine(tmp_path: Path) -> None:
