@@ -276,19 +276,24 @@ class FileScan:
 
 
 def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
-    """Files as given; a directory stands for the ``*.jsonl`` files below it."""
+    """Files as given, each once; a directory stands for the files below it named ``*.jsonl``
+    in any letter case (a ``.JSONL`` one is then reported by FT001, not skipped unseen)."""
     out: list[Path] = []
+    seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*.jsonl") if p.is_file())
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() == ".jsonl" and p.is_file())
             if not found:
                 raise ValidationError(f"{path} is a directory with no .jsonl files")
-            out.extend(found)
         elif path.exists():
-            out.append(path)
+            found = [path]
         else:
             raise ValidationError(f"{path}: no such file")
+        for file in found:
+            if file.resolve() not in seen:  # a file named twice is validated (and counted) once
+                seen.add(file.resolve())
+                out.append(file)
     return out
 
 

@@ -190,6 +190,8 @@ def _explain(text: str, exc: json.JSONDecodeError) -> Parsed:
     exc.msg = exc.msg.removesuffix(" at")  # "Invalid control character at" reads badly before ours
     body = text.rstrip()
     if exc.msg == "Extra data":
+        if text[exc.pos:].lstrip().startswith(":"):  # `"key": ...`: one line of a spread-out object
+            return Parsed(None, False, [("FT006", "", f"the line is a key and value without their object ({where}); a record spread over several lines? write each record on one line")])
         return Parsed(None, False, [("FT007", "", f"a second JSON value starts at {where} after a complete one; put each record on its own line")])
     if "\x00" in text:
         return Parsed(None, False, [("FT006", "", f"the line contains NUL bytes (binary data?); JSON error at {where}: {exc.msg}")])

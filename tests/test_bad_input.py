@@ -477,3 +477,14 @@ def test_inputs_are_never_modified(tmp_path: Path) -> None:
     after = {p: (digest(p), p.stat().st_mtime_ns, p.stat().st_mode) for p in paths}
     assert before == after
     assert sorted(q.name for q in tmp_path.iterdir()) == sorted(files), "validate wrote files next to the input"
+
+
+def test_folder_and_repeated_paths(tmp_path: Path) -> None:
+    """A .JSONL file in a folder is reported (FT001), not skipped; a file named twice counts once."""
+    good = "\n".join(good_lines()) + "\n"
+    (tmp_path / "a.jsonl").write_text(good)
+    (tmp_path / "B.JSONL").write_text(good)
+    result = CliRunner().invoke(cli, ["validate", str(tmp_path), str(tmp_path / "a.jsonl"), "--format", "json"])
+    report = json.loads(result.output)
+    assert sorted(Path(f["path"]).name for f in report["files"]) == ["B.JSONL", "a.jsonl"]
+    assert [(Path(v["path"]).name, v["code"]) for v in report["violations"]] == [("B.JSONL", "FT001")]
