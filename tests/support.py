@@ -13,13 +13,13 @@ from ftkit.models import Report
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 CASES = HERE / "cases"
-#: The team's shared real-world data (read-only); tests that need it skip when it is absent.
-SHARED_DATA = REPO.parent / "shared" / "data"
+#: Real public fine-tuning files, copied unmodified with their licences (tests/data/README.md).
+DATA = HERE / "data"
 GOLDEN = HERE / "golden"
 #: The real files the golden recommendation and cost outputs are made from.
 GOLDEN_INPUTS = {
-    "shishuoxinyu": SHARED_DATA / "siliconcloud-cookbook" / "shishuoxinyu_ft_data.jsonl",
-    "small_coqa_10": SHARED_DATA / "together-cookbook" / "small_coqa_10.jsonl",
+    "shishuoxinyu": DATA / "siliconcloud-cookbook" / "shishuoxinyu_ft_data.jsonl",
+    "small_coqa_10": DATA / "together-cookbook" / "small_coqa_10.jsonl",
 }
 
 _MARKERS = {"<LF>": b"\n", "<CR>": b"\r", "<BOM>": b"\xef\xbb\xbf"}

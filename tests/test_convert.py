@@ -2,7 +2,7 @@
 
 Every record of a real file is written or rejected with a reason (written + rejected == the
 records in the file) and the output validates with no error. The expected figures are those of
-the unmodified files listed in shared/data/SOURCES.md.
+the unmodified real files in tests/data (README.md there).
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ import ftkit
 from ftkit.cli import cli
 from ftkit.convert import FOLD_CALL, FOLD_RESULT, FOLD_TOOLS, ConvertError, ConvertResult, convert_file
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"shared data not found at {SHARED}")
+from support import DATA as SHARED
 
 
 def source_records(path: Path) -> list[Any]:
@@ -53,7 +52,6 @@ REAL = [
 ]
 
 
-@needs_shared
 @pytest.mark.parametrize("name, source, tools, fmt, written, rejected, reasons", REAL, ids=[f"{r[0]}-{r[2]}" for r in REAL])
 def test_real_file(name: str, source: str, tools: str, fmt: str, written: int, rejected: int, reasons: dict[str, int], tmp_path: Path) -> None:
     src = SHARED / name
@@ -74,7 +72,6 @@ def test_real_file(name: str, source: str, tools: str, fmt: str, written: int, r
         assert report.summary.by_code == {"FT002": 1} and not result.output_check.clean
 
 
-@needs_shared
 def test_alpaca_mapping_on_real_data(tmp_path: Path) -> None:
     src = SHARED / "llama-factory" / "alpaca_en_demo.json"
     records = source_records(src)
@@ -84,7 +81,6 @@ def test_alpaca_mapping_on_real_data(tmp_path: Path) -> None:
         assert got == {"messages": [{"role": "user", "content": user}, {"role": "assistant", "content": rec["output"]}]}
 
 
-@needs_shared
 def test_identity_placeholders_are_kept(tmp_path: Path) -> None:
     """identity.json is a template ({{name}}, {{author}}): convert copies text, it substitutes nothing."""
     src = SHARED / "llama-factory" / "identity.json"
@@ -94,7 +90,6 @@ def test_identity_placeholders_are_kept(tmp_path: Path) -> None:
     assert (sum("{{name}}" in r for r in replies), sum("{{author}}" in r for r in replies)) == (77, 60)
 
 
-@needs_shared
 def test_drone_tool_calls_fold_into_text(tmp_path: Path) -> None:
     src = SHARED / "openai-cookbook" / "drone_training.jsonl"
     records = source_records(src)
@@ -107,7 +102,6 @@ def test_drone_tool_calls_fold_into_text(tmp_path: Path) -> None:
     assert first[-1] == {"role": "assistant", "content": FOLD_CALL + json.dumps({"name": call["name"], "arguments": json.loads(call["arguments"])})}
 
 
-@needs_shared
 def test_glaive_function_turns_fold_in_order(tmp_path: Path) -> None:
     src = SHARED / "llama-factory" / "glaive_toolcall_en_demo.json"
     records = source_records(src)

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from support import GOLDEN, GOLDEN_INPUTS, SHARED_DATA, assert_golden
+from support import GOLDEN, GOLDEN_INPUTS, DATA as SHARED_DATA, assert_golden
 
 from ftkit.cli import cli
 from ftkit.cost import CostError, estimate, exact_cost, load_prices, validation_count, validation_mask
@@ -22,7 +22,6 @@ from ftkit.split import choose_validation
 from ftkit.table import build_table
 
 DATA, FILES = SHARED_DATA, GOLDEN_INPUTS
-needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"shared data folder {DATA} not present")
 JSON_KEYS = {"epochs", "max_tokens", "train_records", "train_tokens", "billed_tokens", "validation_tokens",
              "price_per_million", "currency", "cost", "assumptions"}
 
@@ -94,7 +93,6 @@ def test_validation_mask_is_split_and_deterministic() -> None:
             validation_count(10, bad)
 
 
-@needs_data
 @pytest.mark.parametrize("name", sorted(FILES))
 def test_same_assignment_as_ftkit_split(name: str, tmp_path: Path) -> None:
     from ftkit.split import split_file
@@ -150,7 +148,6 @@ def test_inputs_outside_the_profile_are_refused() -> None:
 # --- golden outputs -------------------------------------------------------------------------------
 
 
-@needs_data
 @pytest.mark.parametrize("name", sorted(FILES))
 def test_golden_costs(name: str) -> None:
     est = estimate(build_table(FILES[name], keys=True), price="4.5", compare=True)
@@ -158,7 +155,6 @@ def test_golden_costs(name: str) -> None:
     assert_golden(GOLDEN / f"cost_{name}.json", got)
 
 
-@needs_data
 def test_golden_figures_by_hand() -> None:
     """shishuoxinyu: 9,346 templated tokens in 178 records; 17 records (884 tokens) to validation
     (0.1 x 178 = 17.8: the split sends floor or ceil of it)."""
@@ -176,7 +172,6 @@ def test_golden_figures_by_hand() -> None:
 # --- the command line -----------------------------------------------------------------------------
 
 
-@needs_data
 def test_cli_cost() -> None:
     runner = CliRunner()
     path = str(FILES["small_coqa_10"])
@@ -191,7 +186,6 @@ def test_cli_cost() -> None:
     assert text.exit_code == 0 and "Fine-tuning Training Price" in text.output
 
 
-@needs_data
 @pytest.mark.parametrize("args", [["--epochs", "11"], ["--max-tokens", "9000"], ["--val-ratio", "1"],
                                   ["--val-ratio", "x"], ["--price", "abc"], ["--price", "-3"],
                                   ["--model", "Qwen/Qwen3-8B"]])

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from support import GOLDEN, GOLDEN_INPUTS, SHARED_DATA, assert_golden
+from support import GOLDEN, GOLDEN_INPUTS, DATA as SHARED_DATA, assert_golden
 
 from ftkit.cli import cli
 from ftkit.profile import load_profile
@@ -29,7 +29,6 @@ from ftkit.recommend import (
 from ftkit.table import build_table
 
 DATA, FILES = SHARED_DATA, GOLDEN_INPUTS
-needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"shared data folder {DATA} not present")
 PROFILE = load_profile("siliconflow")
 
 
@@ -158,7 +157,6 @@ def test_check_parameters() -> None:
 # --- golden outputs on the shared data ------------------------------------------------------------
 
 
-@needs_data
 @pytest.mark.parametrize("name", sorted(FILES))
 def test_golden_recommendations(name: str) -> None:
     table = build_table(FILES[name])
@@ -166,7 +164,6 @@ def test_golden_recommendations(name: str) -> None:
     assert_golden(GOLDEN / f"recommend_{name}.json", got)
 
 
-@needs_data
 def test_golden_figures_by_hand() -> None:
     """The figures the golden files hold, derived by hand from the token table (178 records)."""
     rec = recommend(build_table(FILES["shishuoxinyu"]), PROFILE)
@@ -182,7 +179,6 @@ def test_golden_figures_by_hand() -> None:
 # --- the command line -----------------------------------------------------------------------------
 
 
-@needs_data
 def test_cli_recommend_text_and_json() -> None:
     runner = CliRunner()
     text = runner.invoke(cli, ["recommend", str(FILES["small_coqa_10"]), "--goal", "fast"])
@@ -213,7 +209,6 @@ def test_cli_check_exit_codes(tmp_path: Path) -> None:
     assert runner.invoke(cli, ["recommend", "--params", str(broken)]).exit_code == 2
 
 
-@needs_data
 def test_cli_params_round_trip(tmp_path: Path) -> None:
     runner = CliRunner()
     out = runner.invoke(cli, ["recommend", str(FILES["shishuoxinyu"]), "--format", "json", "--goal", "quality"])

@@ -12,14 +12,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from support import REPO, SHARED_DATA
+from support import DATA, REPO
 
 from ftkit import tokens
 from ftkit.cli import cli
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
-SHISHUO = "../shared/data/siliconcloud-cookbook/shishuoxinyu_ft_data.jsonl"  # as given, relative to the repo
-needs_shared = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"shared data not found at {SHARED_DATA}")
+SHISHUO = "tests/data/siliconcloud-cookbook/shishuoxinyu_ft_data.jsonl"  # as given, relative to the repo
 
 
 def rec(*turns: str, system: str | None = None) -> str:
@@ -97,7 +96,7 @@ def test_figures_agree_with_stats_and_cost(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name, path", [
     ("needs_fixes", "sample_data/needs_fixes.jsonl"),
-    pytest.param("shishuoxinyu", SHISHUO, marks=needs_shared),
+    pytest.param("shishuoxinyu", SHISHUO),
 ])
 def test_golden_markdown(name: str, path: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)  # paths are shown as given

@@ -1,4 +1,4 @@
-"""The real public files in shared/data go through the CLI with the verdicts of SOURCES.md."""
+"""The real public files of tests/data go through the CLI with the verdicts of tests/data/README.md."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from support import SHARED_DATA
+from support import DATA as SHARED_DATA
 
 from ftkit.cli import cli
 
-pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"shared data not found at {SHARED_DATA}")
 
-# file -> (records, valid records, exit code, extra CLI args). Verdicts from shared/data/SOURCES.md.
+# file -> (records, valid records, exit code, extra CLI args). Verdicts from tests/data/README.md.
 VERDICTS = {
     "siliconcloud-cookbook/shishuoxinyu_ft_data.jsonl": (178, 178, 0, []),
     "siliconcloud-cookbook/shishuoxinyu_ft_data.first-version.jsonl": (180, 180, 0, []),

@@ -24,7 +24,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from support import write_profile
+from support import DATA, write_profile
 
 from ftkit.cli import cli
 from ftkit.split import (
@@ -35,10 +35,9 @@ from ftkit.split import (
     split_file,
 )
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = DATA
 SHISHUO = SHARED / "siliconcloud-cookbook" / "shishuoxinyu_ft_data.jsonl"
 TOY = SHARED / "openai-cookbook" / "toy_chat_fine_tuning.jsonl"
-needs_shared = pytest.mark.skipif(not SHISHUO.is_file(), reason=f"shared data not found at {SHARED}")
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 words = st.text(alphabet="abcdefg 中文xyz", min_size=1, max_size=12).filter(lambda t: t.strip() == t and t)
@@ -335,7 +334,6 @@ def test_bad_options_are_split_errors(tmp_path: Path) -> None:
 # --- real files -------------------------------------------------------------------------------
 
 
-@needs_shared
 def test_shishuoxinyu_splits_178_into_161_and_17() -> None:
     data = SHISHUO.read_bytes()
     out, rejected, result = run_split(data)
@@ -347,7 +345,6 @@ def test_shishuoxinyu_splits_178_into_161_and_17() -> None:
     assert again == out
 
 
-@needs_shared
 def test_shishuoxinyu_halves_have_nothing_in_common(tmp_path: Path) -> None:
     runner = CliRunner()
     done = runner.invoke(cli, ["split", str(SHISHUO), "--out-dir", str(tmp_path), "--stratify", "length", "--format", "json"])
@@ -359,7 +356,6 @@ def test_shishuoxinyu_halves_have_nothing_in_common(tmp_path: Path) -> None:
     assert "FT503" not in checked.output and checked.exit_code == 0
 
 
-@needs_shared
 def test_toy_file_is_refused_then_split_with_drop_invalid(tmp_path: Path) -> None:
     runner = CliRunner()
     before = hashlib.sha256(TOY.read_bytes()).hexdigest()

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from click.testing import CliRunner
-from support import REPO, SHARED_DATA
+from support import DATA as SHARED_DATA, REPO
 
 from ftkit import parallel
 from ftkit.cli import cli
@@ -18,7 +18,6 @@ from ftkit.table import build_table, stable_hash
 from ftkit.tokens import get_tokenizer
 
 COOKBOOK = SHARED_DATA / "siliconcloud-cookbook"
-needs_shared = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"shared data not found at {SHARED_DATA}")
 
 
 def stats_json(*args: str) -> dict:  # type: ignore[type-arg]
@@ -27,7 +26,6 @@ def stats_json(*args: str) -> dict:  # type: ignore[type-arg]
     return json.loads(result.output)
 
 
-@needs_shared
 def test_guide_worked_example_553_to_8() -> None:
     prompts = json.loads((COOKBOOK / "zhishuo_prompts.json").read_text(encoding="utf-8"))
     tok = get_tokenizer("Qwen/Qwen2.5-7B-Instruct")
@@ -35,7 +33,6 @@ def test_guide_worked_example_553_to_8() -> None:
     assert tok.count("你是智说新语生成器") + tok.count("加") == 8  # system prompt + a one-token user word
 
 
-@needs_shared
 def test_stats_on_the_guide_corpus() -> None:
     data = stats_json(str(COOKBOOK / "shishuoxinyu_ft_data.jsonl"))
     assert data["records"] == 178 and data["rejected"] == 0
@@ -52,7 +49,6 @@ def test_stats_on_the_guide_corpus() -> None:
     assert set(data) >= {"records", "tokens", "lengths", "over_max_tokens", "assumptions"}
 
 
-@needs_shared
 def test_first_version_gets_the_default_system_prompt() -> None:
     path = str(COOKBOOK / "shishuoxinyu_ft_data.first-version.jsonl")
     with_default = stats_json(path)["tokens"]["total"]

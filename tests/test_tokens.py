@@ -9,14 +9,14 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from support import DATA as SUPPORT_DATA
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ftkit import tokens
 from ftkit.tokens import ChatTemplate, RecordTokens, TokenizerUnavailable, get_tokenizer
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "siliconcloud-cookbook"
-needs_data = pytest.mark.skipif(not DATA.parent.is_dir(), reason=f"shared data folder {DATA.parent} not present")
+DATA = SUPPORT_DATA / "siliconcloud-cookbook"
 
 # Golden numbers for shishuoxinyu_ft_data.jsonl (178 records), derived independently by
 # encoding each record's full ChatML text in one go with tiktoken (added tokens allowed).
@@ -110,7 +110,6 @@ def test_known_ids(tok: tokens.Tokenizer, text: str, ids: list[int]) -> None:
     assert tok.count(text) == len(ids)
 
 
-@needs_data
 def test_zhishuo_prompt_counts(tok: tokens.Tokenizer) -> None:
     prompts = json.loads((DATA / "zhishuo_prompts.json").read_text("utf-8"))
     assert tok.count(prompts["original_prompt"]) == 553
@@ -226,7 +225,6 @@ def test_record_total_is_exact(messages: list[dict[str, str]], default_system: b
     assert r.total == tok.count(tpl.render_record(messages))
 
 
-@needs_data
 def test_golden_dataset(tok: tokens.Tokenizer, tpl: ChatTemplate) -> None:
     lines = (DATA / "shishuoxinyu_ft_data.jsonl").read_text("utf-8").splitlines()
     records = [json.loads(line)["messages"] for line in lines if line.strip()]
