@@ -34,7 +34,7 @@ REPEATS = 3
 
 REFERENCE_CODE = r"""
 import json, sys
-from ftkit.tokens import get_tokenizer
+from ftkit.tokens.tokenizer import get_tokenizer
 encode = get_tokenizer("Qwen/Qwen2.5-7B-Instruct")._enc  # tiktoken's encode_ordinary, Qwen2.5 ranks
 tokens = 0
 with open(sys.argv[1], "rb") as f:
@@ -52,7 +52,7 @@ print(tokens)
 READY_CODE = r"""
 import time
 t = time.perf_counter()
-from ftkit.tokens import get_tokenizer
+from ftkit.tokens.tokenizer import get_tokenizer
 get_tokenizer("Qwen/Qwen2.5-7B-Instruct").count("warm")
 print(time.perf_counter() - t)
 """

@@ -13,14 +13,14 @@ __version__ = "0.1.0"
 __all__ = ["validate", "Report", "Violation", "__version__"]
 
 if TYPE_CHECKING:
-    from ftkit.engine import validate
+    from ftkit.scan.engine import validate
     from ftkit.models import Report, Violation
 
 
 def __getattr__(name: str) -> Any:
     # Lazy, so that `import ftkit` stays cheap for the pre-commit hook.
     if name == "validate":
-        from ftkit.engine import validate
+        from ftkit.scan.engine import validate
 
         return validate
     if name in ("Report", "Violation"):

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ftkit.results import SEVERITY_RANK, fails, summarise
+from ftkit.findings import SEVERITY_RANK, fails, summarise
 
 Severity = Literal["error", "warning", "info"]
 

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import ftkit
-from ftkit.against import shared_records, with_against
+from ftkit.scan.against import shared_records, with_against
 from ftkit.cli import cli
 
 
@@ -78,7 +78,7 @@ def test_cli_against_itself_or_missing_is_a_usage_error(pair: tuple[Path, Path],
 
 
 def test_split_outputs_never_share_a_record(tmp_path: Path) -> None:
-    from ftkit.split import split_file
+    from ftkit.plan.split import split_file
 
     lines = [json.dumps(rec(f"q{i % 15}")) for i in range(60)]  # every record four times
     src = write(tmp_path / "in.jsonl", lines)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import ftkit
 from ftkit.cli import cli
-from ftkit.convert import FOLD_CALL, FOLD_RESULT, FOLD_TOOLS, ConvertError, ConvertResult, convert_file
+from ftkit.repair.convert import FOLD_CALL, FOLD_RESULT, FOLD_TOOLS, ConvertError, ConvertResult, convert_file
 
 from support import DATA as SHARED
 

@@ -1,4 +1,4 @@
-"""ftkit.cost and `ftkit cost`: exact money, monotone cost, the same split as `ftkit split`, the
+"""ftkit.plan.cost and `ftkit cost`: exact money, monotone cost, the same split as `ftkit split`, the
 price table's provenance, golden outputs and CLI exit codes."""
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from support import GOLDEN, GOLDEN_INPUTS, DATA as SHARED_DATA, assert_golden
 
 from ftkit.cli import cli
-from ftkit.cost import CostError, estimate, exact_cost, load_prices, validation_count, validation_mask
-from ftkit.split import choose_validation
-from ftkit.table import build_table
+from ftkit.plan.cost import CostError, estimate, exact_cost, load_prices, validation_count, validation_mask
+from ftkit.plan.split import choose_validation
+from ftkit.tokens.table import build_table
 
 DATA, FILES = SHARED_DATA, GOLDEN_INPUTS
 JSON_KEYS = {"epochs", "max_tokens", "train_records", "train_tokens", "billed_tokens", "validation_tokens",
@@ -95,7 +95,7 @@ def test_validation_mask_is_split_and_deterministic() -> None:
 
 @pytest.mark.parametrize("name", sorted(FILES))
 def test_same_assignment_as_ftkit_split(name: str, tmp_path: Path) -> None:
-    from ftkit.split import split_file
+    from ftkit.plan.split import split_file
 
     result = split_file(FILES[name], tmp_path)
     est = estimate(build_table(FILES[name], keys=True))

@@ -22,11 +22,11 @@ from hypothesis import strategies as st
 from support import REPO, findings
 
 import ftkit
-from ftkit import parallel
+from ftkit.scan import parallel
 from ftkit.checks import record_checks
-from ftkit.fastpath import CleanCheck
-from ftkit.profile import load_profile
-from ftkit.reader import parse_text
+from ftkit.scan.fastpath import CleanCheck
+from ftkit.policy.profile import load_profile
+from ftkit.scan.reader import parse_text
 
 PROFILE = load_profile("siliconflow")
 DATA = PROFILE.data

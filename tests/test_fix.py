@@ -21,8 +21,8 @@ from support import CASES, decode_markers
 
 import ftkit
 from ftkit.cli import cli
-from ftkit.fix import FixError, FixOptions, FixResult, fix_file
-from ftkit.profile import load_profile
+from ftkit.repair.fix import FixError, FixOptions, FixResult, fix_file
+from ftkit.policy.profile import load_profile
 
 CASE_LIST = tomllib.loads((CASES / "fix" / "fixes.toml").read_text(encoding="utf-8"))["case"]
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.large_base_example])

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from ftkit.cli import cli
-from ftkit.tokens import get_tokenizer
+from ftkit.tokens.tokenizer import get_tokenizer
 
 tokenizers = pytest.importorskip("tokenizers", reason="the optional extra ftkit[hf] (in the test extras)")
 

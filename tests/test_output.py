@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from support import REPO
 
 from ftkit.cli import cli
-from ftkit.engine import Selector
+from ftkit.scan.engine import Selector
 from ftkit.models import FileSummary, Report, Violation
-from ftkit.render import render_github, render_text
+from ftkit.render.text import render_github, render_text
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "validate_needs_fixes.json"
 

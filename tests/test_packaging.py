@@ -110,7 +110,7 @@ def _run_installed(target: Path, cwd: Path, code: str, *args: str) -> subprocess
 
 def test_installed_package_uses_packaged_rules(installed: Path, tmp_path: Path) -> None:
     code = (
-        "import json, ftkit, ftkit.profile as p; "
+        "import json, ftkit, ftkit.policy.profile as p; "
         "prof = p.load_profile('siliconflow'); "
         "print(json.dumps({'module': ftkit.__file__, 'rules': str(p.rules_dir()), 'profile': prof.name}))"
     )

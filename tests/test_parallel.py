@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ftkit import parallel
+from ftkit.scan import parallel
 from ftkit.cli import cli
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX-only; ftkit runs one process elsewhere")

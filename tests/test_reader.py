@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ftkit
-from ftkit import engine, reader
-from ftkit.reader import iter_lines, sniff
+from ftkit.scan import engine, reader
+from ftkit.scan.reader import iter_lines, sniff
 
 
 def expected_lines(data: bytes, limit: int) -> list[bytes | int]:

@@ -1,4 +1,4 @@
-"""ftkit.recommend and `ftkit recommend`: ranges for any dataset shape, goal ordering, the rule's
+"""ftkit.plan.recommend and `ftkit recommend`: ranges for any dataset shape, goal ordering, the rule's
 arithmetic, parameter checks, golden outputs and CLI exit codes."""
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from support import GOLDEN, GOLDEN_INPUTS, DATA as SHARED_DATA, assert_golden
 
 from ftkit.cli import cli
-from ftkit.profile import load_profile
-from ftkit.params import ParameterError, check_parameters
-from ftkit.recommend import (
+from ftkit.policy.profile import load_profile
+from ftkit.plan.params import ParameterError, check_parameters
+from ftkit.plan.recommend import (
     GOALS,
     PARAMETERS,
     RecommendError,
@@ -26,7 +26,7 @@ from ftkit.recommend import (
     openai_epochs,
     recommend,
 )
-from ftkit.table import build_table
+from ftkit.tokens.table import build_table
 
 DATA, FILES = SHARED_DATA, GOLDEN_INPUTS
 PROFILE = load_profile("siliconflow")

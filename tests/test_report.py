@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from support import DATA, REPO
 
-from ftkit import tokens
+from ftkit.tokens import tokenizer as tokens
 from ftkit.cli import cli
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -109,7 +109,7 @@ def test_golden_markdown(name: str, path: str, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_markdown_escapes_table_cells_and_code() -> None:
-    from ftkit.report.markdown import cell, code
+    from ftkit.render.report.markdown import cell, code
 
     assert cell("a | b\nc") == "a \\| b c"
     assert code("x `y` z") == "``x `y` z``"

@@ -22,7 +22,7 @@ def _run(tmp_path: Path, case: dict[str, Any]) -> list[tuple[str, int, str]]:
         kwargs.update(tokens=True, max_tokens=case.get("max_tokens"))
     report = validate_bytes(tmp_path, case_bytes(case), name=case.get("path", "data.jsonl"), **kwargs)
     if "against" in case:  # a second file for `validate --against`
-        from ftkit.against import with_against
+        from ftkit.scan.against import with_against
 
         other = tmp_path / "other.jsonl"
         other.write_text("\n".join(case["against"]) + "\n", encoding="utf-8")

@@ -58,7 +58,7 @@ def test_rules_command_lists_every_code_once() -> None:
 
 
 def test_every_code_has_a_severity_in_the_profile() -> None:
-    from ftkit.profile import load_profile
+    from ftkit.policy.profile import load_profile
 
     severity = load_profile("siliconflow").severity
     assert {r.code for r in RULES} == set(severity)

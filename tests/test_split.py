@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from support import DATA, write_profile
 
 from ftkit.cli import cli
-from ftkit.split import (
+from ftkit.plan.split import (
     STRATUM_EDGES,
     SplitError,
     SplitRefused,
@@ -177,7 +177,7 @@ def test_appending_never_moves_an_existing_record(files: tuple[list[bytes], list
 def keyed_frame(n: int, seed: str) -> Any:
     import polars as pl
 
-    from ftkit.table import stable_hash
+    from ftkit.tokens.table import stable_hash
 
     rng = random.Random(n)
     return pl.DataFrame({"line": range(1, n + 1), "total": [int(rng.lognormvariate(6, 1.5)) for _ in range(n)],

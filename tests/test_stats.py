@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from click.testing import CliRunner
 from support import DATA as SHARED_DATA, REPO
 
-from ftkit import parallel
+from ftkit.scan import parallel
 from ftkit.cli import cli
-from ftkit.stats import compute_stats
-from ftkit.table import build_table, stable_hash
-from ftkit.tokens import get_tokenizer
+from ftkit.plan.stats import compute_stats
+from ftkit.tokens.table import build_table, stable_hash
+from ftkit.tokens.tokenizer import get_tokenizer
 
 COOKBOOK = SHARED_DATA / "siliconcloud-cookbook"
 
@@ -134,7 +134,7 @@ _CONTENT = st.text(max_size=30).filter(lambda t: t.strip() and "<" not in t) | s
 def test_table_rows_equal_the_template_reference(tmp_path: Path, records: list, default_system: bool) -> None:  # type: ignore[type-arg]
     """TableBuilder counts per message with cached overheads; ChatTemplate.count_record is the
     straightforward reference. They must agree on every record."""
-    from ftkit.tokens import ChatTemplate
+    from ftkit.tokens.tokenizer import ChatTemplate
 
     rows = []
     for with_system, turns in records:

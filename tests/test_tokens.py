@@ -1,4 +1,4 @@
-"""Tests for ftkit.tokens: exact Qwen2.5 token counting and chat-template accounting."""
+"""Tests for ftkit.tokens.tokenizer: exact Qwen2.5 token counting and chat-template accounting."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from support import DATA as SUPPORT_DATA
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ftkit import tokens
-from ftkit.tokens import ChatTemplate, RecordTokens, TokenizerUnavailable, get_tokenizer
+from ftkit.tokens import tokenizer as tokens
+from ftkit.tokens.tokenizer import ChatTemplate, RecordTokens, TokenizerUnavailable, get_tokenizer
 
 DATA = SUPPORT_DATA / "siliconcloud-cookbook"
 

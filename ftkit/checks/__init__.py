@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ftkit.profile import DataRules
+from ftkit.policy.profile import DataRules
 
 Finding = tuple[str, str]  # (JSON pointer, message)
 RecordCheck = Callable[[Any, DataRules], Iterator[Finding]]

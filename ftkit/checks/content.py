@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from ftkit.checks import Finding, pointer, rule
-from ftkit.profile import DataRules
+from ftkit.policy.profile import DataRules
 
 
 def _contents(record: Any) -> Iterator[tuple[int, str]]:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ftkit.checks import Finding, pointer, rule
-from ftkit.profile import DataRules
+from ftkit.policy.profile import DataRules
 
 
 def _roles(record: Any, rules: DataRules) -> list[str] | None:

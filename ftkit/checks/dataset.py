@@ -1,4 +1,4 @@
-"""FT5xx: the file as a whole. Detected by ``ftkit.engine`` after the last line."""
+"""FT5xx: the file as a whole. Detected by ``ftkit.scan.engine`` after the last line."""
 
 from __future__ import annotations
 

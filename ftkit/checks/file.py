@@ -1,4 +1,4 @@
-"""FT0xx: the file and each line's JSON. Detected by ``ftkit.reader`` and ``ftkit.engine``.
+"""FT0xx: the file and each line's JSON. Detected by ``ftkit.scan.reader`` and ``ftkit.scan.engine``.
 
 Examples are whole files: ``<LF>`` is a newline, ``<CR>`` a carriage return, ``<BOM>`` the UTF-8
 byte-order mark, ``<xNN>`` a raw byte, ``path=NAME`` a file name; a final newline is added.

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ftkit.checks import Finding, describe, pointer, rule
-from ftkit.profile import DataRules
+from ftkit.policy.profile import DataRules
 
 
 def _messages(record: Any) -> list[Any] | None:

@@ -18,17 +18,17 @@ import click
 from ftkit.cli import EXIT_FINDINGS, EXIT_OK, UsageProblem, _settings, cli
 
 if TYPE_CHECKING:
-    from ftkit.cost import CostEstimate
-    from ftkit.profile import Profile
-    from ftkit.params import CheckResult
-    from ftkit.recommend import Recommendation
-    from ftkit.table import RecordTable
+    from ftkit.plan.cost import CostEstimate
+    from ftkit.policy.profile import Profile
+    from ftkit.plan.params import CheckResult
+    from ftkit.plan.recommend import Recommendation
+    from ftkit.tokens.table import RecordTable
 
 GOALS = ("standard", "quality", "fast")
 
 
 def _profile(name: str | None) -> Profile:
-    from ftkit.profile import ProfileError, load_profile
+    from ftkit.policy.profile import ProfileError, load_profile
 
     try:
         return load_profile(name or _settings(None).profile)
@@ -37,9 +37,9 @@ def _profile(name: str | None) -> Profile:
 
 
 def _table(paths: Sequence[str], prof: Profile, model: str | None, keys: bool = False, seed: str = "ftkit") -> RecordTable:
-    from ftkit.engine import ValidationError
-    from ftkit.table import build_table
-    from ftkit.tokens import TokenizerUnavailable
+    from ftkit.scan.engine import ValidationError
+    from ftkit.tokens.table import build_table
+    from ftkit.tokens.tokenizer import TokenizerUnavailable
 
     chat = prof.models.get("chat", [])
     if model is not None and chat and model not in chat:
@@ -127,9 +127,9 @@ def recommend(args: tuple[str, ...], model: str | None, goal: str, fmt: str, che
     With --check (or --params FILE), check parameters you chose instead: exit 1 when a value is
     outside the platform's range, 2 for an unknown parameter.
     """
-    from ftkit.params import ParameterError, check_parameters
-    from ftkit.recommend import RecommendError
-    from ftkit.recommend import recommend as run
+    from ftkit.plan.params import ParameterError, check_parameters
+    from ftkit.plan.recommend import RecommendError
+    from ftkit.plan.recommend import recommend as run
 
     prof = _profile(profile)
     if check or params_file:
@@ -200,7 +200,7 @@ def render_cost_text(est: CostEstimate, paths: Sequence[str]) -> str:
 def cost(paths: tuple[str, ...], model: str | None, epochs: int | None, max_tokens: int | None, price: str | None,
          currency: str | None, val_ratio: str | None, seed: str, compare: bool, fmt: str, profile: str | None) -> None:
     """Estimate billed training tokens (and cost, with --price) for PATH."""
-    from ftkit.cost import CostError, estimate
+    from ftkit.plan.cost import CostError, estimate
 
     prof = _profile(profile)
     if len(seed.encode("utf-8")) > 64:

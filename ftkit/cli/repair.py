@@ -38,9 +38,9 @@ def fix(path: str, output: str | None, rejects: str | None, changes: str | None,
     Records still in error go to the rejects file with their line and reasons. Records no fix
     touched are copied byte for byte.
     """
-    from ftkit.fix import FixOptions, fix_file
-    from ftkit.profile import ProfileError
-    from ftkit.repair_common import RepairError
+    from ftkit.repair.fix import FixOptions, fix_file
+    from ftkit.policy.profile import ProfileError
+    from ftkit.repair.common import RepairError
 
     options = FixOptions(merge_consecutive=merge_consecutive, drop_unpaired_user=drop_unpaired_user, remove_unknown_keys=remove_unknown_keys)
     try:
@@ -69,9 +69,9 @@ def convert(path: str, output: str, source: str, rejects: str | None, tools: str
     Every record is written or rejected with its reasons. A JSON array is loaded whole; JSONL is
     streamed.
     """
-    from ftkit.convert import convert_file
-    from ftkit.profile import ProfileError
-    from ftkit.repair_common import RepairError
+    from ftkit.repair.convert import convert_file
+    from ftkit.policy.profile import ProfileError
+    from ftkit.repair.common import RepairError
 
     try:
         result = convert_file(path, output, source_format=source, rejects=rejects, tools=tools,  # type: ignore[arg-type]

@@ -105,12 +105,12 @@ def report(paths: tuple[str, ...], output: Path | None, fmt: str | None, model: 
            goal: str, price: str | None, currency: str | None, examples: int, fail_on: str | None, force: bool,
            profile: str | None, jobs: int) -> None:
     """A data-quality report: verdict, findings, token statistics, recommendation and cost."""
-    from ftkit.cost import CostError, parse_price
-    from ftkit.engine import ValidationError, expand_paths
+    from ftkit.plan.cost import CostError, parse_price
+    from ftkit.scan.engine import ValidationError, expand_paths
     from ftkit.outputs import OutputExists, OutputIsInput, atomic_write, check_outputs
-    from ftkit.params import ParameterError, check_parameters
-    from ftkit.profile import ProfileError, load_profile
-    from ftkit.report import build_report, render_html, render_markdown
+    from ftkit.plan.params import ParameterError, check_parameters
+    from ftkit.policy.profile import ProfileError, load_profile
+    from ftkit.render.report import build_report, render_html, render_markdown
 
     settings = _settings(None)
     fmt = _format(fmt, output)
@@ -169,11 +169,11 @@ def _html_helper(fmt: str, size: int, jobs: int):  # type: ignore[no-untyped-def
     renders the page; small inputs render here (the helper would cost more than it saves)."""
     from contextlib import nullcontext
 
-    from ftkit import parallel
+    from ftkit.scan import parallel
 
     if fmt != "html" or jobs < 2 or size < HELPER_FROM_BYTES or not hasattr(os, "fork"):
         return nullcontext(None)
-    from ftkit.report import charts, render_html
+    from ftkit.render.report import charts, render_html
 
     return parallel.Helper(charts.warm, render_html)
 

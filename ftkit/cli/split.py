@@ -32,8 +32,8 @@ def split(path: str, out_dir: str, val_ratio: float | None, val_count: int | Non
     exact duplicates stay on one side, and each output line is the input line, byte for byte.
     Exit 1 when the file has errors (unless --drop-invalid), 2 on usage or I/O problems.
     """
-    from ftkit.render import render_json, render_text
-    from ftkit.split import SplitError, SplitRefused, split_file
+    from ftkit.render.text import render_json, render_text
+    from ftkit.plan.split import SplitError, SplitRefused, split_file
 
     settings = _settings(None)
     try:

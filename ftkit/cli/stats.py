@@ -28,8 +28,8 @@ def stats(paths: tuple[str, ...], model: str | None, tokenizer: str | None, max_
     table = load_table(paths, profile=profile, model=model, tokenizer=tokenizer, max_tokens=max_tokens,
                        default_system=False if no_default_system else None, jobs=jobs, dataset_rules=False,
                        select=tuple(settings.select), ignore=tuple(settings.ignore))
-    from ftkit.render import render_stats_text  # after the scan: a forked second process never needs them
-    from ftkit.stats import compute_stats
+    from ftkit.render.text import render_stats_text  # after the scan: a forked second process never needs them
+    from ftkit.plan.stats import compute_stats
 
     result = compute_stats(table)
     click.echo(result.model_dump_json(indent=2) if fmt == "json" else render_stats_text(result))
@@ -42,9 +42,9 @@ def stats(paths: tuple[str, ...], model: str | None, tokenizer: str | None, max_
 
 def load_table(paths: tuple[str, ...] | list[str], **kwargs):  # type: ignore[no-untyped-def]
     """``ftkit.table.build_table`` with its errors turned into one-line usage problems."""
-    from ftkit.engine import ValidationError
-    from ftkit.profile import ProfileError
-    from ftkit.table import build_table
+    from ftkit.scan.engine import ValidationError
+    from ftkit.policy.profile import ProfileError
+    from ftkit.tokens.table import build_table
 
     try:
         return build_table(list(paths), **kwargs)

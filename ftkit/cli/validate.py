@@ -28,9 +28,9 @@ def validate(paths: tuple[str, ...], profile: str | None, fmt: str, select: tupl
              fail_on: str | None, max_shown: int | None, config: str | None, jobs: int,
              tokens: bool, model: str | None, max_tokens: int | None, against: str | None) -> None:
     """Check JSONL files (or directories of them) against the platform's data rules."""
-    from ftkit.engine import ValidationError, scan
-    from ftkit.profile import ProfileError
-    from ftkit.render import render_github, render_json, render_text
+    from ftkit.scan.engine import ValidationError, scan
+    from ftkit.policy.profile import ProfileError
+    from ftkit.render.text import render_github, render_json, render_text
 
     settings = _settings(config)
     chosen = {
@@ -40,13 +40,13 @@ def validate(paths: tuple[str, ...], profile: str | None, fmt: str, select: tupl
     }
     try:
         if tokens:
-            from ftkit.engine import validate as validate_with_tokens
+            from ftkit.scan.engine import validate as validate_with_tokens
 
             report: Any = validate_with_tokens(list(paths), **chosen, jobs=jobs, tokens=True, model=model, max_tokens=max_tokens)
         else:  # the plain scan result: text and GitHub output never import pydantic
             report = scan(list(paths), **chosen, jobs=jobs)
         if against:
-            from ftkit.against import with_against
+            from ftkit.scan.against import with_against
 
             report = with_against(_documented(report), against, chosen["profile"], chosen["select"], chosen["ignore"])
     except (ValidationError, ProfileError, ValueError, OSError) as exc:
@@ -76,7 +76,7 @@ def rules_cmd(profile: str, fmt: str) -> None:
     import json
 
     from ftkit.checks import all_rules
-    from ftkit.profile import ProfileError, load_profile
+    from ftkit.policy.profile import ProfileError, load_profile
 
     try:
         prof = load_profile(profile)

@@ -54,13 +54,13 @@ from typing import IO, BinaryIO
 import orjson
 from pydantic import BaseModel, Field
 
-from ftkit.fastpath import CleanCheck
+from ftkit.scan.fastpath import CleanCheck
 from ftkit.outputs import atomic_write
-from ftkit.profile import Profile, as_profile
-from ftkit.reader import UTF8_BOM, Parsed, iter_lines, parse_text, read_rest, sniff
-from ftkit.record_fixes import FixOptions, fix_record, serialise
-from ftkit.rejects import RejectsFile, kept, reason
-from ftkit.repair_common import Finding, OutputCheck, RepairError, beside, check_output, check_paths, record_errors
+from ftkit.policy.profile import Profile, as_profile
+from ftkit.scan.reader import UTF8_BOM, Parsed, iter_lines, parse_text, read_rest, sniff
+from ftkit.repair.record_fixes import FixOptions, fix_record, serialise
+from ftkit.repair.rejects import RejectsFile, kept, reason
+from ftkit.repair.common import Finding, OutputCheck, RepairError, beside, check_output, check_paths, record_errors
 
 class FixError(RepairError):
     """The fix cannot start or finish: bad paths, outputs in the way, a file that is not JSONL."""

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from ftkit.params import fmt_number
-from ftkit.report.model import QualityReport, RuleFindings
+from ftkit.plan.params import fmt_number
+from ftkit.plan.report_model import QualityReport, RuleFindings
 
 
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ftkit.profile import Profile, as_profile
-from ftkit.tokens import ChatTemplate, Tokenizer, get_tokenizer, is_configured
+from ftkit.policy.profile import Profile, as_profile
+from ftkit.tokens.tokenizer import ChatTemplate, Tokenizer, get_tokenizer, is_configured
 
 if TYPE_CHECKING:
     import polars as pl
@@ -217,7 +217,7 @@ def build_table(
     ``near_duplicates`` also looks for FT504 (it normalises all text, a cost only the report
     and ``validate --tokens`` need to pay). ``dataset_rules=False``: callers that only need to
     know which records have errors (stats, split, cost, recommend) skip the dataset warnings."""
-    from ftkit.engine import run_scan
+    from ftkit.scan.engine import run_scan
 
     prof = as_profile(profile)
     model_name = resolve_model(prof, model)

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from ftkit.checks.content import _role_prefix
-from ftkit.profile import DataRules
+from ftkit.policy.profile import DataRules
 
 
 class CleanCheck:

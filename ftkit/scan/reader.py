@@ -1,6 +1,6 @@
 """Stream a file into lines and turn one line's bytes into a record or a precise parse error.
 
-The fast path (``orjson``) lives in ``ftkit.engine``; this module is the careful path that runs
+The fast path (``orjson``) lives in ``ftkit.scan.engine``; this module is the careful path that runs
 only for lines the fast path could not vouch for, so it can afford to explain exactly what is
 wrong: invalid UTF-8, NaN, duplicate keys, two values on one line, Python-style quotes, ...
 """

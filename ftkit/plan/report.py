@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING
 
 from ftkit import __version__
 from ftkit.models import SEVERITY_RANK, Violation
-from ftkit.profile import Profile
-from ftkit.report.model import (
+from ftkit.policy.profile import Profile
+from ftkit.plan.report_model import (
     DUPLICATE_CODES, QUALITY_CODES, Distribution, Duplicates, Example, QualityReport, RuleFindings, Share,
     TokenShares, TurnCount, Validation, Verdict,
 )
-from ftkit.stats import Bin, Stats, compute_stats
+from ftkit.plan.stats import Bin, Stats, compute_stats
 
 if TYPE_CHECKING:
-    from ftkit.cost import CostEstimate
-    from ftkit.table import RecordTable
+    from ftkit.plan.cost import CostEstimate
+    from ftkit.tokens.table import RecordTable
 
 #: Characters of a line shown with an example finding.
 SNIPPET_CHARS = 160
@@ -138,8 +138,8 @@ def _findings(table: RecordTable, select: Sequence[str], ignore: Sequence[str], 
     """The scan's findings plus the first FT401 (over Max Tokens) ones, and how many FT401 there are."""
     import polars as pl
 
-    from ftkit.engine import Selector
-    from ftkit.table import length_violations
+    from ftkit.scan.engine import Selector
+    from ftkit.tokens.table import length_violations
 
     found = list(table.report.violations)
     frame = table.frame
@@ -163,7 +163,7 @@ def _examples(violations: Iterable[Violation], per_rule: int) -> dict[str, list[
 
 def _snippets(table: RecordTable, wanted: Iterable[Violation], max_line_bytes: int) -> dict[tuple[str, int | None], str]:
     """The first characters of each wanted line, reading each file only up to its last such line."""
-    from ftkit.reader import iter_lines
+    from ftkit.scan.reader import iter_lines
 
     lines: dict[str, set[int]] = {}
     for v in wanted:
@@ -246,7 +246,7 @@ def _shares(stats: Stats, cost: CostEstimate | None) -> TokenShares:
 
 
 def _recommend(table: RecordTable, profile: Profile, goal: str):  # type: ignore[no-untyped-def]
-    from ftkit.recommend import RecommendError, recommend
+    from ftkit.plan.recommend import RecommendError, recommend
 
     try:
         return recommend(table, profile, goal), None  # type: ignore[arg-type]
@@ -255,7 +255,7 @@ def _recommend(table: RecordTable, profile: Profile, goal: str):  # type: ignore
 
 
 def _cost(table: RecordTable, profile: Profile, price: Decimal | str | None, currency: str | None):  # type: ignore[no-untyped-def]
-    from ftkit.cost import estimate
+    from ftkit.plan.cost import estimate
 
     if table.frame.is_empty():
         return None, "no valid record to cost: fix the errors above first"

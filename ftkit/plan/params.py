@@ -8,7 +8,7 @@ from fractions import Fraction
 
 from pydantic import BaseModel, Field
 
-from ftkit.profile import ParameterRange, Profile, as_profile
+from ftkit.policy.profile import ParameterRange, Profile, as_profile
 
 
 def fmt_number(value: float) -> str:

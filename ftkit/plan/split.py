@@ -126,9 +126,9 @@ def split_file(
     Raises ``SplitRefused`` for findings that block the split and ``SplitError`` for anything else
     that stops it; never prints, never exits, never touches the input.
     """
-    from ftkit.engine import ValidationError
-    from ftkit.profile import ProfileError, load_profile
-    from ftkit.table import build_table
+    from ftkit.scan.engine import ValidationError
+    from ftkit.policy.profile import ProfileError, load_profile
+    from ftkit.tokens.table import build_table
 
     try:
         prof = load_profile(profile)
@@ -303,8 +303,8 @@ def _write(src: Path, outputs: dict[str, Path], frame: pl.DataFrame, val: pl.Ser
            drop_invalid: bool, max_line_bytes: int, fingerprint: tuple[int, int]) -> dict[str, int]:
     """Pass 2: copy every line to its output through temp files; rename them all at the end."""
     from ftkit.outputs import atomic_write
-    from ftkit.reader import iter_lines
-    from ftkit.rejects import RejectsFile, kept
+    from ftkit.scan.reader import iter_lines
+    from ftkit.repair.rejects import RejectsFile, kept
 
     lines = frame["line"]
     side = bytearray((int(lines.max()) + 1) if frame.height else 1)  # type: ignore[arg-type]
@@ -347,7 +347,7 @@ def _write(src: Path, outputs: dict[str, Path], frame: pl.DataFrame, val: pl.Ser
 
 
 def _reasons(found: list[Violation] | None, record_start: int) -> list[str]:
-    from ftkit.rejects import reason
+    from ftkit.repair.rejects import reason
 
     if found:
         return [reason(v.code, v.pointer, v.message) for v in found]

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from html import escape
 
-from ftkit.params import fmt_number
-from ftkit.report import charts
-from ftkit.report.model import QualityReport, RuleFindings
-from ftkit.report.style import CSS
+from ftkit.plan.params import fmt_number
+from ftkit.render.report import charts
+from ftkit.plan.report_model import QualityReport, RuleFindings
+from ftkit.render.report.style import CSS
 
 _SECTIONS = (("validation", "Validation"), ("tokens", "Token statistics"), ("shares", "Token shares"),
              ("duplicates", "Duplicates"), ("quality", "Quality"), ("recommendation", "Recommendation"), ("cost", "Cost"),

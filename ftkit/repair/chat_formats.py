@@ -1,6 +1,6 @@
 """The chat formats ``ftkit convert`` reads, and how one record of each becomes SiliconFlow messages.
 
-Formats (``auto`` in ``ftkit.convert`` picks the shape most of the first 100 records have)
+Formats (``auto`` in ``ftkit.repair.convert`` picks the shape most of the first 100 records have)
   alpaca             {"instruction", "input", "output", "system"?, "history"?: [[q, a], ...]}:
                      system first, then the history pairs, then instruction and input joined by
                      "\\n" (LLaMA-Factory's rule) as the user message, output as the reply
@@ -33,7 +33,7 @@ from typing import Any, Literal, get_args
 
 from ftkit.checks import describe
 from ftkit.checks.structure import intended_role
-from ftkit.profile import DataRules
+from ftkit.policy.profile import DataRules
 
 Format = Literal["alpaca", "sharegpt", "prompt-completion", "openai"]
 FORMATS: tuple[Format, ...] = get_args(Format)

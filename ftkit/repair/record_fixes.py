@@ -2,7 +2,7 @@
 FT203, FT204), and how a fixed record is written back in the style of the line it came from.
 
 The file-level fixes (BOM, blank lines, CRLF, joined lines) and the list of all fixes are in
-``ftkit.fix``.
+``ftkit.repair.fix``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from ftkit.checks import pointer
 from ftkit.checks.structure import intended_role
-from ftkit.profile import DataRules
+from ftkit.policy.profile import DataRules
 
 
 class FixOptions(BaseModel):

@@ -17,16 +17,16 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 
-from ftkit import parallel
+from ftkit.scan import parallel
 from ftkit.checks import RULES, all_rules, record_checks
-from ftkit.dataset import RecordFacts
-from ftkit.fastpath import CleanCheck
-from ftkit.results import FileResult, Finding, Scan
+from ftkit.scan.dataset import RecordFacts
+from ftkit.scan.fastpath import CleanCheck
+from ftkit.findings import FileResult, Finding, Scan
 
 if TYPE_CHECKING:
     from ftkit.models import Report
-from ftkit.profile import Profile, as_profile
-from ftkit.reader import UTF8_BOM, Parsed, iter_lines, parse_text, read_rest, sniff
+from ftkit.policy.profile import Profile, as_profile
+from ftkit.scan.reader import UTF8_BOM, Parsed, iter_lines, parse_text, read_rest, sniff
 
 def _is_record_array(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and isinstance(value[0], dict) and "messages" in value[0]
@@ -355,7 +355,7 @@ def validate(
     prof = as_profile(profile)
     if not tokens:
         return run_scan(paths, prof, select, ignore, jobs).to_report()
-    from ftkit.table import build_table, length_violations
+    from ftkit.tokens.table import build_table, length_violations
 
     table = build_table(paths, prof, model=model, max_tokens=max_tokens, jobs=jobs, select=tuple(select), ignore=tuple(ignore),
                         near_duplicates=True)

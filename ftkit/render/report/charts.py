@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ftkit.report.model import Share, TurnCount
-    from ftkit.stats import Bin
+    from ftkit.plan.report_model import Share, TurnCount
+    from ftkit.plan.stats import Bin
 
 #: Colours shared with the page's CSS (style.py).
 INK, MUTED, GRID = "#1f2933", "#616e7c", "#e4e7eb"

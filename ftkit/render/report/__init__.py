@@ -7,19 +7,19 @@ matplotlib (imported when it draws).
 
 from __future__ import annotations
 
-from ftkit.report.build import build_report, verdict
-from ftkit.report.model import QualityReport
+from ftkit.plan.report import build_report, verdict
+from ftkit.plan.report_model import QualityReport
 
 __all__ = ["QualityReport", "build_report", "render_html", "render_markdown", "verdict"]
 
 
 def render_html(report: QualityReport) -> str:
-    from ftkit.report.html import render_html as render
+    from ftkit.render.report.html import render_html as render
 
     return render(report)
 
 
 def render_markdown(report: QualityReport) -> str:
-    from ftkit.report.markdown import render_markdown as render
+    from ftkit.render.report.markdown import render_markdown as render
 
     return render(report)

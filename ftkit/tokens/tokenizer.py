@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import ftkit
+from ftkit.policy import rules_dir as _rules_dir
 
 Messages = Sequence[Mapping[str, Any]]
 
@@ -27,11 +27,6 @@ Messages = Sequence[Mapping[str, Any]]
 class TokenizerUnavailable(ValueError):
     """The requested tokenizer cannot be built offline (or its dependency is missing)."""
 
-
-def _rules_dir() -> Path:
-    """Rule data directory: ``ftkit/_rules`` in a wheel, else ``rules/`` of the checkout."""
-    pkg = Path(ftkit.__file__).parent
-    return pkg / "_rules" if (pkg / "_rules").is_dir() else pkg.parent / "rules"
 
 
 @functools.lru_cache(maxsize=1)
@@ -167,7 +162,7 @@ def _hf_tokenizer(path: str) -> Tokenizer:
 
 
 def _default_model() -> str:
-    from ftkit.profile import load_profile
+    from ftkit.policy.profile import load_profile
 
     return load_profile().tokens.default_model
 

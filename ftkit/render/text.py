@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ftkit.models import Report
-    from ftkit.stats import Stats
+    from ftkit.plan.stats import Stats
 
 # Renderers take a ``ftkit.models.Report`` or the scan's lighter ``ftkit.results.Scan``: the
 # same fields, so ``ftkit validate`` need not import pydantic for text and GitHub output.

@@ -16,15 +16,15 @@ from pathlib import Path
 import orjson
 
 from ftkit.models import Report, Violation
-from ftkit.profile import Profile, as_profile
-from ftkit.reader import UTF8_BOM, iter_lines
+from ftkit.policy.profile import Profile, as_profile
+from ftkit.scan.reader import UTF8_BOM, iter_lines
 
 CODE = "FT503"
 
 
 def _record_hashes(path: Path, max_line_bytes: int) -> Iterator[tuple[int, int]]:
     """(line, hash of the canonical JSON) for every line that holds a JSON object."""
-    from ftkit.table import canonical, stable_hash
+    from ftkit.tokens.table import canonical, stable_hash
 
     with open(path, "rb") as stream:
         for n, line in enumerate(iter_lines(stream, max_line_bytes), start=1):
@@ -48,7 +48,7 @@ def shared_records(paths: Iterable[str | os.PathLike[str]], against: str | os.Pa
     be read.
     """
     from ftkit.checks import RULES, all_rules
-    from ftkit.engine import Selector
+    from ftkit.scan.engine import Selector
 
     prof = as_profile(profile)
     all_rules()

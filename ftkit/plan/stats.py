@@ -1,4 +1,4 @@
-"""Token statistics from the per-record table (``ftkit.table``)."""
+"""Token statistics from the per-record table (``ftkit.tokens.table``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 if TYPE_CHECKING:
-    from ftkit.table import RecordTable
+    from ftkit.tokens.table import RecordTable
 
 PERCENTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
 

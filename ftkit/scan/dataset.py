@@ -18,10 +18,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ftkit.dedup import find_duplicates, repeated
-from ftkit.dedup import median as dedup_median
-from ftkit.profile import Profile
-from ftkit.reader import UTF8_BOM, iter_lines
+from ftkit.scan.dedup import find_duplicates, repeated
+from ftkit.scan.dedup import median as dedup_median
+from ftkit.policy.profile import Profile
+from ftkit.scan.reader import UTF8_BOM, iter_lines
 
 Finding = tuple[int | None, str, str, str]  # line, code, pointer, message
 # The cheap near-duplicate signature: each message's first _SIGNATURE normalised characters,

@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
-from ftkit.cost import parse_ratio, validation_count, validation_mask
-from ftkit.params import fmt_number as _fmt
-from ftkit.params import range_text as _range_text
-from ftkit.profile import ParameterRange, Profile, as_profile, rules_dir
-from ftkit.recommend_rules import EpochsRule, RecommendRules
+from ftkit.plan.cost import parse_ratio, validation_count, validation_mask
+from ftkit.plan.params import fmt_number as _fmt
+from ftkit.plan.params import range_text as _range_text
+from ftkit.policy.profile import ParameterRange, Profile, as_profile, rules_dir
+from ftkit.policy.recommend_rules import EpochsRule, RecommendRules
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from ftkit.table import RecordTable
+    from ftkit.tokens.table import RecordTable
 
 Goal = Literal["standard", "quality", "fast"]
 GOALS: tuple[Goal, ...] = ("standard", "quality", "fast")
@@ -136,7 +136,7 @@ def _pct(part: int, whole: int) -> str:
 
 
 def _source(table: pl.DataFrame | RecordTable) -> tuple[pl.DataFrame, int, list[str]]:
-    from ftkit.table import RecordTable
+    from ftkit.tokens.table import RecordTable
 
     if isinstance(table, RecordTable):
         rejected = sum(len(lines) for lines in table.rejected.values())

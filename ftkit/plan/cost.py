@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, Field, PlainSerializer
 
-from ftkit.profile import Profile, as_profile, rules_dir
+from ftkit.policy.profile import Profile, as_profile, rules_dir
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from ftkit.table import RecordTable
+    from ftkit.tokens.table import RecordTable
 
 #: Exact context: 80 digits and a trap on Inexact, so a cost is never silently rounded.
 EXACT = decimal.Context(prec=80, traps=[decimal.Inexact, decimal.InvalidOperation, decimal.Overflow])
@@ -64,7 +64,7 @@ def validation_count(n: int, ratio: float | str | Decimal | Fraction) -> int:
     r = parse_ratio(ratio)
     if n < 2 or r == 0:
         return 0
-    return min(max(int(float(r) * n + 0.5), 1), n - 1)  # the same float arithmetic as ftkit.split
+    return min(max(int(float(r) * n + 0.5), 1), n - 1)  # the same float arithmetic as ftkit.plan.split
 
 
 def validation_mask(frame: pl.DataFrame, ratio: float | str | Decimal | Fraction) -> pl.Series:
@@ -77,7 +77,7 @@ def validation_mask(frame: pl.DataFrame, ratio: float | str | Decimal | Fraction
     """
     import polars as pl
 
-    from ftkit.split import choose_validation
+    from ftkit.plan.split import choose_validation
 
     r = parse_ratio(ratio)
     if frame.height < 2 or r == 0:
@@ -230,7 +230,7 @@ class CostEstimate(BaseModel):
 
 
 def _frame_and_context(source: RecordTable | pl.DataFrame) -> tuple[pl.DataFrame, str | None, list[str]]:
-    from ftkit.table import RecordTable
+    from ftkit.tokens.table import RecordTable
 
     if isinstance(source, RecordTable):
         # The table's own Max Tokens line is replaced by the estimate's.
@@ -277,7 +277,7 @@ def estimate(
     """
     import polars as pl
 
-    from ftkit.params import ParameterError, check_parameters
+    from ftkit.plan.params import ParameterError, check_parameters
 
     prof = as_profile(profile)
     table = prices or load_prices()

@@ -11,14 +11,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
+from ftkit.policy import rules_dir
+
 Severity = Literal["error", "warning", "info"]
 
-
-def rules_dir() -> Path:
-    """Where the ``rules/`` data lives: inside the wheel, or in the source checkout."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "_rules"
-    return packaged if packaged.is_dir() else here.parent / "rules"
 
 
 # Plain frozen dataclasses, checked by ``_build`` below: every ftkit command loads a profile,

@@ -10,9 +10,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ftkit.checks import record_checks
-from ftkit.engine import validate
+from ftkit.scan.engine import validate
 from ftkit.outputs import OutputExists, OutputIsInput, check_outputs
-from ftkit.profile import DataRules, Profile
+from ftkit.policy.profile import DataRules, Profile
 
 Finding = tuple[str, str, str]  # (code, pointer, message)
 

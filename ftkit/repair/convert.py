@@ -5,7 +5,7 @@ Inputs: a JSON array of records (loaded whole: a .json dataset is one value) or 
 
 Formats (``--from``; ``auto`` picks the shape most of the first 100 records have): alpaca,
 sharegpt, prompt-completion and openai. How each becomes messages, and what ``tools`` (``reject``
-or ``fold``) does with function calls and tool results, is described in ``ftkit.chat_formats``.
+or ``fold``) does with function calls and tool results, is described in ``ftkit.repair.chat_formats``.
 
 Every record is either written or rejected with reasons: records without the format's shape,
 with turns that cannot be mapped, and converted records with an error under the profile's rules
@@ -28,13 +28,13 @@ from typing import Any, Literal, get_args
 import orjson
 from pydantic import BaseModel, Field
 
-from ftkit.chat_formats import FOLD_CALL, FOLD_RESULT, FOLD_TOOLS, FORMATS, SHAPES, Converter, Format, Rejected, ToolMode, shape_of
+from ftkit.repair.chat_formats import FOLD_CALL, FOLD_RESULT, FOLD_TOOLS, FORMATS, SHAPES, Converter, Format, Rejected, ToolMode, shape_of
 from ftkit.checks import describe
 from ftkit.outputs import atomic_write
-from ftkit.profile import Profile, as_profile
-from ftkit.reader import UTF8_BOM, iter_lines, parse_text, sniff
-from ftkit.rejects import RejectsFile, kept, reason
-from ftkit.repair_common import OutputCheck, RepairError, beside, check_output, check_paths, record_errors
+from ftkit.policy.profile import Profile, as_profile
+from ftkit.scan.reader import UTF8_BOM, iter_lines, parse_text, sniff
+from ftkit.repair.rejects import RejectsFile, kept, reason
+from ftkit.repair.common import OutputCheck, RepairError, beside, check_output, check_paths, record_errors
 
 # The names of the formats and of the fold markers stay importable from here, where they used to live.
 __all__ = ["FOLD_CALL", "FOLD_RESULT", "FOLD_TOOLS", "FORMATS", "ConvertError", "ConvertResult", "Format", "ToolMode", "convert_file", "shape_of"]

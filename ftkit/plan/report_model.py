@@ -7,10 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ftkit.cost import CostEstimate
+from ftkit.plan.cost import CostEstimate
 from ftkit.models import FileSummary, Severity
-from ftkit.recommend import Recommendation
-from ftkit.stats import Bin, Stats
+from ftkit.plan.recommend import Recommendation
+from ftkit.plan.stats import Bin, Stats
 
 #: Version of the report's JSON shape; bump on any incompatible change (CHANGELOG.md).
 REPORT_VERSION = "1"

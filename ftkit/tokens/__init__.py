@@ -1,0 +1,1 @@
+"""Token counting: the tokenizer, the chat template and the per-record table."""
