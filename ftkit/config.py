@@ -1,77 +1,145 @@
-"""Settings from ``[tool.ftkit]`` in the nearest pyproject.toml (command-line options win)."""
+"""One settings resolution for every command: ``[tool.ftkit]`` in pyproject.toml, then the
+options given (command-line flags or keyword arguments) on top.
+
+Which pyproject.toml: the nearest one holding a ``[tool.ftkit]`` table, looking in the current
+directory and its parents but never above the repository root (the first directory holding
+``.git`` or ``.hg``), as ruff and black do: a pyproject.toml somewhere above the project cannot
+switch rules off unnoticed. A relative ``profile`` path in it is relative to that file. Whatever
+is used is named in the output (``config``), so nobody is surprised.
+
+The library looks for no file unless asked (``config=True`` or a path); the command line looks
+by default (``--config PATH`` names one, ``--no-config`` uses none).
+"""
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-_SEVERITIES = ("error", "warning", "info")
+from ftkit.errors import ConfigError
+from ftkit.findings import SEVERITIES
+
+#: The keys [tool.ftkit] may hold (dashes or underscores).
+KEYS = ("profile", "select", "ignore", "fail-on", "max-shown", "model", "max-tokens")
+_ROOT_MARKERS = (".git", ".hg")
 
 
 @dataclass(frozen=True)
 class Settings:
-    """What ``[tool.ftkit]`` may set. Unknown keys are an error, so typos do not pass silently.
+    """The settings every command reads; a plain dataclass (the pre-commit hook reads it on
+    every run, and pydantic would cost start-up time)."""
 
-    A plain dataclass, not pydantic: the pre-commit hook reads it on every run."""
-
-    profile: str = "siliconflow"
-    select: list[str] = field(default_factory=list)
-    ignore: list[str] = field(default_factory=list)
+    profile: Any = "siliconflow"  # a profile name, a path to a .toml file, or a loaded Profile
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
     fail_on: str = "error"
     max_shown: int = 50
-
-
-class ConfigError(ValueError):
-    """A pyproject.toml whose [tool.ftkit] table cannot be used."""
+    model: str | None = None
+    max_tokens: int | None = None
+    source: str | None = None  # the pyproject.toml applied, None when none
 
 
 def find_pyproject(start: Path | None = None) -> Path | None:
-    """The nearest pyproject.toml in ``start`` or its parents."""
+    """The nearest pyproject.toml with a [tool.ftkit] table, not above the repository root."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         candidate = folder / "pyproject.toml"
-        if candidate.is_file():
+        if candidate.is_file() and _has_table(candidate):
             return candidate
+        if any((folder / marker).exists() for marker in _ROOT_MARKERS):
+            return None
     return None
 
 
-def _codes(value: Any, key: str, where: Path) -> list[str]:
+def _has_table(path: Path) -> bool:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    return isinstance(data.get("tool"), dict) and "ftkit" in data["tool"]
+
+
+def _codes(value: Any, key: str, where: Path) -> tuple[str, ...]:
     if isinstance(value, str):
         value = value.split(",")
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"invalid [tool.ftkit] in {where}: {key} must be a list of rule codes or a comma-separated string")
-    return [v.strip() for v in value if v.strip()]
+    return tuple(v.strip() for v in value if v.strip())
 
 
 def load_settings(pyproject: Path | None) -> Settings:
+    """The settings of one pyproject.toml's [tool.ftkit] table (defaults when None)."""
     if pyproject is None:
         return Settings()
     try:
-        table: Any = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {}).get("ftkit", {})
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read {pyproject}: {exc}") from None
-    known = {"profile", "select", "ignore", "fail-on", "fail_on", "max-shown", "max_shown"}
-    unknown = sorted(set(table) - known)
+    table: Any = data.get("tool", {}).get("ftkit", {}) if isinstance(data.get("tool"), dict) else {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"invalid [tool.ftkit] in {pyproject}: it must be a table")
+    bad = f"invalid [tool.ftkit] in {pyproject}"
+    unknown = sorted(k for k in table if k.replace("_", "-") not in KEYS)
+    table = {k.replace("_", "-"): v for k, v in table.items()}
     if unknown:
-        raise ConfigError(f"invalid [tool.ftkit] in {pyproject}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} (known: profile, select, ignore, fail-on, max-shown)")
-    values: dict[str, Any] = {}
+        raise ConfigError(f"{bad}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} (known: {', '.join(KEYS)})")
+    values: dict[str, Any] = {"source": str(pyproject)}
     if "profile" in table:
-        if not isinstance(table["profile"], str):
-            raise ConfigError(f"invalid [tool.ftkit] in {pyproject}: profile must be a string")
-        values["profile"] = table["profile"]
+        profile = table["profile"]
+        if not isinstance(profile, str) or not profile:
+            raise ConfigError(f"{bad}: profile must be a string (a profile name or a path to a .toml file)")
+        if profile.endswith(".toml") and not Path(profile).is_absolute():
+            profile = str(pyproject.parent / profile)  # relative to the file that names it
+        values["profile"] = profile
     for key in ("select", "ignore"):
         if key in table:
             values[key] = _codes(table[key], key, pyproject)
-    fail_on = table.get("fail-on", table.get("fail_on"))
-    if fail_on is not None:
-        if fail_on not in _SEVERITIES:
-            raise ConfigError(f"invalid [tool.ftkit] in {pyproject}: fail-on is {fail_on!r}, expected one of {', '.join(_SEVERITIES)}")
-        values["fail_on"] = fail_on
-    max_shown = table.get("max-shown", table.get("max_shown"))
-    if max_shown is not None:
-        if type(max_shown) is not int or max_shown < 0:
-            raise ConfigError(f"invalid [tool.ftkit] in {pyproject}: max-shown is {max_shown!r}, expected a whole number >= 0")
-        values["max_shown"] = max_shown
+    if "fail-on" in table:
+        if table["fail-on"] not in SEVERITIES:
+            raise ConfigError(f"{bad}: fail-on is {table['fail-on']!r}, expected one of {', '.join(SEVERITIES)}")
+        values["fail_on"] = table["fail-on"]
+    for key, low in (("max-shown", 0), ("max-tokens", 1)):
+        if key in table:
+            value = table[key]
+            if type(value) is not int or value < low:
+                raise ConfigError(f"{bad}: {key} is {value!r}, expected a whole number >= {low}")
+            values[key.replace("-", "_")] = value
+    if "model" in table:
+        if not isinstance(table["model"], str) or not table["model"]:
+            raise ConfigError(f"{bad}: model must be a model name")
+        values["model"] = table["model"]
     return Settings(**values)
+
+
+def resolve(config: str | Path | bool | None = None, **given: Any) -> Settings:
+    """The settings for one command: ``config`` (a pyproject.toml path; True: find the nearest;
+    None/False: none), then every option in ``given`` that is not None on top of it.
+
+    ``select``/``ignore`` given as an iterable (or a comma-separated string) are read once here,
+    so a generator passed by a caller is not used up by a second look.
+    """
+    if config is True:
+        settings = load_settings(find_pyproject())
+    elif config in (None, False):
+        settings = Settings()
+    else:
+        path = Path(config)  # type: ignore[arg-type]  # a str or Path here
+        if not path.is_file():
+            raise ConfigError(f"--config {path}: no such file")
+        settings = load_settings(path)
+    changes: dict[str, Any] = {}
+    for key, value in given.items():
+        if value is None:
+            continue
+        if key in ("select", "ignore"):
+            codes = tuple(part.strip() for item in ([value] if isinstance(value, str) else value) for part in str(item).split(",") if part.strip())
+            if codes:  # an empty --select keeps the configured one
+                changes[key] = codes
+            continue
+        changes[key] = value
+    unknown = set(changes) - {f for f in Settings.__dataclass_fields__}
+    if unknown:
+        raise TypeError(f"unknown setting {', '.join(sorted(unknown))}")
+    return replace(settings, **changes)

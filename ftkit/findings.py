@@ -1,43 +1,47 @@
-"""The scan's own result: plain dataclasses with the same fields as the public pydantic models.
+"""The one finding type and the scan's plain result.
 
-``ftkit validate`` on the command line renders these directly, so the pre-commit hook never
-imports pydantic (about 0.1 s of start-up); ``to_report()`` gives the documented
-``ftkit.models.Report`` for the library API and for JSON output.
+A rule yields ``(pointer, message)``; the scan stamps the line and the code and keeps a
+``Finding``. Severity and name are not stored with each finding: they follow from the code (the
+profile's severities, the rule registry), so a million findings cost a million small tuples.
+``ftkit.models.report_of(scan)`` gives the documented pydantic ``Report`` at the boundary;
+``ftkit validate`` on the command line renders the ``Scan`` itself (no pydantic on the
+pre-commit path). The code selector lives with the rules (``ftkit.checks.Selector``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
-if TYPE_CHECKING:
-    from ftkit.models import Report
-
+#: Version of the JSON formats; bump on any incompatible change (CHANGELOG.md).
+REPORT_VERSION = "1"
+SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One finding; the fields of ``ftkit.models.Violation``."""
+class Finding(NamedTuple):
+    """One finding in one file: where (line, JSON pointer), which rule, and what it says."""
 
-    path: str
-    line: int | None
-    pointer: str
+    line: int | None  # 1-based physical line; None for a finding about the whole file
     code: str
-    name: str
-    severity: str
+    pointer: str  # RFC 6901 pointer inside the record; "" for the whole record
     message: str
 
+    def sort_key(self) -> tuple[int, str, str]:
+        return (self.line or 0, self.code, self.pointer)
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass
 class FileResult:
-    """The fields of ``ftkit.models.FileSummary``."""
+    """One file's summary and findings (sorted by line, code, pointer)."""
 
-    path: str
-    records: int
-    valid_records: int
+    path: str  # the name shown: the path as given, "<stdin>", "<records>"
+    records: int  # lines that hold (or should hold) a record: non-blank lines, a spread-out record once
+    valid_records: int  # records with no selected error-level finding
+    findings: list[Finding] = field(default_factory=list)
+    spans: dict[int, int] = field(default_factory=dict)  # first line -> last, for records over several lines
 
 
 @dataclass(frozen=True)
@@ -46,37 +50,52 @@ class Counts:
     by_code: dict[str, int]
 
 
-def summarise(findings: Iterable[Finding] | Iterable[object]) -> Counts:
-    """Counts by severity (all three keys) and by code (sorted): the report's ``summary``."""
-    items = list(findings)
-    by_sev = Counter(f.severity for f in items)  # type: ignore[attr-defined]
-    by_code = Counter(f.code for f in items)  # type: ignore[attr-defined]
-    return Counts({s: by_sev.get(s, 0) for s in ("error", "warning", "info")}, dict(sorted(by_code.items())))
-
-
-def fails(findings: Iterable[object], fail_on: str) -> bool:
-    threshold = SEVERITY_RANK[fail_on]
-    return any(SEVERITY_RANK[f.severity] >= threshold for f in findings)  # type: ignore[attr-defined]
-
-
 @dataclass
 class Scan:
-    profile: str
-    files: list[FileResult]
-    violations: list[Finding]
-    summary: Counts = field(init=False)
+    """What validating gives: per-file results, and the severities to read them with."""
 
-    def __post_init__(self) -> None:
-        self.summary = summarise(self.violations)
+    profile: str
+    severity: Mapping[str, str]
+    files: list[FileResult]
+    config: str | None = None  # the pyproject.toml whose [tool.ftkit] was applied
+
+    def severity_of(self, code: str) -> str:
+        return self.severity.get(code, "error")
+
+    def violations(self) -> Iterator[tuple[str, Finding]]:
+        """Every finding with the name of its file, in file order."""
+        for file in self.files:
+            for finding in file.findings:
+                yield file.path, finding
+
+    def count(self) -> int:
+        return sum(len(f.findings) for f in self.files)
+
+    @property
+    def summary(self) -> Counts:
+        by_code = Counter(f.code for file in self.files for f in file.findings)
+        by_sev: Counter[str] = Counter()
+        for code, n in by_code.items():
+            by_sev[self.severity_of(code)] += n
+        return Counts({s: by_sev.get(s, 0) for s in SEVERITIES}, dict(sorted(by_code.items())))
 
     def fails(self, fail_on: str = "error") -> bool:
-        return fails(self.violations, fail_on)
+        """True when a finding is at or above ``fail_on``: what the CLI's exit code 1 means."""
+        threshold = SEVERITY_RANK[fail_on]
+        codes = {f.code for file in self.files for f in file.findings}
+        return any(SEVERITY_RANK[self.severity_of(c)] >= threshold for c in codes)
 
-    def to_report(self) -> Report:
-        from ftkit.models import FileSummary, Report, Violation
+    def errors_by_line(self, path: str) -> dict[int, list[Finding]]:
+        """The error-level findings of one file, by line (file-level ones under 0)."""
+        out: dict[int, list[Finding]] = {}
+        for file in self.files:
+            if file.path == path:
+                for f in file.findings:
+                    if self.severity_of(f.code) == "error":
+                        out.setdefault(f.line or 0, []).append(f)
+        return out
 
-        return Report.build(
-            self.profile,
-            [FileSummary(path=f.path, records=f.records, valid_records=f.valid_records) for f in self.files],
-            [Violation.model_construct(**{k: getattr(v, k) for k in Finding.__slots__}) for v in self.violations],
-        )
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    findings.sort(key=Finding.sort_key)
+    return findings

@@ -9,12 +9,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ftkit.findings import SEVERITY_RANK, fails, summarise
+from ftkit.findings import REPORT_VERSION, SEVERITY_RANK, Scan
 
 Severity = Literal["error", "warning", "info"]
-
-#: Version of the JSON report format; bump on any incompatible change (CHANGELOG.md).
-REPORT_VERSION = "1"
 
 
 class Violation(BaseModel):
@@ -45,15 +42,10 @@ class Report(BaseModel):
 
     version: str = REPORT_VERSION
     profile: str
+    config: str | None = Field(None, description="the pyproject.toml whose [tool.ftkit] settings were applied; null for none")
     files: list[FileSummary]
     violations: list[Violation]
     summary: Summary
-
-    @classmethod
-    def build(cls, profile: str, files: list[FileSummary], violations: list[Violation]) -> Report:
-        counts = summarise(violations)
-        return cls(profile=profile, files=files, violations=violations,
-                   summary=Summary(by_severity=counts.by_severity, by_code=counts.by_code))
 
     def worst(self) -> Severity | None:
         """The most severe level among the findings, or None when there are none."""
@@ -63,4 +55,24 @@ class Report(BaseModel):
 
     def fails(self, fail_on: Severity = "error") -> bool:
         """True when a finding is at or above ``fail_on``: what the CLI's exit code 1 means."""
-        return fails(self.violations, fail_on)
+        threshold = SEVERITY_RANK[fail_on]
+        return any(SEVERITY_RANK[v.severity] >= threshold for v in self.violations)
+
+
+def report_of(scan: Scan) -> Report:
+    """The documented result of a scan, as ``ftkit.validate`` returns it."""
+    from ftkit.checks import RULES, all_rules
+    
+    all_rules()
+    build = Violation.model_construct
+    violations = [
+        build(path=path, line=f.line, pointer=f.pointer, code=f.code, name=RULES[f.code].name,
+              severity=scan.severity_of(f.code), message=f.message)
+        for path, f in scan.violations()
+    ]  # fmt: skip
+    counts = scan.summary
+    return Report(
+        profile=scan.profile, config=scan.config,
+        files=[FileSummary(path=f.path, records=f.records, valid_records=f.valid_records) for f in scan.files],
+        violations=violations, summary=Summary(by_severity=counts.by_severity, by_code=counts.by_code),
+    )  # fmt: skip

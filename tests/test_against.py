@@ -13,8 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 import ftkit
-from ftkit.scan.against import shared_records, with_against
 from ftkit.cli import cli
+
+
+def shared_records(paths: list[Path], against: Path) -> list[ftkit.Violation]:
+    return [v for v in ftkit.validate(paths, against=against).violations if v.code == "FT503"]
 
 
 def rec(user: str, answer: str = "ok") -> dict:
@@ -46,13 +49,13 @@ def test_pass_case_files_without_common_records(tmp_path: Path) -> None:
     train = write(tmp_path / "train.jsonl", [json.dumps(rec(f"q{i}")) for i in range(12)])
     val = write(tmp_path / "validation.jsonl", [json.dumps(rec(f"q{i}", "other answer")) for i in range(3)])
     assert shared_records([train], val) == []
-    report = with_against(ftkit.validate(train), val)
+    report = ftkit.validate(train, against=val)
     assert "FT503" not in report.summary.by_code
 
 
 def test_report_keeps_order_and_counts(pair: tuple[Path, Path]) -> None:
     train, val = pair
-    report = with_against(ftkit.validate(train), val)
+    report = ftkit.validate(train, against=val)
     assert report.summary.by_code == {"FT503": 1} and report.summary.by_severity["warning"] == 1
     assert [v.line for v in report.violations] == sorted(v.line or 0 for v in report.violations)
 
@@ -78,9 +81,30 @@ def test_cli_against_itself_or_missing_is_a_usage_error(pair: tuple[Path, Path],
 
 
 def test_split_outputs_never_share_a_record(tmp_path: Path) -> None:
-    from ftkit.plan.split import split_file
-
     lines = [json.dumps(rec(f"q{i % 15}")) for i in range(60)]  # every record four times
     src = write(tmp_path / "in.jsonl", lines)
-    split_file(src, tmp_path / "out", ratio=0.2)
+    ftkit.split(src, tmp_path / "out", val_ratio=0.2)
     assert shared_records([tmp_path / "out" / "train.jsonl"], tmp_path / "out" / "validation.jsonl") == []
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"\x1f\x8b\x08\x00" + bytes(64), "FT012"),
+    (b"", "holds no records"),
+    (b"\n\n", "holds no records"),
+])
+def test_an_unusable_against_file_is_a_usage_error(pair: tuple[Path, Path], tmp_path: Path, content: bytes, message: str) -> None:
+    train, _ = pair
+    other = tmp_path / "other.jsonl"
+    other.write_bytes(content)
+    done = CliRunner().invoke(cli, ["validate", str(train), "--against", str(other)])
+    assert done.exit_code == 2 and message in done.output
+    with pytest.raises(ftkit.InputError, match=message):
+        ftkit.validate(train, against=other)
+
+
+def test_against_may_be_given_several_times(pair: tuple[Path, Path], tmp_path: Path) -> None:
+    train, val = pair
+    more = write(tmp_path / "test.jsonl", [json.dumps(rec("q5"))])
+    done = CliRunner().invoke(cli, ["validate", str(train), "--against", str(val), "--against", str(more), "--format", "json"])
+    found = sorted((v["line"], v["message"].split(";")[0]) for v in json.loads(done.output)["violations"] if v["code"] == "FT503")
+    assert [line for line, _ in found] == [3, 6] and f"{more}:1" in found[1][1]

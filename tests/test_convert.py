@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import ftkit
 from ftkit.cli import cli
-from ftkit.repair.convert import FOLD_CALL, FOLD_RESULT, FOLD_TOOLS, ConvertError, ConvertResult, convert_file
+from ftkit.repair.convert import FOLD_CALL, FOLD_RESULT, FOLD_TOOLS, ConvertResult
 
 from support import DATA as SHARED
 
@@ -30,7 +30,7 @@ def source_records(path: Path) -> list[Any]:
 
 
 def convert(tmp: Path, src: Path, **kwargs: Any) -> tuple[ConvertResult, list[dict[str, Any]], list[dict[str, Any]]]:
-    result = convert_file(src, tmp / "out.jsonl", force=True, **kwargs)
+    result = ftkit.convert(src, tmp / "out.jsonl", force=True, **kwargs)
     out = [json.loads(line) for line in (tmp / "out.jsonl").read_text(encoding="utf-8").split("\n")[:-1]]
     rejects = [json.loads(line) for line in Path(result.rejects).read_text(encoding="utf-8").split("\n")[:-1]]
     return result, out, rejects
@@ -64,7 +64,7 @@ def test_real_file(name: str, source: str, tools: str, fmt: str, written: int, r
     assert result.rejected_by_reason == reasons
     for reject in rejects:  # each with where it came from, why, and the record as it was
         position = reject["index"] if "index" in reject else reject["line"] - 1
-        assert reject["reasons"] and reject["source"] == records[position]
+        assert reject["reasons"] and json.loads(reject["text"]) == records[position]
     report = ftkit.validate(tmp_path / "out.jsonl")
     if written:
         assert report.summary.by_severity["error"] == 0 and result.output_check.clean
@@ -255,19 +255,22 @@ def test_alpaca_property(rows: list[tuple[str, str, str]], tmp_path_factory: pyt
 
 # --- refusals and the CLI ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("content, match", [
-    (b"[{\"instruction\": \"q\", \"output\": \"a\"},", "is not valid JSON: .* at line 1 column"),
-    (b"{\"a\": 1}\n{\"b\": 2}\n", "cannot tell the format"),
-    (b"{\n  \"alpaca\": {\"file_name\": \"x.json\"}\n}\n", "neither a JSON array nor JSON Lines"),
-    (b"", "is empty"),
+@pytest.mark.parametrize("content, error, code, match", [
+    (b"[{\"instruction\": \"q\", \"output\": \"a\"},", ftkit.DataError, 1, "FT006 not valid JSON at line 1 column 38"),
+    (b"[{\"a\": 1},\n {\"a\": 2} {\"a\": 3}]", ftkit.DataError, 1, "FT006 not valid JSON at line 2 column 11: expected ',' or ']'"),
+    (b"{\"a\": 1}\n{\"b\": 2}\n", ftkit.ParameterError, 2, "cannot tell the format"),
+    (b"{\"alpaca\": \n", ftkit.DataError, 1, "neither a JSON array nor JSON Lines"),
+    (b"", ftkit.DataError, 1, "FT002"),
+    (b"\n \n", ftkit.DataError, 1, "FT002"),
+    (b"\x1f\x8b\x08\x00" + bytes(40), ftkit.DataError, 1, "FT012"),
 ])
-def test_bad_input_is_a_usage_problem(content: bytes, match: str, tmp_path: Path) -> None:
+def test_input_that_holds_no_usable_record_writes_nothing(content: bytes, error: type[Exception], code: int, match: str, tmp_path: Path) -> None:
     src = tmp_path / "in.json"
     src.write_bytes(content)
-    with pytest.raises(ConvertError, match=match):
-        convert_file(src, tmp_path / "out.jsonl")
+    with pytest.raises(error, match=match):
+        ftkit.convert(src, tmp_path / "out.jsonl")
     res = CliRunner().invoke(cli, ["convert", str(src), "-o", str(tmp_path / "out.jsonl")])
-    assert res.exit_code == 2 and res.output.startswith("ftkit: ") and len(res.output.strip().splitlines()) == 1
+    assert res.exit_code == code and res.output.startswith("ftkit: ") and len(res.output.strip().splitlines()) == 1
     assert not (tmp_path / "out.jsonl").exists() and not (tmp_path / "out.rejects.jsonl").exists()
 
 
@@ -285,9 +288,9 @@ def test_cli(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "must end in .jsonl" in res.output
 
 
-def test_an_empty_array_is_a_usage_error(tmp_path: Path) -> None:
+def test_an_empty_array_writes_nothing(tmp_path: Path) -> None:
     src = tmp_path / "e.json"
     src.write_text("[]\n")
     result = CliRunner().invoke(cli, ["convert", str(src), "-o", str(tmp_path / "e.jsonl")])
-    assert result.exit_code == 2 and "no records" in result.output
+    assert result.exit_code == 1 and "FT002" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.json"]  # nothing written

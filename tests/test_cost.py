@@ -17,9 +17,11 @@ from hypothesis import strategies as st
 from support import GOLDEN, GOLDEN_INPUTS, DATA as SHARED_DATA, assert_golden
 
 from ftkit.cli import cli
-from ftkit.plan.cost import CostError, estimate, exact_cost, load_prices, validation_count, validation_mask
-from ftkit.plan.split import choose_validation
-from ftkit.tokens.table import build_table
+import ftkit
+from ftkit import ParameterError as CostError
+from ftkit.plan.cost import estimate, exact_cost
+from ftkit.plan.split import choose_validation, validation_count, validation_mask
+from ftkit.policy.prices import load_prices
 
 DATA, FILES = SHARED_DATA, GOLDEN_INPUTS
 JSON_KEYS = {"epochs", "max_tokens", "train_records", "train_tokens", "billed_tokens", "validation_tokens",
@@ -95,10 +97,8 @@ def test_validation_mask_is_split_and_deterministic() -> None:
 
 @pytest.mark.parametrize("name", sorted(FILES))
 def test_same_assignment_as_ftkit_split(name: str, tmp_path: Path) -> None:
-    from ftkit.plan.split import split_file
-
-    result = split_file(FILES[name], tmp_path)
-    est = estimate(build_table(FILES[name], keys=True))
+    result = ftkit.split(FILES[name], tmp_path)
+    est = estimate(ftkit.table(FILES[name], keys=True))
     assert (est.train_records, est.validation_records) == (result.train.records, result.validation.records)
     assert (est.train_tokens, est.validation_tokens) == (result.train.tokens, result.validation.tokens)
 
@@ -150,7 +150,7 @@ def test_inputs_outside_the_profile_are_refused() -> None:
 
 @pytest.mark.parametrize("name", sorted(FILES))
 def test_golden_costs(name: str) -> None:
-    est = estimate(build_table(FILES[name], keys=True), price="4.5", compare=True)
+    est = estimate(ftkit.table(FILES[name], keys=True), price="4.5", compare=True)
     got = json.loads(est.model_dump_json())
     assert_golden(GOLDEN / f"cost_{name}.json", got)
 
@@ -158,14 +158,14 @@ def test_golden_costs(name: str) -> None:
 def test_golden_figures_by_hand() -> None:
     """shishuoxinyu: 9,346 templated tokens in 178 records; 17 records (884 tokens) to validation
     (0.1 x 178 = 17.8: the split sends floor or ceil of it)."""
-    est = estimate(build_table(FILES["shishuoxinyu"], keys=True), price="4.5")
+    est = estimate(ftkit.table(FILES["shishuoxinyu"], keys=True), price="4.5")
     assert (est.train_records, est.train_tokens, est.validation_tokens) == (161, 8462, 884)
     assert est.train_tokens + est.validation_tokens == 9346
     assert est.billed_tokens == 3 * 8462 == 25386
     assert est.cost == Decimal("0.114237")  # 25,386 x 4.5 / 10^6
     h100 = est.self_hosted[0]  # 6 x 7.61e9 x 25,386 / (0.4 x 989e12) / 3600 = 0.000814 h, x 3.99 = 0.003247
     assert (h100.gpu_hours, h100.cost) == (Decimal("0.000814"), Decimal("0.003247"))
-    whole = estimate(build_table(FILES["shishuoxinyu"], keys=True), val_ratio=0)
+    whole = estimate(ftkit.table(FILES["shishuoxinyu"], keys=True), val_ratio=0)
     assert (whole.train_records, whole.train_tokens, whole.validation_tokens) == (178, 9346, 0)
 
 

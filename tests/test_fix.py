@@ -21,7 +21,9 @@ from support import CASES, decode_markers
 
 import ftkit
 from ftkit.cli import cli
-from ftkit.repair.fix import FixError, FixOptions, FixResult, fix_file
+from ftkit import FtkitError as FixError
+from ftkit.repair.fix import FixResult
+from ftkit.repair.record_fixes import FixOptions
 from ftkit.policy.profile import load_profile
 
 CASE_LIST = tomllib.loads((CASES / "fix" / "fixes.toml").read_text(encoding="utf-8"))["case"]
@@ -32,7 +34,9 @@ PROFILE = load_profile("siliconflow")
 def run_fix(tmp: Path, data: bytes, **kwargs: Any) -> tuple[FixResult, list[bytes], list[dict[str, Any]], list[dict[str, Any]]]:
     src = tmp / "in.jsonl"
     src.write_bytes(data)
-    result = fix_file(src, tmp / "out.jsonl", force=True, **kwargs)
+    options = kwargs.pop("options", None)
+    flags = options.model_dump() if options is not None else {}
+    result = ftkit.fix(src, tmp / "out.jsonl", force=True, **flags, **kwargs)
     out = (tmp / "out.jsonl").read_bytes()
     assert out == b"" or out.endswith(b"\n")
     rejects = [json.loads(line) for line in Path(result.rejects).read_text(encoding="utf-8").split("\n")[:-1]]
@@ -171,12 +175,12 @@ def test_in_place_keeps_a_backup_and_refuses_to_replace_one(tmp_path: Path) -> N
     src = tmp_path / "data.jsonl"
     src.write_bytes(FIXABLE * 3)
     src.chmod(0o644)
-    result = fix_file(src, in_place=True)
+    result = ftkit.fix(src, in_place=True)
     assert result.backup == f"{src}.bak" and Path(result.backup).read_bytes() == FIXABLE * 3
     assert src.read_bytes() == GOOD * 3 and (src.stat().st_mode & 0o777) == 0o644
     assert result.rejects == str(tmp_path / "data.rejects.jsonl")
     with pytest.raises(FixError, match=r"data\.jsonl\.bak already exists"):
-        fix_file(src, in_place=True, force=True)
+        ftkit.fix(src, in_place=True, force=True)
     assert src.read_bytes() == GOOD * 3
 
 
@@ -214,7 +218,7 @@ def test_refusals(problem: str, match: str, tmp_path: Path) -> None:
     elif problem == "array":
         src.write_bytes(b"[\n" + GOOD.rstrip() + b"\n]\n")
     with pytest.raises(FixError, match=match):
-        fix_file(src, **kwargs)
+        ftkit.fix(src, **kwargs)
     assert problem != "exists" or out.read_bytes() == b"keep me"
     assert not (tmp_path / "out.rejects.jsonl").exists() and not (tmp_path / "out.changes.json").exists()
 

@@ -11,9 +11,10 @@ from click.testing import CliRunner
 from support import REPO
 
 from ftkit.cli import cli
-from ftkit.scan.engine import Selector
-from ftkit.models import FileSummary, Report, Violation
-from ftkit.render.text import render_github, render_text
+from ftkit.checks import Selector
+from ftkit.findings import FileResult, Finding, Scan
+from ftkit.models import Report
+from ftkit.render.findings import render_github, render_text
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "validate_needs_fixes.json"
 
@@ -50,7 +51,7 @@ def test_json_output_matches_golden_file() -> None:
 def test_json_output_is_the_documented_shape() -> None:
     _, out = invoke("validate", "sample_data/", "--format", "json")
     data = json.loads(out)
-    assert set(data) == {"version", "profile", "files", "violations", "summary"}
+    assert set(data) == {"version", "profile", "config", "files", "violations", "summary"}
     assert data["version"] == "1"
     assert all(set(f) == {"path", "records", "valid_records"} for f in data["files"])
     assert all(set(v) == {"path", "line", "pointer", "code", "name", "severity", "message"} for v in data["violations"])
@@ -78,11 +79,9 @@ def test_text_caps_findings_with_an_exact_count() -> None:
 
 
 def test_github_annotations_are_escaped() -> None:
-    v = Violation(path="dir,a:b/100%.jsonl", line=3, pointer="/messages/0", code="FT109", name="role-invalid",
-                  severity="error", message="50% done\r\nnext: line, two")
-    w = v.model_copy(update={"severity": "info", "line": None})
-    report = Report.build("siliconflow", [], [v, w])
-    lines = render_github(report).splitlines()
+    found = [Finding(3, "FT109", "/messages/0", "50% done\r\nnext: line, two"), Finding(None, "FT015", "/messages/0", "m")]
+    scan = Scan("siliconflow", {"FT015": "info"}, [FileResult("dir,a:b/100%.jsonl", 1, 0, found)])
+    lines = render_github(scan).splitlines()
     assert lines[0] == "::error file=dir%2Ca%3Ab/100%25.jsonl,line=3,title=FT109 role-invalid::50%25 done%0D%0Anext: line, two (at /messages/0)"
     assert lines[1].startswith("::notice file=dir%2Ca%3Ab/100%25.jsonl,title=")
     assert len(lines) == 2
@@ -96,10 +95,9 @@ def test_github_format_from_cli() -> None:
 
 
 def test_text_colour_only_on_a_tty() -> None:
-    files = [FileSummary(path="a.jsonl", records=1, valid_records=0)]
-    report = Report.build("p", files, [Violation(path="a.jsonl", line=1, pointer="", code="FT005", name="blank-line", severity="error", message="m")])
-    assert "\x1b[" not in render_text(report, colour=False)
-    assert "\x1b[31m" in render_text(report, colour=True)
+    scan = Scan("p", {}, [FileResult("a.jsonl", 1, 0, [Finding(1, "FT005", "", "m")])])
+    assert "\x1b[" not in render_text(scan, colour=False)
+    assert "\x1b[31m" in render_text(scan, colour=True)
     _, out = invoke("validate", "sample_data/needs_fixes.jsonl")  # CliRunner is not a TTY
     assert "\x1b[" not in out
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ftkit
-from ftkit.scan import engine, reader
+from ftkit.scan import reader
 from ftkit.scan.reader import iter_lines, sniff
 
 
@@ -53,13 +53,13 @@ def test_sniff_leaves_ordinary_text_alone() -> None:
 
 def _count_parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls = [0]
-    real = engine.parse_text
+    real = reader.parse_text
 
     def counting(text: str):  # type: ignore[no-untyped-def]
         calls[0] += 1
         return real(text)
 
-    monkeypatch.setattr(engine, "parse_text", counting)
+    monkeypatch.setattr(reader, "parse_text", counting)
     return calls
 
 

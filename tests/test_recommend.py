@@ -15,18 +15,15 @@ from hypothesis import strategies as st
 from support import GOLDEN, GOLDEN_INPUTS, DATA as SHARED_DATA, assert_golden
 
 from ftkit.cli import cli
+import ftkit
+from ftkit.errors import DataError, ParameterError
+from ftkit.plan.params import check_parameters
+from ftkit.plan.recommend import PARAMETERS, nearest_rank, openai_epochs, recommend
+from ftkit.policy import goal_names
 from ftkit.policy.profile import load_profile
-from ftkit.plan.params import ParameterError, check_parameters
-from ftkit.plan.recommend import (
-    GOALS,
-    PARAMETERS,
-    RecommendError,
-    load_rules,
-    nearest_rank,
-    openai_epochs,
-    recommend,
-)
-from ftkit.tokens.table import build_table
+from ftkit.policy.recommend_rules import load_rules
+
+GOALS = goal_names()
 
 DATA, FILES = SHARED_DATA, GOLDEN_INPUTS
 PROFILE = load_profile("siliconflow")
@@ -118,9 +115,9 @@ def test_long_records_warn_about_truncation() -> None:
 
 
 def test_empty_table_and_unknown_goal() -> None:
-    with pytest.raises(RecommendError, match="no valid record"):
+    with pytest.raises(DataError, match="no valid record"):
         recommend(pl.DataFrame({"total": [], "trainable": []}, schema={"total": pl.Int64, "trainable": pl.Int64}), PROFILE)
-    with pytest.raises(RecommendError, match="unknown goal"):
+    with pytest.raises(ParameterError, match="unknown goal"):
         recommend(synthetic(10, 10, 10, 10), PROFILE, "cheap")  # type: ignore[arg-type]
 
 
@@ -159,14 +156,14 @@ def test_check_parameters() -> None:
 
 @pytest.mark.parametrize("name", sorted(FILES))
 def test_golden_recommendations(name: str) -> None:
-    table = build_table(FILES[name])
+    table = ftkit.table(FILES[name])
     got = {goal: recommend(table, PROFILE, goal).model_dump(mode="json") for goal in GOALS}
     assert_golden(GOLDEN / f"recommend_{name}.json", got)
 
 
 def test_golden_figures_by_hand() -> None:
     """The figures the golden files hold, derived by hand from the token table (178 records)."""
-    rec = recommend(build_table(FILES["shishuoxinyu"]), PROFILE)
+    rec = recommend(ftkit.table(FILES["shishuoxinyu"]), PROFILE)
     # 178 records, round(17.8) = 18 to validation, 160 x 3 = 480 examples seen: 3 epochs;
     # 160 / 8 = 20 steps; p95 (nearest rank 170 of 178) = 64 tokens -> 256; 5,188 trainable tokens.
     assert (rec.facts.train_records, rec.facts.p95, rec.facts.max, rec.facts.trainable_tokens) == (160, 64, 71, 5188)

@@ -273,8 +273,8 @@ def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     out.write_text("old", encoding="utf-8")
     real = outputs.atomic_write
 
-    def failing(target: Path):  # type: ignore[no-untyped-def]
-        with real(target) as stream:
+    def failing(target: Path, **kwargs):  # type: ignore[no-untyped-def]
+        with real(target, **kwargs) as stream:
             stream.write(b"half a rep")
             raise OSError(28, "No space left on device")
 
@@ -303,22 +303,26 @@ def test_json_format_shape(tmp_path: Path) -> None:
 
 def test_progress_only_on_a_terminal(tmp_path: Path) -> None:
     import io
+    import time
 
-    from ftkit.cli.report import Progress
+    from ftkit.cli.progress import Display, line
 
     class Tty(io.StringIO):
         def isatty(self) -> bool:
             return True
 
     stream = Tty()
-    with Progress(stream, enabled=True, size=50 << 20) as progress:
-        for _ in Progress.PHASES:
-            progress.next()
+    with Display("report", enabled=True, stream=stream) as display:
+        display.progress.total = 50 << 20
+        display.progress.add(25 << 20)
+        time.sleep(0.8)
     text = stream.getvalue()
-    assert "\r" in text and "reading, validating and tokenizing (50.0 MB)" in text and text.endswith("done  0.0 s\x1b[K\n")
-    quiet = io.StringIO()
-    with Progress(quiet, enabled=False, size=50 << 20) as progress:
-        progress.next()
+    assert "\r" in text and "ftkit report  [############------------]  50%  25.0 MiB of 50.0 MiB" in text
+    assert text.endswith("\r\x1b[K")  # the line is cleared at the end
+    assert line("stats", 3 << 20, None, 2.0) == "ftkit stats  3.0 MiB read  0:02"  # a pipe: bytes only
+    quiet = Tty()
+    with Display("report", enabled=False, stream=quiet) as display:
+        display.progress.add(1)
     assert quiet.getvalue() == ""
     result = run(write(tmp_path, distinct(12)), "--format", "md")  # CliRunner's stderr is not a terminal
     assert "\r" not in result.stderr

@@ -20,13 +20,11 @@ def _run(tmp_path: Path, case: dict[str, Any]) -> list[tuple[str, int, str]]:
         kwargs["profile"] = write_profile(tmp_path, case["profile"])
     if case.get("tokens"):
         kwargs.update(tokens=True, max_tokens=case.get("max_tokens"))
-    report = validate_bytes(tmp_path, case_bytes(case), name=case.get("path", "data.jsonl"), **kwargs)
     if "against" in case:  # a second file for `validate --against`
-        from ftkit.scan.against import with_against
-
         other = tmp_path / "other.jsonl"
         other.write_text("\n".join(case["against"]) + "\n", encoding="utf-8")
-        report = with_against(report, other)
+        kwargs["against"] = other
+    report = validate_bytes(tmp_path, case_bytes(case), name=case.get("path", "data.jsonl"), **kwargs)
     got = findings(report, ignore=() if case.get("check_too_few") else ("FT502",))
     if "message" in case:
         messages = [v.message for v in report.violations if v.code == case["rule"]]

@@ -26,14 +26,15 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from support import DATA, write_profile
 
+import ftkit
 from ftkit.cli import cli
-from ftkit.plan.split import (
-    STRATUM_EDGES,
-    SplitError,
-    SplitRefused,
-    choose_validation,
-    split_file,
-)
+from ftkit.errors import DataError as SplitRefused
+from ftkit.errors import FtkitError as SplitError
+from ftkit.plan.split import STRATUM_EDGES, choose_validation
+
+
+def split_file(src: Path, out: Path, ratio: float | None = None, count: int | None = None, **kwargs: Any) -> Any:
+    return ftkit.split(src, out, val_ratio=ratio, val_count=count, **kwargs)
 
 SHARED = DATA
 SHISHUO = SHARED / "siliconcloud-cookbook" / "shishuoxinyu_ft_data.jsonl"
@@ -280,7 +281,7 @@ def test_rejected_lines_say_why(tmp_path: Path) -> None:
     (tmp_path / "in.jsonl").write_bytes(data)
     with pytest.raises(SplitRefused) as refused:
         split_file(tmp_path / "in.jsonl", tmp_path / "out")
-    assert refused.value.report.fails() and not (tmp_path / "out").exists()
+    assert refused.value.scan.fails() and not (tmp_path / "out").exists()
     result = split_file(tmp_path / "in.jsonl", tmp_path / "out", drop_invalid=True)
     entries = read_rejected(tmp_path / "out" / "rejected.jsonl")
     assert result.rejected is not None and result.rejected.records == len(entries) == len(lines_of(data)) - 12

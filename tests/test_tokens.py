@@ -14,7 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ftkit.tokens import tokenizer as tokens
-from ftkit.tokens.tokenizer import ChatTemplate, RecordTokens, TokenizerUnavailable, get_tokenizer
+from ftkit.errors import TokenizerError as TokenizerUnavailable
+from ftkit.tokens.template import ChatTemplate, RecordTokens
+from ftkit.tokens.tokenizer import get_tokenizer
 
 DATA = SUPPORT_DATA / "siliconcloud-cookbook"
 

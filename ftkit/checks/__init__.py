@@ -18,10 +18,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ftkit.errors import ParameterError
 from ftkit.policy.profile import DataRules
 
-Finding = tuple[str, str]  # (JSON pointer, message)
-RecordCheck = Callable[[Any, DataRules], Iterator[Finding]]
+Problem = tuple[str, str]  # what a record rule yields: (JSON pointer, message)
+RecordCheck = Callable[[Any, DataRules], Iterator[Problem]]
 
 
 @dataclass(frozen=True)
@@ -106,3 +107,26 @@ def all_rules() -> list[Rule]:
 def _load() -> None:
     # Importing the family modules registers their rules.
     from ftkit.checks import content, conversation, dataset, file, length, structure  # noqa: F401
+
+
+class Selector:
+    """flake8-style ``--select`` / ``--ignore`` by code prefix; the longer matching prefix wins."""
+
+    def __init__(self, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> None:
+        self.select = tuple(s.strip().upper() for s in select if s.strip())
+        self.ignore = tuple(s.strip().upper() for s in ignore if s.strip())
+        codes = {rule.code for rule in all_rules()}
+        unknown = [p for p in (*self.select, *self.ignore) if not any(code.startswith(p) for code in codes)]
+        if unknown:  # a typo must not switch every check off (or keep them on) unnoticed
+            raise ParameterError(
+                f"unknown rule code or prefix {', '.join(map(repr, unknown))} in select/ignore; `ftkit rules` lists the codes"
+            )
+        self._cache: dict[str, bool] = {}
+
+    def __call__(self, code: str) -> bool:
+        known = self._cache.get(code)
+        if known is None:
+            chosen = max((len(p) for p in self.select if code.startswith(p)), default=-1) if self.select else 0
+            dropped = max((len(p) for p in self.ignore if code.startswith(p)), default=-1)
+            known = self._cache[code] = chosen >= 0 and chosen > dropped
+        return known

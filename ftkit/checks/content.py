@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from ftkit.checks import Finding, pointer, rule
+from ftkit.checks import Problem, pointer, rule
 from ftkit.policy.profile import DataRules
 
 
@@ -19,7 +19,7 @@ def _contents(record: Any) -> Iterator[tuple[int, str]]:
 
 
 @rule("FT301", "empty-content")
-def empty_content(record: Any, rules: DataRules) -> Iterator[Finding]:
+def empty_content(record: Any, rules: DataRules) -> Iterator[Problem]:
     """A message's content is empty or only whitespace.
 
     Why: an empty assistant reply teaches the model to say nothing; an empty user turn is noise.
@@ -34,7 +34,7 @@ def empty_content(record: Any, rules: DataRules) -> Iterator[Finding]:
 
 
 @rule("FT302", "template-token-in-content")
-def template_token_in_content(record: Any, rules: DataRules) -> Iterator[Finding]:
+def template_token_in_content(record: Any, rules: DataRules) -> Iterator[Problem]:
     """Content contains a chat-template special token such as <|im_end|>.
 
     Why: the tokenizer reads it as the control token, not as text, which cuts the training
@@ -57,7 +57,7 @@ def _role_prefix(prefixes: tuple[str, ...]) -> re.Pattern[str]:
 
 
 @rule("FT303", "role-name-in-content")
-def role_name_in_content(record: Any, rules: DataRules) -> Iterator[Finding]:
+def role_name_in_content(record: Any, rules: DataRules) -> Iterator[Problem]:
     """Content starts with a speaker label such as "User:", "Assistant:" or "Human:".
 
     Why: the chat template already marks who speaks; a label left over from a transcript is

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ftkit.checks import Finding, pointer, rule
+from ftkit.checks import Problem, pointer, rule
 from ftkit.policy.profile import DataRules
 
 
@@ -41,7 +41,7 @@ def _dialogue(roles: list[str]) -> list[tuple[int, str]]:
 
 
 @rule("FT201", "system-not-first")
-def system_not_first(record: Any, rules: DataRules) -> Iterator[Finding]:
+def system_not_first(record: Any, rules: DataRules) -> Iterator[Problem]:
     """A system message comes after a user or assistant message.
 
     Why: documented rule 5: system messages must be at the beginning.
@@ -58,7 +58,7 @@ def system_not_first(record: Any, rules: DataRules) -> Iterator[Finding]:
 
 
 @rule("FT202", "first-turn-not-user")
-def first_turn_not_user(record: Any, rules: DataRules) -> Iterator[Finding]:
+def first_turn_not_user(record: Any, rules: DataRules) -> Iterator[Problem]:
     """The first non-system message is not from the user.
 
     Why: documented rule 6: the conversation opens with a user message.
@@ -74,7 +74,7 @@ def first_turn_not_user(record: Any, rules: DataRules) -> Iterator[Finding]:
 
 
 @rule("FT203", "turns-not-alternating")
-def turns_not_alternating(record: Any, rules: DataRules) -> Iterator[Finding]:
+def turns_not_alternating(record: Any, rules: DataRules) -> Iterator[Problem]:
     """Two user or two assistant messages in a row.
 
     Why: documented rule 7: user and assistant alternate in pairs. Merge the two turns, or insert
@@ -91,7 +91,7 @@ def turns_not_alternating(record: Any, rules: DataRules) -> Iterator[Finding]:
 
 
 @rule("FT204", "ends-without-reply")
-def ends_without_reply(record: Any, rules: DataRules) -> Iterator[Finding]:
+def ends_without_reply(record: Any, rules: DataRules) -> Iterator[Problem]:
     """The conversation ends with a user message that has no assistant reply.
 
     Why: documented rule 7: messages come in user/assistant pairs; an unpaired last question
@@ -107,7 +107,7 @@ def ends_without_reply(record: Any, rules: DataRules) -> Iterator[Finding]:
 
 
 @rule("FT205", "no-dialogue")
-def no_dialogue(record: Any, rules: DataRules) -> Iterator[Finding]:
+def no_dialogue(record: Any, rules: DataRules) -> Iterator[Problem]:
     """The record has system messages only: no user/assistant pair.
 
     Why: documented rule 7: at least one user/assistant pair.
@@ -121,7 +121,7 @@ def no_dialogue(record: Any, rules: DataRules) -> Iterator[Finding]:
 
 
 @rule("FT206", "several-system-messages")
-def several_system_messages(record: Any, rules: DataRules) -> Iterator[Finding]:
+def several_system_messages(record: Any, rules: DataRules) -> Iterator[Problem]:
     """More than one system message at the start.
 
     Why: allowed by the rules, but chat templates differ in how they join them; one is clearer.

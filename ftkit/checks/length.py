@@ -1,8 +1,12 @@
-"""FT4xx: token lengths. Found from the per-record token table (``ftkit validate --tokens``)."""
+"""FT4xx: token lengths, decided from the per-record token counts (where tokens are counted:
+``ftkit validate --tokens``, stats, the report). These rules see numbers, never the tokenizer."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from ftkit.checks import documented
+from ftkit.findings import Finding
 
 
 @documented("FT401", "over-max-tokens")
@@ -14,3 +18,11 @@ def _over_max_tokens() -> None:
 
     Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     """
+
+
+def over_max_tokens(rows: Iterable[tuple[int, int]], limit: int) -> Iterator[Finding]:
+    """FT401 for each ``(line, templated tokens)`` longer than ``limit``."""
+    for line, total in rows:
+        if total > limit:
+            over = total - limit
+            yield Finding(line, "FT401", "", f"record is {total:,} tokens with the chat template, {over:,} over Max Tokens {limit:,}; the last {over:,} tokens would be cut")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ftkit.checks import Finding, describe, pointer, rule
+from ftkit.checks import Problem, describe, pointer, rule
 from ftkit.policy.profile import DataRules
 
 
@@ -25,7 +25,7 @@ def _message_objects(record: Any) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 @rule("FT101", "record-not-object")
-def record_not_object(record: Any, rules: DataRules) -> Iterator[Finding]:
+def record_not_object(record: Any, rules: DataRules) -> Iterator[Problem]:
     """The line's JSON value is not an object.
 
     Why: documented rule 1: each line is an independent JSON object.
@@ -39,7 +39,7 @@ def record_not_object(record: Any, rules: DataRules) -> Iterator[Finding]:
 
 
 @rule("FT102", "messages-missing")
-def messages_missing(record: Any, rules: DataRules) -> Iterator[Finding]:
+def messages_missing(record: Any, rules: DataRules) -> Iterator[Problem]:
     """The record has no "messages" key.
 
     Why: documented rule 2. Data in other shapes (Alpaca, ShareGPT "conversations") needs converting.
@@ -61,7 +61,7 @@ def messages_missing(record: Any, rules: DataRules) -> Iterator[Finding]:
 
 
 @rule("FT103", "messages-not-array")
-def messages_not_array(record: Any, rules: DataRules) -> Iterator[Finding]:
+def messages_not_array(record: Any, rules: DataRules) -> Iterator[Problem]:
     """"messages" is not an array.
 
     Why: documented rule 2: the value under "messages" is an array of message objects.
@@ -74,7 +74,7 @@ def messages_not_array(record: Any, rules: DataRules) -> Iterator[Finding]:
 
 
 @rule("FT104", "messages-empty")
-def messages_empty(record: Any, rules: DataRules) -> Iterator[Finding]:
+def messages_empty(record: Any, rules: DataRules) -> Iterator[Problem]:
     """"messages" is an empty array.
 
     Why: documented rule 2: the array must not be empty.
@@ -87,7 +87,7 @@ def messages_empty(record: Any, rules: DataRules) -> Iterator[Finding]:
 
 
 @rule("FT105", "message-not-object")
-def message_not_object(record: Any, rules: DataRules) -> Iterator[Finding]:
+def message_not_object(record: Any, rules: DataRules) -> Iterator[Problem]:
     """An element of "messages" is not an object.
 
     Why: documented rule 3: each element has "role" and "content" fields.
@@ -101,7 +101,7 @@ def message_not_object(record: Any, rules: DataRules) -> Iterator[Finding]:
 
 
 @rule("FT106", "role-missing")
-def role_missing(record: Any, rules: DataRules) -> Iterator[Finding]:
+def role_missing(record: Any, rules: DataRules) -> Iterator[Problem]:
     """A message has no "role" key.
 
     Why: documented rule 3.
@@ -117,7 +117,7 @@ def role_missing(record: Any, rules: DataRules) -> Iterator[Finding]:
 
 
 @rule("FT107", "content-missing")
-def content_missing(record: Any, rules: DataRules) -> Iterator[Finding]:
+def content_missing(record: Any, rules: DataRules) -> Iterator[Problem]:
     """A message has no "content" key.
 
     Why: documented rule 3. Tool-call messages without content are not supported for chat fine-tuning.
@@ -133,7 +133,7 @@ def content_missing(record: Any, rules: DataRules) -> Iterator[Finding]:
 
 
 @rule("FT108", "role-not-string")
-def role_not_string(record: Any, rules: DataRules) -> Iterator[Finding]:
+def role_not_string(record: Any, rules: DataRules) -> Iterator[Problem]:
     """A message's "role" is not a string.
 
     Why: documented rule 4: the role is one of the strings system, user, assistant.
@@ -147,7 +147,7 @@ def role_not_string(record: Any, rules: DataRules) -> Iterator[Finding]:
 
 
 @rule("FT109", "role-invalid")
-def role_invalid(record: Any, rules: DataRules) -> Iterator[Finding]:
+def role_invalid(record: Any, rules: DataRules) -> Iterator[Problem]:
     """A message's "role" is not exactly system, user or assistant (case and spaces matter).
 
     Why: documented rule 4. Other roles (tool, function, human, "Assistant") are rejected.
@@ -174,7 +174,7 @@ def intended_role(role: str, rules: DataRules) -> str | None:
 
 
 @rule("FT110", "content-not-string")
-def content_not_string(record: Any, rules: DataRules) -> Iterator[Finding]:
+def content_not_string(record: Any, rules: DataRules) -> Iterator[Problem]:
     """A message's "content" is not a string (null, a number, a list of parts).
 
     Why: chat fine-tuning takes plain-text content; multimodal part lists and nulls are not text.
@@ -194,7 +194,7 @@ def content_not_string(record: Any, rules: DataRules) -> Iterator[Finding]:
 
 
 @rule("FT111", "unknown-record-key")
-def unknown_record_key(record: Any, rules: DataRules) -> Iterator[Finding]:
+def unknown_record_key(record: Any, rules: DataRules) -> Iterator[Problem]:
     """The record has keys other than "messages" (e.g. id, tools, system).
 
     Why: the platform documents only "messages"; other keys are ignored at best, and often mean
@@ -212,7 +212,7 @@ def unknown_record_key(record: Any, rules: DataRules) -> Iterator[Finding]:
 
 
 @rule("FT112", "unknown-message-key")
-def unknown_message_key(record: Any, rules: DataRules) -> Iterator[Finding]:
+def unknown_message_key(record: Any, rules: DataRules) -> Iterator[Problem]:
     """A message has keys other than "role" and "content" (e.g. name, weight, tool_calls).
 
     Why: the platform documents only role and content; a "weight": 0 that you rely on to skip a

@@ -1,81 +1,236 @@
-"""The ``ftkit`` command line: parse options, call the library, render, exit 0/1/2.
+"""The ``ftkit`` command line: parse options, call the library, render, exit.
 
-Exit codes: 0 no finding at or above --fail-on; 1 such findings; 2 usage or I/O error.
+Exit codes, the same for every command: 0 clean; 1 findings at or above ``--fail-on`` (or data
+that stops the command: nothing usable, a split refused); 2 a usage or I/O problem, with one
+line on stderr and never a traceback; 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129
+hung up (SIGHUP): temporary files are removed first; 141 when the reader of the output went
+away (``ftkit rules | head -1``). ``main`` is the one place where errors become exit codes.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import signal
 import sys
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NoReturn
 
 import click
 
 from ftkit import __version__
+from ftkit.render.safe import encode, safe
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_PIPE, EXIT_INTERRUPTED = 141, 130
 
 
-class UsageProblem(click.ClickException):
-    """A one-line message and exit code 2: bad input we can explain, never a traceback."""
+class Stopped(BaseException):
+    """SIGTERM or SIGHUP: unwinds like Ctrl-C, so that every temporary file is removed."""
 
-    exit_code = EXIT_USAGE
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
-    def show(self, file=None) -> None:  # type: ignore[no-untyped-def, override]
-        click.echo(f"ftkit: {self.format_message()}", err=True)
+
+def _stop(signum: int, frame: Any) -> None:
+    raise Stopped(signum)
+
+
+# --- output -----------------------------------------------------------------------------------------
+
+
+def emit(text: str, *, err: bool = False, newline: bool = True) -> None:
+    """Write text as UTF-8 bytes (a lone surrogate as its escape: never an encoding crash)."""
+    stream = sys.stderr if err else sys.stdout
+    data = encode(text + ("\n" if newline else ""))
+    buffer = getattr(stream, "buffer", None)
+    if buffer is not None:
+        stream.flush()
+        buffer.write(data)
+        buffer.flush()
+    else:  # a text-only stream (click's test runner captures into one with a buffer; others may not)
+        stream.write(data.decode("utf-8"))
+        stream.flush()
+
+
+def emit_lines(lines: Iterable[str]) -> None:
+    """Write many lines in blocks, for outputs too big to build as one string."""
+    block: list[str] = []
+    for line in lines:
+        block.append(line)
+        if len(block) >= 2048:
+            emit("\n".join(block))
+            block.clear()
+    if block:
+        emit("\n".join(block))
+
+
+class _Bytes:
+    """Standard output as a binary stream, whatever sys.stdout is."""
+
+    def write(self, data: bytes) -> int:
+        emit(data.decode("utf-8"), newline=False)
+        return len(data)
+
+
+def stdout_binary() -> Any:
+    sys.stdout.flush()
+    return getattr(sys.stdout, "buffer", None) or _Bytes()
+
+
+def colour() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    emit(f"ftkit: {safe(message)}", err=True)
+    sys.exit(code)
+
+
+# --- shared options ---------------------------------------------------------------------------------
 
 
 def _split_codes(values: Sequence[str]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
-def _colour() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--profile, --select, --ignore, --config, --no-config: the settings every command reads."""
+    options = [
+        click.option("--profile", help="Platform profile name or path to a profile .toml [default: siliconflow, or [tool.ftkit] profile]."),
+        click.option("--select", multiple=True, metavar="CODES", help="Only these rule codes or prefixes (FT1,FT203). Repeatable."),
+        click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rule codes or prefixes. Repeatable."),
+        click.option("--config", type=click.Path(dir_okay=False), help="pyproject.toml to read [tool.ftkit] from [default: the nearest, within the repository]."),
+        click.option("--no-config", is_flag=True, help="Read no [tool.ftkit] settings."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
 
 
-def _settings(config: str | None):  # type: ignore[no-untyped-def]
-    from ftkit.config import ConfigError, find_pyproject, load_settings
-
-    try:
-        return load_settings(Path(config) if config else find_pyproject())
-    except ConfigError as exc:
-        raise UsageProblem(str(exc)) from None
+def jobs_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--jobs", type=click.IntRange(min=1), default=lambda: min(2, os.cpu_count() or 1),
+                        help="Processes for big files [default: up to 2 cores].")(func)  # fmt: skip
 
 
-jobs_option = click.option(
-    "--jobs", type=click.IntRange(min=1), default=lambda: min(2, os.cpu_count() or 1),
-    help="Processes for big files [default: up to 2 cores].",
-)
+def quiet_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--quiet", "-q", is_flag=True, help="No progress display (it is shown only on a terminal anyway).")(func)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def settings_context(options: dict[str, Any], **extra: Any) -> Any:
+    """The library's settings resolution, from the shared options (pops them from ``options``)."""
+    from ftkit.api import context
+
+    config: Any = False if options.pop("no_config", False) else (options.pop("config", None) or True)
+    options.pop("config", None)
+    select = _split_codes(options.pop("select", ()) or ())
+    ignore = _split_codes(options.pop("ignore", ()) or ())
+    return context(config, profile=options.pop("profile", None), select=select or None, ignore=ignore or None, **extra)
+
+
+# --- the group and main ------------------------------------------------------------------------------
+
+
+class Group(click.Group):
+    """The ``ftkit`` group; its ``main`` is the one place where errors become exit codes, so
+    the console script and a test's ``CliRunner`` see the same behaviour."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> NoReturn:  # fmt: skip
+        previous = {signum: signal.signal(signum, _stop) for signum in (signal.SIGTERM, signal.SIGHUP)}
+        try:
+            _run(lambda: super(Group, self).main(args, prog_name or "ftkit", complete_var, False, windows_expand_args, **extra))
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ftkit")
 def cli() -> None:
-    """Prepare chat fine-tuning JSONL for SiliconFlow: validate, measure, split, cost."""
+    """Prepare chat fine-tuning data for SiliconFlow: validate, measure, split, cost, fix, convert."""
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point: no traceback reaches the user unless FTKIT_DEBUG is set."""
+    """The console script."""
+    cli.main(args=argv, prog_name="ftkit")
+
+
+def _run(command: Callable[[], Any]) -> NoReturn:
+    """Run the command; every error becomes one line and its exit code. No traceback reaches
+    the user unless FTKIT_DEBUG is set."""
+    from ftkit.errors import FtkitError
+
     try:
-        cli.main(args=argv, prog_name="ftkit", standalone_mode=True)
+        code = command()
+    except click.exceptions.NoArgsIsHelpError as exc:
+        emit(exc.ctx.get_help() if exc.ctx is not None else str(exc))
+        sys.exit(EXIT_OK)
+    except click.Abort:
+        _interrupted()
+    except click.ClickException as exc:  # bad options, a missing argument: one line
+        fail(exc.format_message() + _usage_hint(exc), exc.exit_code if exc.exit_code != 1 else EXIT_USAGE)
+    except FtkitError as exc:
+        fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
-        click.echo("ftkit: interrupted", err=True)
-        sys.exit(130)
+        _interrupted()
+    except Stopped as exc:
+        _quiet_stderr()
+        emit(f"ftkit: stopped by {signal.Signals(exc.signum).name}", err=True)
+        sys.exit(128 + exc.signum)
+    except BrokenPipeError:
+        _pipe_closed()
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:
+            _pipe_closed()
+        if os.environ.get("FTKIT_DEBUG"):
+            raise
+        fail(f"cannot write the output: {exc.strerror or exc}" if exc.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT)
+             else f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}")  # fmt: skip
     except Exception as exc:  # a bug: say so in one line
         if os.environ.get("FTKIT_DEBUG"):
             raise
-        click.echo(f"ftkit: internal error: {type(exc).__name__}: {exc} (set FTKIT_DEBUG=1 for the traceback; please report it)", err=True)
-        sys.exit(EXIT_USAGE)
+        fail(f"internal error: {type(exc).__name__}: {exc} (set FTKIT_DEBUG=1 for the traceback; please report it)")
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _usage_hint(exc: click.ClickException) -> str:
+    ctx = getattr(exc, "ctx", None)
+    return f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+
+
+def _interrupted() -> NoReturn:
+    _quiet_stderr()
+    emit("ftkit: interrupted", err=True)
+    sys.exit(EXIT_INTERRUPTED)
+
+
+def _quiet_stderr() -> None:
+    try:
+        sys.stderr.write("\n" if getattr(sys.stderr, "isatty", lambda: False)() else "")
+    except OSError:
+        pass
+
+
+def _pipe_closed() -> NoReturn:
+    # The reader went away: nothing more to say to it. Point stdout at /dev/null so that the
+    # interpreter's final flush does not fail again, and exit as a shell reports SIGPIPE.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    os._exit(EXIT_PIPE)
 
 
 # Each command lives in its own module and registers itself on the group.
-from ftkit.cli import stats as _stats  # noqa: E402,F401
-from ftkit.cli import validate as _validate  # noqa: E402,F401
 from ftkit.cli import plan as _plan  # noqa: E402,F401
-from ftkit.cli import split as _split  # noqa: E402,F401
 from ftkit.cli import repair as _repair  # noqa: E402,F401
 from ftkit.cli import report as _report  # noqa: E402,F401
+from ftkit.cli import split as _split  # noqa: E402,F401
+from ftkit.cli import stats as _stats  # noqa: E402,F401
+from ftkit.cli import validate as _validate  # noqa: E402,F401
 
 if __name__ == "__main__":
     main()

@@ -1,8 +1,9 @@
 """``ftkit fix`` and ``ftkit convert``: repair data and bring it in from other formats.
 
-Both exit 0 when every record was written and the output validates with no error, 1 when records
-were rejected (or the output still has an error), 2 on usage or I/O problems and on input that
-cannot be read as records at all (not JSON, compressed, unknown format): nothing is written then.
+Both exit 0 when every record was written and the output validates with no error; 1 when
+records were rejected (they are in the rejects file, with reasons), when the output still has an
+error, or when the input holds no usable record at all (empty, compressed, not JSON: nothing is
+written then); 2 on usage or I/O problems.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ import sys
 
 import click
 
-from ftkit.cli import EXIT_FINDINGS, EXIT_OK, UsageProblem, _settings, cli
+from ftkit.cli import EXIT_FINDINGS, EXIT_OK, cli, common_options, emit, quiet_option, settings_context
+from ftkit.cli.progress import Display
 
 _format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-_profile_option = click.option("--profile", help="Platform profile name or path to a profile .toml [default: siliconflow].")
 
 
 @cli.command()
@@ -26,29 +27,35 @@ _profile_option = click.option("--profile", help="Platform profile name or path 
 @click.option("--drop-unpaired-user", is_flag=True, help="Drop a final user message that has no reply (FT204).")
 @click.option("--remove-unknown-keys", is_flag=True, help="Remove record and message keys the platform does not use (FT111, FT112).")
 @click.option("--in-place", is_flag=True, help="Replace PATH instead of writing OUT, keeping the original as PATH.bak (refused if it exists).")
-@click.option("--force", is_flag=True, help="Overwrite existing output files.")
-@_profile_option
+@click.option("--force", is_flag=True, help="Replace existing output files (atomically).")
+@common_options
 @_format_option
-def fix(path: str, output: str | None, rejects: str | None, changes: str | None, merge_consecutive: bool,
-        drop_unpaired_user: bool, remove_unknown_keys: bool, in_place: bool, force: bool, profile: str | None, fmt: str) -> None:
+@quiet_option
+def fix(path: str, output: str | None, rejects: str | None, changes: str | None, merge_consecutive: bool, drop_unpaired_user: bool,
+        remove_unknown_keys: bool, in_place: bool, force: bool, fmt: str, quiet: bool, **options: object) -> None:  # fmt: skip
     """Write a repaired copy of a JSONL file: safe, documented fixes only, each one logged.
 
     Always: strip a BOM (FT004), drop blank lines (FT005), CRLF to LF (FT015), join a
     pretty-printed record onto one line (FT008), fix a role's case, spaces or known alias (FT109).
     Records still in error go to the rejects file with their line and reasons. Records no fix
-    touched are copied byte for byte.
+    touched are copied byte for byte. Exit 0: all written and the output validates; 1: some
+    rejected (or nothing usable); 2: usage or I/O problem.
     """
-    from ftkit.repair.fix import FixOptions, fix_file
-    from ftkit.policy.profile import ProfileError
-    from ftkit.repair.common import RepairError
+    from pathlib import Path
 
-    options = FixOptions(merge_consecutive=merge_consecutive, drop_unpaired_user=drop_unpaired_user, remove_unknown_keys=remove_unknown_keys)
-    try:
-        result = fix_file(path, output, rejects=rejects, changes=changes, options=options, in_place=in_place,
-                          force=force, profile=profile or _settings(None).profile)
-    except (RepairError, ProfileError) as exc:
-        raise UsageProblem(str(exc)) from None
-    click.echo(result.model_dump_json(indent=2) if fmt == "json" else render_fix(result))
+    from ftkit.render.repair import render_fix
+    from ftkit.repair.fix import fix_file
+    from ftkit.repair.record_fixes import FixOptions
+    from ftkit.scan.inputs import open_inputs
+
+    ctx = settings_context(options)
+    fixes = FixOptions(merge_consecutive=merge_consecutive, drop_unpaired_user=drop_unpaired_user, remove_unknown_keys=remove_unknown_keys)
+    with open_inputs(path, directories=False, single=True) as inputs, Display.for_command("fix", quiet) as display:
+        display.progress.total = inputs.total_size
+        result = fix_file(inputs.items[0], Path(output) if output else None, ctx.profile, ctx.selected,
+                          rejects=Path(rejects) if rejects else None, changes=Path(changes) if changes else None,
+                          options=fixes, in_place=in_place, force=force, counter=display.progress)  # fmt: skip
+    emit(result.model_dump_json(indent=2) if fmt == "json" else render_fix(result))
     sys.exit(EXIT_OK if not result.rejected and result.output_check.clean else EXIT_FINDINGS)
 
 
@@ -60,74 +67,27 @@ def fix(path: str, output: str | None, rejects: str | None, changes: str | None,
 @click.option("--rejects", type=click.Path(dir_okay=False, path_type=str), help="Records that cannot be converted [default: OUT with .rejects.jsonl for .jsonl].")
 @click.option("--tools", type=click.Choice(["reject", "fold"]), default="reject", show_default=True,
               help="Records with function calls and tool results: reject them, or fold calls, results and tool definitions into the text.")
-@click.option("--force", is_flag=True, help="Overwrite existing output files.")
-@_profile_option
+@click.option("--force", is_flag=True, help="Replace existing output files (atomically).")
+@common_options
 @_format_option
-def convert(path: str, output: str, source: str, rejects: str | None, tools: str, force: bool, profile: str | None, fmt: str) -> None:
+@quiet_option
+def convert(path: str, output: str, source: str, rejects: str | None, tools: str, force: bool, fmt: str, quiet: bool, **options: object) -> None:
     """Convert Alpaca, ShareGPT, prompt/completion or OpenAI records (JSON array or JSONL) to SiliconFlow JSONL.
 
     Every record is written or rejected with its reasons. A JSON array is loaded whole; JSONL is
-    streamed.
+    streamed. Exit 0: all written and the output validates; 1: some rejected (or nothing
+    usable); 2: usage or I/O problem.
     """
+    from pathlib import Path
+
+    from ftkit.render.repair import render_convert
     from ftkit.repair.convert import convert_file
-    from ftkit.policy.profile import ProfileError
-    from ftkit.repair.common import RepairError
+    from ftkit.scan.inputs import open_inputs
 
-    try:
-        result = convert_file(path, output, source_format=source, rejects=rejects, tools=tools,  # type: ignore[arg-type]
-                              force=force, profile=profile or _settings(None).profile)
-    except (RepairError, ProfileError) as exc:
-        raise UsageProblem(str(exc)) from None
-    click.echo(result.model_dump_json(indent=2) if fmt == "json" else render_convert(result))
+    ctx = settings_context(options)
+    with open_inputs(path, directories=False, single=True) as inputs, Display.for_command("convert", quiet) as display:
+        display.progress.total = inputs.total_size
+        result = convert_file(inputs.items[0], Path(output), ctx.profile, ctx.selected, source_format=source,  # type: ignore[arg-type]  # click checked the choice
+                              rejects=Path(rejects) if rejects else None, tools=tools, force=force, counter=display.progress)  # type: ignore[arg-type]
+    emit(result.model_dump_json(indent=2) if fmt == "json" else render_convert(result))
     sys.exit(EXIT_OK if not result.rejected and result.output_check.clean else EXIT_FINDINGS)
-
-
-def _by_code(counts: dict[str, int]) -> str:
-    from ftkit.checks import RULES, all_rules
-
-    all_rules()
-    return ", ".join(f"{code} {RULES[code].name if code in RULES else ''} {n:,}".replace("  ", " ") for code, n in counts.items())
-
-
-def _verdict(check, output: str) -> str:  # type: ignore[no-untyped-def]
-    found = f"{check.errors:,} error{'s' if check.errors != 1 else ''}, {check.warnings:,} warning{'s' if check.warnings != 1 else ''}"
-    detail = f" ({_by_code(check.by_code)})" if check.by_code else ""
-    if check.clean:
-        return f"output validates clean: {check.records:,} records, {found}{detail}"
-    return f"output does NOT validate: {check.records:,} records, {found}{detail}; `ftkit validate {output}` shows them"
-
-
-def render_fix(result) -> str:  # type: ignore[no-untyped-def]
-    """The text summary of a ``FixResult``."""
-    out = [f"fixed {result.input} -> {result.output}: {result.records:,} records, {result.written:,} written "
-           f"({result.rewritten:,} re-serialised), {result.rejected:,} rejected -> {result.rejects}"]
-    if result.backup:
-        out.append(f"original kept as {result.backup}")
-    if result.fixed:
-        out.append(f"fixed {result.fixed:,} record{'s' if result.fixed != 1 else ''}; records by code: {_by_code(result.fixed_by_code)}")
-    if result.blank_lines:
-        out.append(f"dropped {result.blank_lines:,} blank line{'s' if result.blank_lines != 1 else ''} (FT005)")
-    total = sum(result.changes_by_code.values())
-    out.append(f"changes logged in {result.changes}: {total:,}" + (f" ({_by_code(result.changes_by_code)})" if total else ""))
-    if result.rejected_by_code:
-        out.append(f"rejected by code: {_by_code(result.rejected_by_code)}")
-    out.append(_verdict(result.output_check, result.output))
-    return "\n".join(out)
-
-
-def render_convert(result) -> str:  # type: ignore[no-untyped-def]
-    """The text summary of a ``ConvertResult``."""
-    container = "JSON array, loaded whole" if result.container == "json-array" else "JSONL"
-    how = "detected" if result.detected else "reading"
-    unmatched = result.records - result.matched
-    out = [f"{how} {result.format} in {result.input} ({container}): {result.matched:,} of {result.records:,} records match"
-           + (f", {unmatched:,} do not" if unmatched else ""),
-           f"converted {result.written:,} -> {result.output}; rejected {result.rejected:,} -> {result.rejects}"]
-    if result.rejected_by_reason:
-        out.append("rejected by reason: " + _by_code(result.rejected_by_reason))
-    if result.folded:
-        out.append(f"tool use folded into text in {result.folded:,} records")
-    if result.ignored_keys:
-        out.append("input keys not carried over: " + ", ".join(f"{k} ({n:,} records)" for k, n in result.ignored_keys.items()))
-    out.append(_verdict(result.output_check, result.output))
-    return "\n".join(out)

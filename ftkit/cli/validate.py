@@ -3,69 +3,57 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import click
 
-from ftkit.cli import EXIT_FINDINGS, EXIT_OK, UsageProblem, _colour, _settings, _split_codes, cli, jobs_option
+from ftkit.cli import EXIT_FINDINGS, EXIT_OK, cli, colour, common_options, emit, emit_lines, jobs_option, quiet_option, settings_context, stdout_binary
+from ftkit.cli.progress import Display
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=str))
-@click.option("--profile", help="Platform profile name or path to a profile .toml [default: siliconflow].")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
-@click.option("--select", multiple=True, metavar="CODES", help="Only these rule codes or prefixes (FT1,FT203). Repeatable.")
-@click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rule codes or prefixes. Repeatable.")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), help="Exit 1 on findings at or above this severity [default: error].")
 @click.option("--max-shown", type=click.IntRange(min=0), help="Text format: how many findings to print [default: 50].")
-@click.option("--config", type=click.Path(exists=True, dir_okay=False), help="pyproject.toml to read [tool.ftkit] from [default: nearest].")
-@jobs_option
 @click.option("--tokens", is_flag=True, help="Also count tokens and report records over Max Tokens (FT401).")
 @click.option("--model", help="With --tokens: base model [default: the profile's].")
 @click.option("--max-tokens", type=click.IntRange(min=1), help="With --tokens: Max Tokens [default: the profile's].")
-@click.option("--against", type=click.Path(exists=True, dir_okay=False, path_type=str), help="Warn about records also in this file (FT503), e.g. the validation file of a split.")
-def validate(paths: tuple[str, ...], profile: str | None, fmt: str, select: tuple[str, ...], ignore: tuple[str, ...],
-             fail_on: str | None, max_shown: int | None, config: str | None, jobs: int,
-             tokens: bool, model: str | None, max_tokens: int | None, against: str | None) -> None:
-    """Check JSONL files (or directories of them) against the platform's data rules."""
-    from ftkit.scan.engine import ValidationError, scan
-    from ftkit.policy.profile import ProfileError
-    from ftkit.render.text import render_github, render_json, render_text
+@click.option("--against", multiple=True, type=click.Path(path_type=str), help="Warn about records also in this file (FT503), e.g. the validation file of a split. Repeatable.")
+@common_options
+@jobs_option
+@quiet_option
+def validate(paths: tuple[str, ...], fmt: str, fail_on: str | None, max_shown: int | None, tokens: bool, model: str | None,
+             max_tokens: int | None, against: tuple[str, ...], jobs: int, quiet: bool, **options: object) -> None:  # fmt: skip
+    """Check JSONL files, folders of them, or - (standard input) against the platform's data rules.
 
-    settings = _settings(config)
-    chosen = {
-        "profile": profile or settings.profile,
-        "select": _split_codes(select) or settings.select,
-        "ignore": _split_codes(ignore) or settings.ignore,
-    }
-    try:
-        if tokens:
-            from ftkit.scan.engine import validate as validate_with_tokens
+    Exit 0 when no finding is at or above --fail-on, 1 when one is, 2 for a usage or I/O problem.
+    """
+    from ftkit.api import check
+    from ftkit.scan.inputs import open_inputs
 
-            report: Any = validate_with_tokens(list(paths), **chosen, jobs=jobs, tokens=True, model=model, max_tokens=max_tokens)
-        else:  # the plain scan result: text and GitHub output never import pydantic
-            report = scan(list(paths), **chosen, jobs=jobs)
-        if against:
-            from ftkit.scan.against import with_against
-
-            report = with_against(_documented(report), against, chosen["profile"], chosen["select"], chosen["ignore"])
-    except (ValidationError, ProfileError, ValueError, OSError) as exc:
-        raise UsageProblem(str(exc)) from None
+    ctx = settings_context(options, model=model, max_tokens=max_tokens)
+    with open_inputs(list(paths)) as inputs, Display.for_command("validate", quiet) as display:
+        others = [open_inputs(path, directories=False) for path in against]
+        try:
+            scan = check(ctx, inputs, jobs=jobs, tokens=tokens, model=ctx.settings.model, max_tokens=ctx.settings.max_tokens,
+                         against=others, progress=display.progress)  # fmt: skip
+        finally:
+            for other in others:
+                other.close()
     if fmt == "json":
-        click.echo(render_json(_documented(report)))
+        from ftkit.render.findings import write_json
+
+        write_json(scan, stdout_binary())
     elif fmt == "github":
-        text = render_github(report)
-        if text:
-            click.echo(text)
+        from ftkit.render.findings import github_lines
+
+        emit_lines(github_lines(scan))
     else:
-        shown = settings.max_shown if max_shown is None else max_shown
-        click.echo(render_text(report, max_shown=shown, colour=_colour()))
-    sys.exit(EXIT_FINDINGS if report.fails(fail_on or settings.fail_on) else EXIT_OK)  # type: ignore[arg-type]
+        from ftkit.render.findings import text_lines
 
-
-def _documented(report: Any) -> Any:
-    """The public pydantic ``Report`` (for JSON and --against), from a plain scan result."""
-    return report.to_report() if hasattr(report, "to_report") else report
+        shown = ctx.settings.max_shown if max_shown is None else max_shown
+        emit_lines(text_lines(scan, max_shown=shown, colour=colour()))
+    sys.exit(EXIT_FINDINGS if scan.fails(fail_on or ctx.settings.fail_on) else EXIT_OK)
 
 
 @cli.command("rules")
@@ -76,15 +64,11 @@ def rules_cmd(profile: str, fmt: str) -> None:
     import json
 
     from ftkit.checks import all_rules
-    from ftkit.policy.profile import ProfileError, load_profile
+    from ftkit.policy.profile import load_profile
 
-    try:
-        prof = load_profile(profile)
-    except ProfileError as exc:
-        raise UsageProblem(str(exc)) from None
+    prof = load_profile(profile)
     rows = [{"code": r.code, "name": r.name, "severity": prof.severity.get(r.code, "error"), "summary": r.summary} for r in all_rules()]
     if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        emit(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    for row in rows:
-        click.echo(f"{row['code']}  {row['name']:<28} {row['severity']:<8} {row['summary']}")
+    emit_lines(f"{row['code']}  {row['name']:<28} {row['severity']:<8} {row['summary']}" for row in rows)

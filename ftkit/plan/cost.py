@@ -10,16 +10,16 @@ The prices and constants come from ``rules/prices.toml``; this module holds no f
 from __future__ import annotations
 
 import decimal
-import tomllib
 from decimal import Decimal
 from fractions import Fraction
-from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, Field, PlainSerializer
 
-from ftkit.policy.profile import Profile, as_profile, rules_dir
+from ftkit.errors import ParameterError
+from ftkit.plan.split import parse_ratio, ratio_text, validation_mask
+from ftkit.policy.prices import PriceTable, load_prices
+from ftkit.policy.profile import Profile, as_profile
 
 if TYPE_CHECKING:
     import polars as pl
@@ -35,142 +35,14 @@ ESTIMATE_PLACES = Decimal("0.000001")
 Money = Annotated[Decimal, PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json")]
 
 
-class CostError(ValueError):
-    """Inputs that cannot be costed (bad ratio, price, or a table without split keys)."""
-
-
-# --- the platform's automatic validation split --------------------------------------------------
-
-
-def parse_ratio(ratio: float | str | Decimal | Fraction) -> Fraction:
-    """A validation ratio as an exact fraction in [0, 1); floats are read by their shortest repr."""
-    try:
-        value = Fraction(str(ratio)) if not isinstance(ratio, Fraction) else ratio
-    except (ValueError, ZeroDivisionError):
-        raise CostError(f"validation ratio {ratio!r} is not a number; expected 0 <= ratio < 1 (e.g. 0.1)") from None
-    if not 0 <= value < 1:
-        raise CostError(f"validation ratio {ratio} is outside 0 <= ratio < 1 (0 = the whole file is training data)")
-    return value
-
-
-def validation_count(n: int, ratio: float | str | Decimal | Fraction) -> int:
-    """How many of ``n`` records the automatic split aims to send to validation.
-
-    ``ftkit split``'s target: round-half-up(ratio x n) clamped to 1..n-1; 0 for a ratio of 0
-    or fewer than two records (the whole file is then training data). Without duplicate groups
-    the split itself sends floor or ceil of ratio x n, within one record of this;
-    ``validation_mask`` gives the exact records.
-    """
-    r = parse_ratio(ratio)
-    if n < 2 or r == 0:
-        return 0
-    return min(max(int(float(r) * n + 0.5), 1), n - 1)  # the same float arithmetic as ftkit.plan.split
-
-
-def validation_mask(frame: pl.DataFrame, ratio: float | str | Decimal | Fraction) -> pl.Series:
-    """Boolean mask over ``frame``'s rows, True for validation: exactly ``ftkit split``'s choice.
-
-    ``frame`` needs the table's ``key`` column (keyed hash of the canonical record, seeded) and
-    its rows in file order: ``ftkit.split.choose_validation`` decides the records in that order
-    (each new duplicate group by its hash, corrected so validation stays within one record of
-    ratio x records so far).
-    """
-    import polars as pl
-
-    from ftkit.plan.split import choose_validation
-
-    r = parse_ratio(ratio)
-    if frame.height < 2 or r == 0:
-        return pl.Series("validation", [False] * frame.height, dtype=pl.Boolean)
-    if "key" not in frame.columns:
-        raise CostError("the validation split needs the table's key column: build the table with keys=True")
-    return choose_validation(frame, r)
-
-
-# --- the price table ------------------------------------------------------------------------------
-
-
-class PlatformPrice(BaseModel):
-    provider: str
-    currency: str
-    unit: str
-    where: str
-    source: str
-
-
-class TrainingPrice(BaseModel):
-    provider: str
-    model: str
-    price: Decimal
-    currency: str
-    unit: str
-    as_of: str
-    source: str
-    note: str = ""
-    min_params_b: Decimal | None = None
-    max_params_b: Decimal | None = None
-
-    def applies_to(self, params_b: Decimal | None) -> bool:
-        if self.min_params_b is None and self.max_params_b is None:
-            return True
-        if params_b is None:
-            return False
-        return (self.min_params_b is None or params_b >= self.min_params_b) and (
-            self.max_params_b is None or params_b <= self.max_params_b
-        )
-
-
-class ModelSize(BaseModel):
-    params_b: Decimal
-    source: str
-
-
-class GpuPrice(BaseModel):
-    name: str
-    peak_tflops: Decimal
-    peak_source: str
-    price_per_hour: Decimal
-    currency: str
-    as_of: str
-    price_source: str
-
-
-class SelfHostedConstants(BaseModel):
-    flops_per_param_token: Decimal
-    flops_source: str
-    utilisation: Decimal
-    utilisation_source: str
-
-
-class PriceTable(BaseModel):
-    """``rules/prices.toml``."""
-
-    version: int
-    platform: PlatformPrice
-    training: list[TrainingPrice]
-    self_hosted: SelfHostedConstants
-    models: dict[str, ModelSize]
-    gpus: list[GpuPrice]
-
-
-@lru_cache(maxsize=4)
-def load_prices(path: str | None = None) -> PriceTable:
-    """Load the price table (default: ``rules/prices.toml``)."""
-    file = Path(path) if path else rules_dir() / "prices.toml"
-    try:
-        return PriceTable.model_validate(tomllib.loads(file.read_text(encoding="utf-8")))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise CostError(f"cannot read price table {file}: {exc}") from None
-
-
 def parse_price(price: Decimal | str | int | float) -> Decimal:
     """A price per million tokens as an exact, finite, non-negative Decimal."""
     try:
         value = Decimal(str(price)) if not isinstance(price, Decimal) else price
     except decimal.InvalidOperation:
-        raise CostError(f"price {price!r} is not a number; give the price per million tokens, e.g. 4.5") from None
+        raise ParameterError(f"price {price!r} is not a number; give the price per million tokens, e.g. 4.5") from None
     if not value.is_finite() or value < 0:
-        raise CostError(f"price {price} must be a finite number >= 0 (price per million tokens)")
+        raise ParameterError(f"price {price} must be a finite number >= 0 (price per million tokens)")
     return value
 
 
@@ -233,9 +105,8 @@ def _frame_and_context(source: RecordTable | pl.DataFrame) -> tuple[pl.DataFrame
     from ftkit.tokens.table import RecordTable
 
     if isinstance(source, RecordTable):
-        # The table's own Max Tokens line is replaced by the estimate's.
-        lines = [line for line in source.assumptions.describe() if not line.startswith("Max Tokens")]
-        rejected = sum(len(found) for found in source.rejected.values())
+        lines = source.assumptions.lines(max_tokens=False)  # the estimate states its own Max Tokens
+        rejected = source.rejected_count
         if rejected:
             lines.insert(0, f"{rejected:,} records with errors are left out (as `ftkit split --drop-invalid` would); run `ftkit validate`")
         return _usable(source), source.assumptions.model, lines
@@ -246,7 +117,8 @@ def _usable(table: RecordTable) -> pl.DataFrame:
     """The table's records minus any line with an error-level finding (as ``ftkit split`` drops them)."""
     import polars as pl
 
-    errors = {(v.path, v.line) for v in table.report.violations if v.severity == "error" and v.line is not None}
+    scan = table.scan
+    errors = {(path, f.line) for path, f in scan.violations() if f.line is not None and scan.severity_of(f.code) == "error"}
     frame = table.frame
     if not errors or not frame.height:
         return frame
@@ -273,11 +145,11 @@ def estimate(
 
     ``source`` is a ``RecordTable`` built with ``keys=True`` or a frame with ``total`` and (when
     ``val_ratio`` > 0) ``key`` columns. Defaults: the profile's suggested epochs, its Max Tokens
-    ceiling and its validation ratio. Never prints; raises ``CostError`` on unusable inputs.
+    ceiling and its validation ratio. Never prints; raises ``ParameterError`` on unusable inputs.
     """
     import polars as pl
 
-    from ftkit.plan.params import ParameterError, check_parameters
+    from ftkit.plan.params import check_parameters
 
     prof = as_profile(profile)
     table = prices or load_prices()
@@ -285,12 +157,9 @@ def estimate(
     model_name = model or table_model or prof.tokens.default_model
     epochs = int(prof.parameters["epochs"].suggested) if epochs is None else epochs
     max_tokens = prof.tokens.max_tokens if max_tokens is None else max_tokens
-    try:
-        checked = check_parameters({"epochs": epochs, "max_tokens": max_tokens}, prof)
-    except ParameterError as exc:
-        raise CostError(str(exc)) from None
+    checked = check_parameters({"epochs": epochs, "max_tokens": max_tokens}, prof)
     if not checked.ok:
-        raise CostError("; ".join(c.message for c in checked.checks if not c.ok))
+        raise ParameterError("; ".join(c.message for c in checked.checks if not c.ok))
     ratio = parse_ratio(prof.split.get("validation_ratio", 0) if val_ratio is None else val_ratio)
 
     n = frame.height
@@ -354,12 +223,6 @@ def estimate(
         billed_tokens=billed, validation_tokens=validation_tokens, price_per_million=price_value, currency=cur,
         cost=cost, price_note=price_note, compare=rows, self_hosted=hosted, assumptions=assumptions,
     )
-
-
-def ratio_text(ratio: Fraction) -> str:
-    """A ratio as a short decimal ("0.1"), or as a fraction when it has no short decimal."""
-    as_decimal = Decimal(ratio.numerator) / Decimal(ratio.denominator)
-    return format(as_decimal.normalize(), "f") if len(str(as_decimal)) < 12 else f"{ratio.numerator}/{ratio.denominator}"
 
 
 def _self_hosted(billed: int, params_b: Decimal, table: PriceTable) -> list[SelfHostedRow]:

@@ -8,6 +8,7 @@ from fractions import Fraction
 
 from pydantic import BaseModel, Field
 
+from ftkit.errors import ParameterError
 from ftkit.policy.profile import ParameterRange, Profile, as_profile
 
 
@@ -20,10 +21,6 @@ def fmt_number(value: float) -> str:
 
 def range_text(rng: ParameterRange) -> str:
     return f"{fmt_number(int(rng.min) if rng.integer else rng.min)}-{fmt_number(int(rng.max) if rng.integer else rng.max)}"
-
-
-class ParameterError(ValueError):
-    """An unknown parameter name or a value that is not a number (a usage problem)."""
 
 
 class ParameterCheck(BaseModel):

@@ -9,46 +9,28 @@ The library never prints and never exits.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping
 from fractions import Fraction
-from functools import lru_cache
-from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from ftkit.plan.cost import parse_ratio, validation_count, validation_mask
+from ftkit.errors import DataError, ParameterError
 from ftkit.plan.params import fmt_number as _fmt
 from ftkit.plan.params import range_text as _range_text
-from ftkit.policy.profile import ParameterRange, Profile, as_profile, rules_dir
-from ftkit.policy.recommend_rules import EpochsRule, RecommendRules
+from ftkit.plan.split import parse_ratio, validation_count, validation_mask
+from ftkit.policy.profile import ParameterRange, Profile, as_profile
+from ftkit.policy.recommend_rules import EpochsRule, RecommendRules, load_rules
 
 if TYPE_CHECKING:
     import polars as pl
 
     from ftkit.tokens.table import RecordTable
 
-Goal = Literal["standard", "quality", "fast"]
-GOALS: tuple[Goal, ...] = ("standard", "quality", "fast")
 #: The parameters, in the order the platform's form lists them.
 PARAMETERS = ("learning_rate", "epochs", "batch_size", "max_tokens", "lora_rank", "lora_alpha", "lora_dropout")
 #: Scheme fields compared to find the nearest documented scheme (max_tokens is not in the schemes).
 _SCHEME_FIELDS = ("learning_rate", "epochs", "batch_size", "lora_rank", "lora_alpha", "lora_dropout")
-
-
-class RecommendError(ValueError):
-    """A table or rule file that cannot give a recommendation."""
-
-
-@lru_cache(maxsize=4)
-def load_rules(path: str | None = None) -> RecommendRules:
-    """Load the recommendation rule (default: ``rules/recommend.toml``)."""
-    file = Path(path) if path else rules_dir() / "recommend.toml"
-    try:
-        return RecommendRules.model_validate(tomllib.loads(file.read_text(encoding="utf-8")))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise RecommendError(f"cannot read recommendation rules {file}: {exc}") from None
 
 
 # --- results --------------------------------------------------------------------------------------
@@ -77,7 +59,7 @@ class Recommendation(BaseModel):
     """What ``ftkit.recommend.recommend`` returns; ``ftkit recommend --format json`` prints it."""
 
     version: str = "1"
-    goal: Goal
+    goal: str = Field(description="a goal of the rules' [goals] table: standard, quality or fast")
     profile: str
     scheme: str = Field(description="key of the nearest documented scheme")
     scheme_name: str
@@ -139,9 +121,8 @@ def _source(table: pl.DataFrame | RecordTable) -> tuple[pl.DataFrame, int, list[
     from ftkit.tokens.table import RecordTable
 
     if isinstance(table, RecordTable):
-        rejected = sum(len(lines) for lines in table.rejected.values())
-        # The table's Max Tokens line describes the ceiling, not the recommended value.
-        return table.frame, rejected, [a for a in table.assumptions.describe() if not a.startswith("Max Tokens")]
+        # The table's Max Tokens is the ceiling, not the recommended value: leave it out.
+        return table.frame, table.rejected_count, table.assumptions.lines(max_tokens=False)
     return table, 0, []
 
 
@@ -151,22 +132,22 @@ def _source(table: pl.DataFrame | RecordTable) -> tuple[pl.DataFrame, int, list[
 def recommend(
     table: RecordTable | pl.DataFrame,
     profile: str | Profile = "siliconflow",
-    goal: Goal = "standard",
+    goal: str = "standard",
     rules: RecommendRules | None = None,
 ) -> Recommendation:
     """Recommend the seven LoRA parameters for ``table`` (a RecordTable or its frame).
 
     The frame needs ``total`` (templated tokens) and ``trainable`` columns, one row per record.
-    Raises ``RecommendError`` for an empty table or an unknown goal.
+    Raises ``DataError`` for an empty table and ``ParameterError`` for an unknown goal.
     """
     prof = as_profile(profile)
     rule = rules or load_rules()
     if goal not in rule.goals:
-        raise RecommendError(f"unknown goal {goal!r}; expected one of {', '.join(rule.goals)}")
+        raise ParameterError(f"unknown goal {goal!r}; expected one of {', '.join(rule.goals)}")
     frame, rejected, table_assumptions = _source(table)
     n = frame.height
     if n == 0:
-        raise RecommendError("no valid record to recommend from: fix the errors `ftkit validate` reports first")
+        raise DataError("no valid record to recommend from: fix the errors `ftkit validate` reports first")
 
     ratio = parse_ratio(prof.split.get("validation_ratio", 0))
     # the records the platform-like split really sends to validation when the table has the split

@@ -6,25 +6,29 @@ The only extra reading is of the few lines shown as examples (their first charac
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ftkit import __version__
-from ftkit.models import SEVERITY_RANK, Violation
-from ftkit.policy.profile import Profile
+from ftkit.checks import Selector
+from ftkit.findings import SEVERITY_RANK, Finding
+from ftkit.models import FileSummary
 from ftkit.plan.report_model import (
     DUPLICATE_CODES, QUALITY_CODES, Distribution, Duplicates, Example, QualityReport, RuleFindings, Share,
     TokenShares, TurnCount, Validation, Verdict,
 )
 from ftkit.plan.stats import Bin, Stats, compute_stats
+from ftkit.policy.profile import Profile
 
 if TYPE_CHECKING:
     from ftkit.plan.cost import CostEstimate
+    from ftkit.plan.recommend import Recommendation
     from ftkit.tokens.table import RecordTable
+
+Located = tuple[str, Finding]  # (file name, finding)
 
 #: Characters of a line shown with an example finding.
 SNIPPET_CHARS = 160
@@ -39,21 +43,21 @@ def build_report(
     goal: str = "standard",
     price: Decimal | str | None = None,
     currency: str | None = None,
-    select: Sequence[str] = (),
-    ignore: Sequence[str] = (),
+    selected: Selector | None = None,
     examples: int = 3,
 ) -> QualityReport:
     """Everything ``ftkit report`` shows, from one ``RecordTable`` (built with ``keys=True`` and
     ``near_duplicates=True``).
 
-    Raises ``ftkit.cost.CostError`` for an unusable ``price``; never prints, never exits.
+    Raises ``ParameterError`` for an unusable ``price``; never prints, never exits.
     """
     from ftkit.checks import RULES, all_rules
 
     all_rules()
+    scan = table.scan
     stats = compute_stats(table)
-    violations, over_count = _findings(table, select, ignore, examples)
-    counts = Counter(v.code for v in table.report.violations)
+    violations, over_count = _findings(table, selected or Selector(), examples)
+    counts = Counter(f.code for _, f in scan.violations())
     if over_count:
         counts["FT401"] = over_count
     shown = _examples(violations, examples)
@@ -61,22 +65,22 @@ def build_report(
     groups = {}
     for code, n in counts.items():
         rule = RULES[code]
-        severity = table.report_severity.get(code, "error")
-        found = [Example(path=v.path, line=v.line, pointer=v.pointer, message=v.message, text=snippets.get((v.path, v.line)))
-                 for v in shown.get(code, [])]
+        severity = table.severity.get(code, "error")
+        found = [Example(path=path, line=f.line, pointer=f.pointer, message=f.message, text=snippets.get((path, f.line)))
+                 for path, f in shown.get(code, [])]
         groups[code] = RuleFindings(code=code, name=rule.name, severity=severity, summary=rule.summary,  # type: ignore[arg-type]
                                     count=n, examples=found, more=n - len(found))
 
     def group(code: str) -> RuleFindings:
         rule = RULES[code]
-        return groups.get(code) or RuleFindings(code=code, name=rule.name, severity=table.report_severity.get(code, "warning"),  # type: ignore[arg-type]
+        return groups.get(code) or RuleFindings(code=code, name=rule.name, severity=table.severity.get(code, "warning"),  # type: ignore[arg-type]
                                                 summary=rule.summary, count=0, examples=[], more=0)
 
     platform = sorted((g for c, g in groups.items() if c not in DUPLICATE_CODES + QUALITY_CODES),
                       key=lambda g: (-SEVERITY_RANK[g.severity], g.code))
     by_severity = {s: sum(g.count for g in groups.values() if g.severity == s) for s in ("error", "warning", "info")}
-    files = table.report.files
-    validation = Validation(profile=table.report.profile, files=files, records=sum(f.records for f in files),
+    files = [FileSummary(path=f.path, records=f.records, valid_records=f.valid_records) for f in scan.files]
+    validation = Validation(profile=scan.profile, files=files, records=sum(f.records for f in files),
                             valid_records=sum(f.valid_records for f in files), by_severity=by_severity, rules=platform)
     recommendation, recommendation_note = _recommend(table, profile, goal)
     cost, cost_note = _cost(table, profile, price, currency)
@@ -84,7 +88,7 @@ def build_report(
         tool=f"ftkit {__version__}", profile=profile.name, model=table.assumptions.model, goal=goal,
         verdict=verdict(validation, sorted(groups.values(), key=lambda g: (-SEVERITY_RANK[g.severity], -g.count, g.code)),
                         unusable=max(0, stats.rejected - (validation.records - validation.valid_records))),
-        validation=validation, stats=stats, distribution=_distribution(table), token_shares=_shares(stats, cost),
+        validation=validation, stats=stats, distribution=_distribution(table), token_shares=_shares(stats, cost, table.assumptions.default_system),
         duplicates=Duplicates(exact=group("FT501"), near=group("FT504")), quality=[group(c) for c in QUALITY_CODES],
         recommendation=recommendation, recommendation_note=recommendation_note, cost=cost, cost_note=cost_note,
     )
@@ -134,46 +138,45 @@ def _codes(groups: list[RuleFindings], shown: int = 3) -> str:
 # --- findings -------------------------------------------------------------------------------------
 
 
-def _findings(table: RecordTable, select: Sequence[str], ignore: Sequence[str], examples: int) -> tuple[list[Violation], int]:
+def _findings(table: RecordTable, selected: Selector, examples: int) -> tuple[list[Located], int]:
     """The scan's findings plus the first FT401 (over Max Tokens) ones, and how many FT401 there are."""
     import polars as pl
 
-    from ftkit.scan.engine import Selector
-    from ftkit.tokens.table import length_violations
+    from ftkit.checks.length import over_max_tokens
 
-    found = list(table.report.violations)
+    found = list(table.scan.violations())
     frame = table.frame
-    if frame.is_empty() or not Selector(select, ignore)("FT401"):
+    if frame.is_empty() or not selected("FT401"):
         return found, 0
     over = frame.filter(pl.col("total") > table.assumptions.max_tokens)
-    if over.height:
-        # The messages are length_violations' own, for the first few rows only.
-        found += length_violations(dataclasses.replace(table, frame=over.sort("file", "line").head(examples)))
+    if over.height:  # the messages of the first few, from the rule itself
+        for file, line, total in over.sort("file", "line").head(examples).select("file", "line", "total").iter_rows():
+            found += [(table.paths[file], f) for f in over_max_tokens([(line, total)], table.assumptions.max_tokens)]
     return found, over.height
 
 
-def _examples(violations: Iterable[Violation], per_rule: int) -> dict[str, list[Violation]]:
-    out: dict[str, list[Violation]] = {}
-    for v in violations:
-        kept = out.setdefault(v.code, [])
+def _examples(violations: Iterable[Located], per_rule: int) -> dict[str, list[Located]]:
+    out: dict[str, list[Located]] = {}
+    for path, f in violations:
+        kept = out.setdefault(f.code, [])
         if len(kept) < per_rule:
-            kept.append(v)
+            kept.append((path, f))
     return out
 
 
-def _snippets(table: RecordTable, wanted: Iterable[Violation], max_line_bytes: int) -> dict[tuple[str, int | None], str]:
+def _snippets(table: RecordTable, wanted: Iterable[Located], max_line_bytes: int) -> dict[tuple[str, int | None], str]:
     """The first characters of each wanted line, reading each file only up to its last such line."""
     from ftkit.scan.reader import iter_lines
 
     lines: dict[str, set[int]] = {}
-    for v in wanted:
-        if v.line is not None:
-            lines.setdefault(v.path, set()).add(v.line)
+    for path, f in wanted:
+        if f.line is not None:
+            lines.setdefault(path, set()).add(f.line)
     out: dict[tuple[str, int | None], str] = {}
     for path, numbers in lines.items():
         last = max(numbers)
         try:
-            with open(path, "rb") as stream:
+            with open(table.read_paths[table.paths.index(path)], "rb") as stream:
                 for n, raw in enumerate(iter_lines(stream, max_line_bytes), start=1):
                     if n in numbers:
                         out[(path, n)] = _cut(raw)
@@ -220,11 +223,11 @@ def _distribution(table: RecordTable) -> Distribution:
     return Distribution(lengths=lengths, turns=turns)
 
 
-def _shares(stats: Stats, cost: CostEstimate | None) -> TokenShares:
+def _shares(stats: Stats, cost: CostEstimate | None, default_system: bool) -> TokenShares:
     total = stats.tokens.total
     role = stats.tokens.content_by_role
     template = total - role.system - role.user - role.assistant
-    defaulted = stats.system_prompt.records_with_system < stats.records and any("default system prompt (" in a for a in stats.assumptions)
+    defaulted = stats.system_prompt.records_with_system < stats.records and default_system
     parts = [("system prompts", role.system), ("user messages", role.user), ("assistant replies (trained on)", role.assistant),
              ("chat template" + (" and default system prompt" if defaulted else ""), template)]
     shares = [Share(part=name, tokens=n, share=round(n / total, 4) if total else 0.0) for name, n in parts]
@@ -245,16 +248,17 @@ def _shares(stats: Stats, cost: CostEstimate | None) -> TokenShares:
 # --- recommendation and cost ----------------------------------------------------------------------
 
 
-def _recommend(table: RecordTable, profile: Profile, goal: str):  # type: ignore[no-untyped-def]
-    from ftkit.plan.recommend import RecommendError, recommend
+def _recommend(table: RecordTable, profile: Profile, goal: str) -> tuple[Recommendation | None, str | None]:
+    from ftkit.errors import DataError
+    from ftkit.plan.recommend import recommend
 
     try:
-        return recommend(table, profile, goal), None  # type: ignore[arg-type]
-    except RecommendError as exc:
+        return recommend(table, profile, goal), None
+    except DataError as exc:
         return None, str(exc)
 
 
-def _cost(table: RecordTable, profile: Profile, price: Decimal | str | None, currency: str | None):  # type: ignore[no-untyped-def]
+def _cost(table: RecordTable, profile: Profile, price: Decimal | str | None, currency: str | None) -> tuple[CostEstimate | None, str | None]:
     from ftkit.plan.cost import estimate
 
     if table.frame.is_empty():

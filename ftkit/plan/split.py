@@ -52,16 +52,21 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from contextlib import ExitStack
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from ftkit.errors import DataError, InputError, OutputError, ParameterError
+from ftkit.checks import Selector
+from ftkit.findings import Finding, Scan
+from ftkit.policy.profile import Profile
+from ftkit.scan.inputs import Input
+
 if TYPE_CHECKING:
     import polars as pl
-
-    from ftkit.models import Report, Violation
 
 DEFAULT_SEED = "ftkit"
 GroupBy = Literal["system", "first-user"]
@@ -72,18 +77,6 @@ STRATUM_EDGES = tuple(64 << k for k in range(7))
 _TRAIN, _VALIDATION = 1, 2
 
 
-class SplitError(Exception):
-    """The split cannot start or finish: bad options, unreadable input, outputs in the way."""
-
-
-class SplitRefused(SplitError):
-    """The input has findings that keep it from being split as it is (``report`` shows them)."""
-
-    def __init__(self, message: str, report: Report) -> None:
-        super().__init__(message)
-        self.report = report
-
-
 class OutputFile(BaseModel):
     path: str
     records: int = Field(description="lines written (for rejected: input lines that are not usable records)")
@@ -91,7 +84,7 @@ class OutputFile(BaseModel):
 
 
 class SplitResult(BaseModel):
-    """What ``split_file`` returns; the CLI's JSON output."""
+    """What ``ftkit.split`` returns; the CLI's JSON output."""
 
     input: str
     train: OutputFile
@@ -109,8 +102,11 @@ class SplitResult(BaseModel):
 
 
 def split_file(
-    path: str | os.PathLike[str],
+    item: Input,
     out_dir: str | os.PathLike[str],
+    profile: Profile,
+    selected: Selector,
+    *,
     ratio: float | None = None,
     count: int | None = None,
     seed: str = DEFAULT_SEED,
@@ -118,40 +114,31 @@ def split_file(
     stratify: Stratify | None = None,
     drop_invalid: bool = False,
     force: bool = False,
-    profile: str = "siliconflow",
     jobs: int = 1,
+    counter: Any = None,
+    config: str | None = None,
 ) -> SplitResult:
-    """Split ``path`` into ``out_dir``/train.jsonl and validation.jsonl (see the module docstring).
+    """Split one input into ``out_dir``/train.jsonl and validation.jsonl (see the module docstring).
 
-    Raises ``SplitRefused`` for findings that block the split and ``SplitError`` for anything else
-    that stops it; never prints, never exits, never touches the input.
+    Raises ``DataError`` (with the scan) for findings that block the split, and another
+    ``FtkitError`` for anything else that stops it; never prints, never exits, never touches the
+    input.
     """
-    from ftkit.scan.engine import ValidationError
-    from ftkit.policy.profile import ProfileError, load_profile
-    from ftkit.tokens.table import build_table
+    from ftkit.plan.table import build_table
 
-    try:
-        prof = load_profile(profile)
-    except ProfileError as exc:
-        raise SplitError(str(exc)) from None
-    src = Path(path)
-    ratio = _check_options(ratio, count, seed, group_by, stratify, prof.split.get("validation_ratio"), profile)
-    if not src.is_file():
-        raise SplitError(f"{src}: {'is a directory; split takes one file' if src.is_dir() else 'no such file'}")
-    outputs = _outputs(src, Path(out_dir), drop_invalid, force)
-    before = _fingerprint(src)
-    try:
-        table = build_table(src, profile=prof, keys=True, seed=seed, jobs=jobs, dataset_rules=False)
-    except (ValidationError, OSError) as exc:
-        raise SplitError(str(exc)) from None
-    report, assumptions = table.report, table.assumptions.describe()
-    errors = [v for v in report.violations if v.severity == "error"]
-    whole_file = sorted({v.code for v in errors if v.line is None})
+    ratio = _check_options(ratio, count, seed, group_by, stratify, profile.split.get("validation_ratio"), profile.name)
+    outputs = _outputs(item, Path(out_dir), drop_invalid, force)
+    before = _fingerprint(item.path)
+    table = build_table([item], profile, selected, keys=True, seed=seed, jobs=jobs, dataset_rules=False, counter=counter, config=config)
+    scan, assumptions = table.scan, table.assumptions.lines()
+    errors = scan.errors_by_line(item.name)
+    whole_file = sorted({f.code for f in errors.get(0, ())})
     if whole_file:
-        raise SplitRefused(f"{src}: findings about the whole file ({', '.join(whole_file)}) cannot be dropped line by line; fix the file first", report)
-    rejected = set(table.rejected.get(str(src), ())) | {v.line for v in errors if v.line is not None}
+        raise DataError(f"{item.name}: findings about the whole file ({', '.join(whole_file)}) cannot be dropped line by line; fix the file first", scan)
+    rejected = set(table.rejected.get(item.name, ())) | set(errors)
     if rejected and not drop_invalid:
-        raise SplitRefused(f"{src}: {len(rejected):,} line{'s' if len(rejected) != 1 else ''} with errors; fix them or pass --drop-invalid to write them to {outputs['rejected']}", report)
+        lines = len(rejected)
+        raise DataError(f"{item.name}: {lines:,} line{'s' if lines != 1 else ''} with errors; fix them or pass --drop-invalid to write them to {outputs['rejected']}", scan)
     frame = table.frame.select("line", "total", "key", "system_key", "first_user_key") if table.frame.height else table.frame
     del table  # the other columns are not needed: free them before choosing
     if rejected and frame.height:
@@ -160,53 +147,113 @@ def split_file(
         frame = frame.filter(~pl.col("line").is_in(pl.Series(sorted(rejected), dtype=pl.Int64).implode()))
     n = frame.height
     if n < 2:
-        raise SplitRefused(f"{src}: {n} usable record{'s' if n != 1 else ''}; a split needs at least 2", report)
+        raise DataError(f"{item.name}: {n} usable record{'s' if n != 1 else ''}; a split needs at least 2", scan)
     if count is not None and count >= n:
-        raise SplitError(f"validation count {count} leaves no training records: the file has {n:,} usable records")
-    target = count if count is not None else min(max(int(ratio * n + 0.5), 1), n - 1)  # type: ignore[operator]
+        raise ParameterError(f"validation count {count} leaves no training records: the file has {n:,} usable records")
+    target = count if count is not None else min(max(int(ratio * n + 0.5), 1), n - 1)  # type: ignore[operator]  # ratio is set without count
     # count mode aims at count / n of this file: a different ratio once the file grows
     val = choose_validation(frame, Fraction(count, n) if count is not None else ratio, group_by, stratify)  # type: ignore[arg-type]
-    counts = _write(src, outputs, frame, val, report, drop_invalid, prof.data.max_line_bytes, before)
-    return _result(src, outputs, frame, val, counts, seed, ratio if count is None else None, count, target, group_by, stratify, assumptions)
+    counts = _write(item, outputs, frame, val, scan, drop_invalid, profile.data.max_line_bytes, before, force)
+    return _result(item, outputs, frame, val, counts, seed, ratio if count is None else None, count, target, group_by, stratify, assumptions)
 
 
 def _check_options(ratio: float | None, count: int | None, seed: str, group_by: str | None, stratify: str | None,
-                   default_ratio: float | None, profile: str) -> float | None:
+                   default_ratio: float | None, profile: str) -> float | None:  # fmt: skip
     if ratio is not None and count is not None:
-        raise SplitError("give either a validation ratio or a validation count, not both")
+        raise ParameterError("give either a validation ratio or a validation count, not both")
     if ratio is None and count is None:
         if default_ratio is None:
-            raise SplitError(f"profile {profile!r} has no [split] validation_ratio; give a ratio or a count")
+            raise ParameterError(f"profile {profile!r} has no [split] validation_ratio; give a ratio or a count")
         ratio = default_ratio
     if ratio is not None and not 0 < ratio < 1:
-        raise SplitError(f"validation ratio {ratio} is out of range; expected a number between 0 and 1 (exclusive)")
+        raise ParameterError(f"validation ratio {ratio} is out of range; expected a number between 0 and 1 (exclusive)")
     if count is not None and count < 1:
-        raise SplitError(f"validation count {count} is out of range; expected 1 or more")
-    if len(seed.encode("utf-8")) > 64:
-        raise SplitError("the seed is longer than 64 bytes (the hash key's limit); use a shorter seed")
+        raise ParameterError(f"validation count {count} is out of range; expected 1 or more")
+    check_seed(seed)
     if group_by not in (None, "system", "first-user"):
-        raise SplitError(f"unknown group-by {group_by!r}; expected system or first-user")
+        raise ParameterError(f"unknown group-by {group_by!r}; expected system or first-user")
     if stratify not in (None, "length"):
-        raise SplitError(f"unknown stratify {stratify!r}; expected length")
+        raise ParameterError(f"unknown stratify {stratify!r}; expected length")
     return ratio
 
 
-def _outputs(src: Path, out_dir: Path, drop_invalid: bool, force: bool) -> dict[str, Path]:
-    from ftkit.outputs import OutputExists, OutputIsInput, check_outputs
+def check_seed(seed: str) -> None:
+    if len(seed.encode("utf-8", "surrogatepass")) > 64:
+        raise ParameterError("the seed is longer than 64 bytes (the hash key's limit); use a shorter seed")
+
+
+def _outputs(item: Input, out_dir: Path, drop_invalid: bool, force: bool) -> dict[str, Path]:
+    from ftkit.outputs import check_outputs
 
     if out_dir.exists() and not out_dir.is_dir():
-        raise SplitError(f"--out-dir {out_dir} is a file, not a directory")
+        raise OutputError(f"--out-dir {out_dir} is a file, not a directory")
     outputs = {kind: out_dir / name for kind, name in OUTPUT_NAMES.items()}
-    try:
-        check_outputs([p for kind, p in outputs.items() if kind != "rejected" or drop_invalid], [src], force)
-    except (OutputExists, OutputIsInput) as exc:
-        raise SplitError(str(exc)) from None
+    check_outputs([p for kind, p in outputs.items() if kind != "rejected" or drop_invalid], [item.path], force)
     return outputs
 
 
 def _fingerprint(path: Path) -> tuple[int, int]:
     st = path.stat()
     return st.st_size, st.st_mtime_ns
+
+
+# --- the platform's automatic validation split, as cost and recommend simulate it ----------------
+
+
+def parse_ratio(ratio: float | str | Decimal | Fraction) -> Fraction:
+    """A validation ratio as an exact fraction in [0, 1); floats are read by their shortest repr."""
+    try:
+        value = Fraction(str(ratio)) if not isinstance(ratio, Fraction) else ratio
+    except (ValueError, ZeroDivisionError):
+        raise ParameterError(f"validation ratio {ratio!r} is not a number; expected 0 <= ratio < 1 (e.g. 0.1)") from None
+    if not 0 <= value < 1:
+        raise ParameterError(f"validation ratio {ratio} is outside 0 <= ratio < 1 (0 = the whole file is training data)")
+    return value
+
+
+def validation_count(n: int, ratio: float | str | Decimal | Fraction) -> int:
+    """How many of ``n`` records the automatic split aims to send to validation.
+
+    ``ftkit split``'s target: round-half-up(ratio x n) clamped to 1..n-1; 0 for a ratio of 0
+    or fewer than two records (the whole file is then training data). Without duplicate groups
+    the split itself sends floor or ceil of ratio x n, within one record of this;
+    ``validation_mask`` gives the exact records.
+    """
+    r = parse_ratio(ratio)
+    if n < 2 or r == 0:
+        return 0
+    return min(max(int(float(r) * n + 0.5), 1), n - 1)  # the same float arithmetic as ftkit.plan.split
+
+
+def validation_mask(frame: pl.DataFrame, ratio: float | str | Decimal | Fraction) -> pl.Series:
+    """Boolean mask over ``frame``'s rows, True for validation: exactly ``ftkit split``'s choice.
+
+    ``frame`` needs the table's ``key`` column (keyed hash of the canonical record, seeded) and
+    its rows in file order: ``ftkit.split.choose_validation`` decides the records in that order
+    (each new duplicate group by its hash, corrected so validation stays within one record of
+    ratio x records so far).
+    """
+    import polars as pl
+
+    r = parse_ratio(ratio)
+    if frame.height < 2 or r == 0:
+        return pl.Series("validation", [False] * frame.height, dtype=pl.Boolean)
+    if "key" not in frame.columns:
+        raise ParameterError("the validation split needs the table's key column: build the table with keys=True")
+    return choose_validation(frame, r)
+
+
+
+
+def ratio_text(ratio: Fraction) -> str:
+    """A ratio as a short decimal ("0.1"), or as a fraction when it has no short decimal."""
+    as_decimal = Decimal(ratio.numerator) / Decimal(ratio.denominator)
+    return format(as_decimal.normalize(), "f") if len(str(as_decimal)) < 12 else f"{ratio.numerator}/{ratio.denominator}"
+
+
+
+
+# --- choosing ---------------------------------------------------------------------------------------
 
 
 def _group_key(group_by: str | None) -> pl.Expr:
@@ -299,59 +346,60 @@ def _unempty(groups: pl.Series, picked: list[int]) -> list[int]:
     return rows if not picked else sorted(set(picked) - set(rows))
 
 
-def _write(src: Path, outputs: dict[str, Path], frame: pl.DataFrame, val: pl.Series, report: Report,
-           drop_invalid: bool, max_line_bytes: int, fingerprint: tuple[int, int]) -> dict[str, int]:
+def _write(item: Input, outputs: dict[str, Path], frame: pl.DataFrame, val: pl.Series, scan: Scan,
+           drop_invalid: bool, max_line_bytes: int, fingerprint: tuple[int, int], force: bool) -> dict[str, int]:  # fmt: skip
     """Pass 2: copy every line to its output through temp files; rename them all at the end."""
-    from ftkit.outputs import atomic_write
+    from ftkit.outputs import RejectsFile, atomic_outputs, kept
     from ftkit.scan.reader import iter_lines
-    from ftkit.repair.rejects import RejectsFile, kept
 
     lines = frame["line"]
-    side = bytearray((int(lines.max()) + 1) if frame.height else 1)  # type: ignore[arg-type]
+    side = bytearray((int(lines.max()) + 1) if frame.height else 1)  # type: ignore[arg-type]  # max of ints
     for line, to_validation in zip(lines, val):  # Series iterate in chunks: no list of a million ints
         side[line] = _VALIDATION if to_validation else _TRAIN
-    findings: dict[int, list[Violation]] = defaultdict(list)
-    for v in report.violations:
-        if v.line is not None:
-            findings[v.line].append(v)
+    result = next(f for f in scan.files if f.path == item.name)
+    starts: dict[int, int] = {}  # continuation line -> the first line of its record
+    for first, last in result.spans.items():
+        for k in range(first + 1, min(last, len(side) - 1) + 1):
+            side[k] = side[first]  # a record over several lines (FT008 not an error) moves whole
+        starts.update((k, first) for k in range(first + 1, last + 1))
+    findings: dict[int, list[Finding]] = defaultdict(list)
+    for f in result.findings:
+        if f.line is not None:
+            findings[f.line].append(f)
     kinds = ["train", "validation"] + (["rejected"] if drop_invalid else [])
     counts = dict.fromkeys(kinds, 0)
-    try:
-        with ExitStack() as stack:  # every temp file is renamed into place only if all complete
-            outs = {kind: stack.enter_context(atomic_write(outputs[kind])) for kind in kinds}
-            train, validation = outs["train"], outs["validation"]
-            rejects = RejectsFile(outs["rejected"]) if drop_invalid else None
-            record_start = n = 0
-            with open(src, "rb") as stream:
+    with atomic_outputs([outputs[kind] for kind in kinds], like=item.path, force=force) as outs:  # all or nothing
+        train, validation = outs[0], outs[1]
+        rejects = RejectsFile(outs[2]) if drop_invalid else None
+        n = 0
+        try:
+            with open(item.path, "rb") as stream:
                 for raw in iter_lines(stream, max_line_bytes):
                     n += 1
                     where = side[n] if n < len(side) else 0
                     if where == _TRAIN:
-                        train.write(raw + b"\n")  # type: ignore[operator]
+                        train.write(raw + b"\n")  # type: ignore[operator]  # a kept line is bytes
                     elif where == _VALIDATION:
                         validation.write(raw + b"\n")  # type: ignore[operator]
-                    elif not drop_invalid:  # a non-record line whose findings are not errors
-                        raise SplitRefused(f"{src}:{n} is not a record that can be split; pass --drop-invalid to write it to {outputs['rejected']}", report)
+                    elif rejects is None:  # a non-record line whose findings are not errors
+                        raise DataError(f"{item.name}:{n} is not a record that can be split; pass --drop-invalid to write it to {outputs['rejected']}", scan)
                     else:
-                        record_start = n if n in findings else record_start
-                        rejects.add({"line": n}, _reasons(findings.get(n), record_start), kept(raw))  # type: ignore[union-attr]
+                        rejects.add({"line": n}, _reasons(findings.get(n), starts.get(n)), kept(raw))
                         counts["rejected"] += 1
                         continue
-                    record_start = n
                     counts["train" if where == _TRAIN else "validation"] += 1
-            if _fingerprint(src) != fingerprint:  # the routing was planned on other contents
-                raise SplitError(f"{src} changed while it was being split; nothing was written, run the split again")
-    except OSError as exc:
-        raise SplitError(f"cannot write the split to {outputs['train'].parent}: {exc.strerror or exc}") from None
+        except OSError as exc:
+            raise InputError(f"cannot read {item.name}: {exc.strerror or exc}") from None
+        if _fingerprint(item.path) != fingerprint:  # the routing was planned on other contents
+            raise InputError(f"{item.name} changed while it was being split; nothing was written, run the split again")
     return counts
 
 
-def _reasons(found: list[Violation] | None, record_start: int) -> list[str]:
-    from ftkit.repair.rejects import reason
+def _reasons(found: list[Finding] | None, record_start: int | None) -> list[str]:
+    from ftkit.outputs import reason
 
     if found:
-        return [reason(v.code, v.pointer, v.message) for v in found]
-    # the engine reports a record spread over lines at its first line only
+        return [reason(f.code, f.pointer, f.message) for f in found]
     return [f"continues the record that starts at line {record_start}" if record_start else "not a record"]
 
 
@@ -363,7 +411,7 @@ def _on_both_sides(keys: pl.Series, val: pl.Series) -> int:
     return int(in_val.is_in(common.implode()).sum())
 
 
-def _result(src: Path, outputs: dict[str, Path], frame: pl.DataFrame, val: pl.Series, counts: dict[str, int], seed: str,
+def _result(item: Input, outputs: dict[str, Path], frame: pl.DataFrame, val: pl.Series, counts: dict[str, int], seed: str,
             ratio: float | None, count: int | None, target: int, group_by: GroupBy | None, stratify: Stratify | None,
             assumptions: list[str]) -> SplitResult:
 
@@ -375,7 +423,7 @@ def _result(src: Path, outputs: dict[str, Path], frame: pl.DataFrame, val: pl.Se
     }
     rejected = OutputFile(path=str(outputs["rejected"]), records=counts["rejected"], tokens=None) if "rejected" in counts else None
     return SplitResult(
-        input=str(src),
+        input=item.name,
         train=OutputFile(path=str(outputs["train"]), records=counts["train"], tokens=figures["train_tokens"]),
         validation=OutputFile(path=str(outputs["validation"]), records=counts["validation"], tokens=figures["val_tokens"]),
         rejected=rejected,

@@ -98,7 +98,7 @@ def compute_stats(table: RecordTable) -> Stats:
 
     frame, limit = table.frame, table.assumptions.max_tokens
     records = frame.height
-    rejected = sum(len(lines) for lines in table.rejected.values())
+    rejected = table.rejected_count
     sums = {c: int(frame[c].sum()) if records else 0 for c in ("system", "user", "assistant", "total", "trainable")}
     totals = sorted(frame["total"].to_list()) if records else []
     lengths = None
@@ -130,5 +130,5 @@ def compute_stats(table: RecordTable) -> Stats:
         over_max_tokens=OverMax(limit=limit, records=over.height, tokens_cut=cut, lines=over_lines),
         system_prompt=system,
         histogram=_histogram(totals),
-        assumptions=table.assumptions.describe(),
+        assumptions=table.assumptions.lines(),
     )

@@ -1,6 +1,8 @@
-"""Platform profiles: the data in ``rules/profiles/*.toml`` loaded into one typed object.
+"""Platform profiles: the data in ``rules/profiles/*.toml`` loaded into one typed, immutable object.
 
 A profile may ``extends = "other"`` another; tables are merged key by key, the child winning.
+Profiles are cached, so they are deeply immutable (tuples and read-only mappings): changing one
+would change every later command.
 """
 
 from __future__ import annotations
@@ -9,12 +11,38 @@ import tomllib
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from functools import lru_cache
 from pathlib import Path
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
+from ftkit.errors import ProfileError
 from ftkit.policy import rules_dir
 
 Severity = Literal["error", "warning", "info"]
 
+
+
+class FrozenDict(Mapping[str, Any]):
+    """A read-only mapping (picklable, hashable by identity), for the tables of a cached profile."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+        self._data = dict(data or {})
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"FrozenDict({self._data!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenDict, (self._data,))
 
 
 # Plain frozen dataclasses, checked by ``_build`` below: every ftkit command loads a profile,
@@ -23,17 +51,17 @@ Severity = Literal["error", "warning", "info"]
 
 @dataclass(frozen=True)
 class DataRules:
-    extensions: list[str]
-    roles: list[str]
-    record_keys: list[str]
-    message_keys: list[str]
+    extensions: tuple[str, ...]
+    roles: tuple[str, ...]
+    record_keys: tuple[str, ...]
+    message_keys: tuple[str, ...]
     min_records: int
     max_line_bytes: int
-    role_aliases: dict[str, str] = field(default_factory=dict)
+    role_aliases: Mapping[str, str] = field(default_factory=FrozenDict)
     #: Speaker labels that should not open a message's content (FT303).
-    role_prefixes: list[str] = field(default_factory=list)
+    role_prefixes: tuple[str, ...] = ()
     #: Chat-template control tokens of the default model's tokenizer (from rules/tokenizers.toml).
-    special_tokens: list[str] = field(default_factory=list)
+    special_tokens: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,11 +107,11 @@ class Profile:
     name: str
     data: DataRules
     tokens: TokenRules
-    models: dict[str, list[str]]
-    parameters: dict[str, ParameterRange]
-    schemes: dict[str, Scheme]
-    split: dict[str, float]
-    severity: dict[str, Severity]
+    models: Mapping[str, tuple[str, ...]]
+    parameters: Mapping[str, ParameterRange]
+    schemes: Mapping[str, Scheme]
+    split: Mapping[str, float]
+    severity: Mapping[str, Severity]
     description: str = ""
     source: str = ""
     quality: QualityRules = field(default_factory=QualityRules)
@@ -111,22 +139,18 @@ def _coerce(kind: Any, value: Any, where: str) -> Any:
     origin, args = get_origin(kind), get_args(kind)
     if is_dataclass(kind):
         return _build(kind, value, where)
-    if origin is list and isinstance(value, list):
-        return [_coerce(args[0], v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if origin is dict and isinstance(value, dict):
-        return {str(k): _coerce(args[1], v, f"{where}.{k}") for k, v in value.items()}
+    if origin is tuple and isinstance(value, list):
+        return tuple(_coerce(args[0], v, f"{where}[{i}]") for i, v in enumerate(value))
+    if origin is Mapping and isinstance(value, dict):
+        return FrozenDict({str(k): _coerce(args[1], v, f"{where}.{k}") for k, v in value.items()})
     if origin is Literal and value in args:
         return value
     if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     if kind in (int, str, bool) and type(value) is kind:
         return value
-    expected = " or ".join(map(repr, args)) if origin is Literal else getattr(kind, "__name__", str(kind))
+    expected = " or ".join(map(repr, args)) if origin is Literal else "list" if origin is tuple else "table" if origin is Mapping else getattr(kind, "__name__", str(kind))
     raise ProfileError(f"{where} is {value!r}, expected {expected}")
-
-
-class ProfileError(ValueError):
-    """A profile name or file that cannot be loaded."""
 
 
 def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import tomllib
+from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
+from ftkit.errors import ProfileError
+from ftkit.policy import rules_dir
 
 
 class _Cited(BaseModel):
@@ -88,3 +93,13 @@ class RecommendRules(BaseModel):
     lora_dropout: DropoutRule
     goals: dict[str, GoalRule]
     warnings: Warnings = Field(default_factory=Warnings)
+
+
+@lru_cache(maxsize=4)
+def load_rules(path: str | None = None) -> RecommendRules:
+    """Load the recommendation rule (default: ``rules/recommend.toml``)."""
+    file = Path(path) if path else rules_dir() / "recommend.toml"
+    try:
+        return RecommendRules.model_validate(tomllib.loads(file.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise ProfileError(f"cannot read recommendation rules {file}: {str(exc).splitlines()[0]}") from None

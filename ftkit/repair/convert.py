@@ -1,7 +1,9 @@
 """Bring chat data in from other formats as SiliconFlow messages JSONL, losing no record.
 
 Inputs: a JSON array of records (loaded whole: a .json dataset is one value) or JSON Lines
-(streamed; blank lines are skipped, a BOM and CR line ends are ignored).
+(streamed by the one reader, so a pretty-printed record is read whole; blank lines are skipped, a
+BOM and CR line ends are ignored). Every record gets the careful parse: a duplicate key, NaN or a
+number that overflows (FT009, FT010, ...) rejects it, as validate would call it an error.
 
 Formats (``--from``; ``auto`` picks the shape most of the first 100 records have): alpaca,
 sharegpt, prompt-completion and openai. How each becomes messages, and what ``tools`` (``reject``
@@ -10,41 +12,38 @@ or ``fold``) does with function calls and tool results, is described in ``ftkit.
 Every record is either written or rejected with reasons: records without the format's shape,
 with turns that cannot be mapped, and converted records with an error under the profile's rules
 (e.g. FT204, a conversation ending with a user message) go to the rejects file, one JSON object a
-line: ``{"index"}`` (position in a JSON array, from 0) or ``{"line"}`` (JSONL), ``"reasons"``,
-and ``"source"`` (the input record) or ``"text"`` / ``"base64"`` / ``"omitted_bytes"`` for a
-line that is not JSON. Keys of the input that are not carried over are counted per key.
+line: ``{"line"}`` (where the record starts; ``"index"`` too in a JSON array, from 0),
+``"reasons"``, and the record as written in the input: ``"text"`` (or ``"base64"`` for bytes
+that are not UTF-8, ``"omitted_bytes"`` for a line too long to keep). Keys of the input that are not carried over are counted per key.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Iterator
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-import orjson
 from pydantic import BaseModel, Field
 
-from ftkit.repair.chat_formats import FOLD_CALL, FOLD_RESULT, FOLD_TOOLS, FORMATS, SHAPES, Converter, Format, Rejected, ToolMode, shape_of
 from ftkit.checks import describe
-from ftkit.outputs import atomic_write
-from ftkit.policy.profile import Profile, as_profile
-from ftkit.scan.reader import UTF8_BOM, iter_lines, parse_text, sniff
-from ftkit.repair.rejects import RejectsFile, kept, reason
-from ftkit.repair.common import OutputCheck, RepairError, beside, check_output, check_paths, record_errors
+from ftkit.errors import DataError, InputError, ParameterError, ProfileError
+from ftkit.checks import Selector
+from ftkit.findings import Finding
+from ftkit.outputs import RejectsFile, atomic_outputs, kept, reason
+from ftkit.policy.profile import Profile
+from ftkit.repair.chat_formats import FOLD_CALL, FOLD_RESULT, FOLD_TOOLS, FORMATS, SHAPES, Converter, Format, Rejected, ToolMode, shape_of
+from ftkit.repair.common import OutputCheck, beside, check_output, check_paths, record_errors
+from ftkit.scan.inputs import Input, describe_os_error
+from ftkit.scan.reader import BLANK, HEAD_BYTES, UNPARSED, UTF8_BOM, ArrayError, Reader, array_items, careful, sniff
 
 # The names of the formats and of the fold markers stay importable from here, where they used to live.
-__all__ = ["FOLD_CALL", "FOLD_RESULT", "FOLD_TOOLS", "FORMATS", "ConvertError", "ConvertResult", "Format", "ToolMode", "convert_file", "shape_of"]
+__all__ = ["FOLD_CALL", "FOLD_RESULT", "FOLD_TOOLS", "FORMATS", "ConvertResult", "Format", "ToolMode", "convert_file", "shape_of"]
 
 Container = Literal["json-array", "jsonl"]
 _SAMPLE = 100  # records looked at by --from auto
-
-
-class ConvertError(RepairError):
-    """The conversion cannot start or finish: unreadable input, unknown format, outputs in the way."""
 
 
 class ConvertResult(BaseModel):
@@ -69,90 +68,84 @@ class ConvertResult(BaseModel):
 # --- reading -------------------------------------------------------------------------------------
 
 class _Unparsed:
-    """A JSONL line that holds no JSON value: why, and what to keep of it in the rejects file."""
+    """An input record that cannot be used as it is: why, and what to keep of it in the rejects file."""
 
     def __init__(self, reasons: list[str], keep: dict[str, Any]) -> None:
         self.reasons, self.keep = reasons, keep
 
 
-Item = tuple[dict[str, int], Any]  # ({"index": i} or {"line": n}, value or _Unparsed)
+Item = tuple[dict[str, int], Any, dict[str, Any]]  # (where, value or _Unparsed, what the rejects file keeps)
 
 
-def _container(src: Path) -> Container:
+def _container(item: Input) -> Container:
     try:
-        with open(src, "rb") as stream:
-            head = stream.read(1 << 16)
+        with open(item.path, "rb") as stream:
+            head = stream.read(HEAD_BYTES)
     except OSError as exc:
-        raise ConvertError(f"cannot read {src}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot read {item.name}: {describe_os_error(exc)}") from None
     found = sniff(head)
-    if found and found[0] != "FT017":
-        raise ConvertError(f"{src}: {found[2]}")
+    if found and found.code != "FT017":
+        raise DataError(f"{item.name}: {found.code} {found.message}")
     if not head.strip():
-        raise ConvertError(f"{src} is empty: no records to convert")
+        raise DataError(f"{item.name}: FT002 the file holds no records; nothing was written")
     return "json-array" if head.removeprefix(UTF8_BOM).lstrip()[:1] == b"[" else "jsonl"
 
 
-def _array_items(src: Path) -> Iterator[Item]:
+def _errors(findings: list[Finding], profile: Profile, selected: Selector) -> list[Finding]:
+    return [f for f in findings if selected(f.code) and profile.severity.get(f.code, "error") == "error"]
+
+
+def _array_items(item: Input, profile: Profile, selected: Selector) -> Iterator[Item]:
     try:
-        text = src.read_bytes().decode("utf-8-sig")
-        value = json.loads(text)
+        text = item.path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
-        raise ConvertError(f"cannot read {src}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot read {item.name}: {describe_os_error(exc)}") from None
     except UnicodeDecodeError as exc:
-        raise ConvertError(f"{src} is not UTF-8 text (invalid byte at offset {exc.start}); re-save it as UTF-8") from None
-    except json.JSONDecodeError as exc:
-        raise ConvertError(f"{src} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except RecursionError:
-        raise ConvertError(f"{src}: JSON nested too deep to parse") from None
-    if not isinstance(value, list):
-        raise ConvertError(f"{src} holds {describe(value)}, expected an array of records or one record per line")
-    for i, record in enumerate(value):
-        yield {"index": i}, record
-
-
-def _jsonl_items(src: Path, max_line_bytes: int) -> Iterator[Item]:
+        raise DataError(f"{item.name}: FT003 not UTF-8 text (invalid byte at offset {exc.start:,}); re-save it as UTF-8") from None
     try:
-        with open(src, "rb") as stream:
-            for n, raw in enumerate(iter_lines(stream, max_line_bytes), 1):
-                if type(raw) is int:
-                    yield {"line": n}, _Unparsed([reason("FT013", "", f"line is {raw:,} bytes, longer than the {max_line_bytes:,}-byte limit")], kept(raw))
+        for index, line, source, parsed in array_items(text):
+            errors = _errors(parsed.findings, profile, selected)
+            where = {"index": index, "line": line}
+            if errors:
+                yield where, _Unparsed([reason(f.code, f.pointer, f.message) for f in errors], {"text": source}), {}
+            else:
+                yield where, parsed.value, {"text": source}
+    except ArrayError as exc:
+        raise DataError(f"{item.name}: FT006 not valid JSON at line {exc.line:,} column {exc.column:,}: {exc}; nothing was written") from None
+
+
+def _jsonl_items(item: Input, profile: Profile, selected: Selector, counter: Any) -> Iterator[Item]:
+    try:
+        with open(item.path, "rb") as stream:
+            for line, end, raw, value, problems in Reader(stream, profile.data.max_line_bytes, counter=counter):
+                if value is BLANK:
                     continue
-                line = raw[:-1] if raw[-1:] == b"\r" else raw  # type: ignore[index]
-                if n == 1:
-                    line = line.removeprefix(UTF8_BOM)  # type: ignore[union-attr]
-                if not line.strip():  # type: ignore[union-attr]
-                    continue
-                yield {"line": n}, _parse_line(line)  # type: ignore[arg-type]
+                where = {"line": line} | ({"end_line": end} if end > line else {})
+                if problems is None:  # always the careful parse: duplicate keys, exact numbers
+                    parsed = careful(raw)  # type: ignore[arg-type]  # fast-parsed: bytes
+                    problems = [f._replace(line=line) for f in parsed.findings]
+                    value = parsed.value if parsed.ok else value
+                errors = _errors(problems, profile, selected)
+                if errors or value is UNPARSED:
+                    found = errors or problems
+                    yield where, _Unparsed([reason(f.code, f.pointer, f.message) for f in found], kept(raw)), {}
+                else:
+                    yield where, value, kept(raw)
     except OSError as exc:
-        raise ConvertError(f"cannot read {src}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot read {item.name}: {describe_os_error(exc)}") from None
 
 
-def _parse_line(line: bytes) -> Any:
-    try:
-        return orjson.loads(line)
-    except orjson.JSONDecodeError:
-        pass
-    try:
-        text = line.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return _Unparsed([reason("FT003", "", f"invalid UTF-8 at byte {exc.start + 1} of the line")], kept(line))
-    parsed = parse_text(text)  # explains the error; also takes what orjson refuses (huge integers)
-    if not parsed.ok or parsed.findings:
-        return _Unparsed([reason(*f) for f in parsed.findings], kept(text))
-    return parsed.value
-
-
-def _detect(sample: list[Any], src: Path) -> Format:
+def _detect(sample: list[Item], name: str) -> Format:
     if not sample:
-        raise ConvertError(f"{src} holds no records to convert")
-    votes = Counter(shape_of(v) for _, v in sample)
+        raise DataError(f"{name}: FT002 the file holds no records; nothing was written")
+    votes = Counter(shape_of(v) for _, v, _ in sample)
     votes.pop(None, None)
     if not votes:
-        if all(isinstance(v, _Unparsed) for _, v in sample):
-            where, first = sample[0]
-            raise ConvertError(f"{src} is neither a JSON array nor JSON Lines: line {where.get('line')}: {first.reasons[0]}")
+        if all(isinstance(v, _Unparsed) for _, v, _ in sample):
+            where, first, _ = sample[0]
+            raise DataError(f"{name} is neither a JSON array nor JSON Lines: line {where.get('line')}: {first.reasons[0]}")
         shapes = "; ".join(f"{fmt}: {hint}" for fmt, (_, hint) in SHAPES.items())
-        raise ConvertError(f"cannot tell the format of {src}: none of its first {len(sample)} records has a known shape ({shapes}); pass --from")
+        raise ParameterError(f"cannot tell the format of {name}: none of its first {len(sample)} records has a known shape ({shapes}); pass --from")
     best = max(votes.values())
     return next(fmt for fmt in SHAPES if votes.get(fmt) == best)
 
@@ -160,62 +153,61 @@ def _detect(sample: list[Any], src: Path) -> Format:
 # --- the file ------------------------------------------------------------------------------------
 
 def convert_file(
-    path: str | os.PathLike[str],
-    output: str | os.PathLike[str],
+    item: Input,
+    output: Path,
+    profile: Profile,
+    selected: Selector,
     *,
     source_format: Format | Literal["auto"] = "auto",
-    rejects: str | os.PathLike[str] | None = None,
+    rejects: Path | None = None,
     tools: ToolMode = "reject",
     force: bool = False,
-    profile: str | Profile = "siliconflow",
+    counter: Any = None,
 ) -> ConvertResult:
-    """Convert ``path`` into SiliconFlow messages JSONL at ``output`` (see the module docstring).
+    """Convert one input into SiliconFlow messages JSONL at ``output`` (see the module docstring).
 
-    Raises ``ConvertError`` when it cannot start or finish (nothing is left half-written) and
-    ``ftkit.profile.ProfileError`` for an unknown profile. Never prints, never exits.
+    Raises an ``FtkitError`` when it cannot start or finish (nothing is left half-written).
+    Never prints, never exits.
     """
-    prof = as_profile(profile)
     if source_format != "auto" and source_format not in FORMATS:
-        raise ConvertError(f"unknown format {source_format!r}; expected auto or one of {', '.join(FORMATS)}")
+        raise ParameterError(f"unknown format {source_format!r}; expected auto or one of {', '.join(FORMATS)}")
     if tools not in get_args(ToolMode):
-        raise ConvertError(f"unknown tools mode {tools!r}; expected reject or fold")
-    src, out = Path(path), Path(output)
-    rej = Path(rejects) if rejects else beside(out, ".rejects.jsonl")
-    check_paths(src, out, [rej], prof.data, force, ConvertError)
-    container = _container(src)
-    items = _array_items(src) if container == "json-array" else _jsonl_items(src, prof.data.max_line_bytes)
-    sample = list(islice(items, _SAMPLE))
-    fmt = _detect(sample, src) if source_format == "auto" else source_format
-    missing = {"system", "user", "assistant"} - set(prof.data.roles)
+        raise ParameterError(f"unknown tools mode {tools!r}; expected reject or fold")
+    rej = rejects or beside(output, ".rejects.jsonl")
+    check_paths(item, output, [rej], profile.data, force)
+    missing = {"system", "user", "assistant"} - set(profile.data.roles)
     if missing:
-        raise ConvertError(f"the profile has no {', '.join(sorted(missing))} role; convert writes system, user and assistant messages")
-    converter = Converter(prof.data, tools)
+        raise ProfileError(f"the profile has no {', '.join(sorted(missing))} role; convert writes system, user and assistant messages")
+    container = _container(item)
+    items = _array_items(item, profile, selected) if container == "json-array" else _jsonl_items(item, profile, selected, counter)
+    sample = list(islice(items, _SAMPLE))
+    fmt = _detect(sample, item.name) if source_format == "auto" else source_format
+    converter = Converter(profile.data, tools)
     counts: Counter[str] = Counter()
     by_reason: Counter[str] = Counter()
-    try:
-        with atomic_write(out) as o, atomic_write(rej) as r:
-            rejected = RejectsFile(r)
-            for where, value in chain(sample, items):
-                counts["records"] += 1
-                line, reasons = _convert_one(fmt, value, converter, prof, counts)
-                if line is not None:
-                    o.write(line + b"\n")
-                    counts["written"] += 1
-                    continue
-                by_reason.update({r.split(" ", 1)[0].rstrip(":") for r in reasons})
-                keep = value.keep if isinstance(value, _Unparsed) else {"source": value}
-                rejected.add(where, reasons, keep)
-    except OSError as exc:
-        raise ConvertError(f"cannot write {out}: {exc.strerror or exc}") from None
+    with atomic_outputs([output, rej], like=item.path, force=force) as (o, r):
+        rejected = RejectsFile(r)
+        for where, value, keep in chain(sample, items):
+            counts["records"] += 1
+            line, reasons = _convert_one(fmt, value, converter, profile, selected, counts)
+            if line is not None:
+                o.write(line + b"\n")
+                counts["written"] += 1
+                continue
+            by_reason.update({r.split(" ", 1)[0].rstrip(":") for r in reasons})
+            rejected.add(where, reasons, value.keep if isinstance(value, _Unparsed) else keep)
+        if not counts["records"]:
+            raise DataError(f"{item.name}: FT002 the file holds no records; nothing was written")
     return ConvertResult(
-        input=str(src), output=str(out), rejects=str(rej), format=fmt, detected=source_format == "auto", container=container,
+        input=item.name, output=str(output), rejects=str(rej), format=fmt, detected=source_format == "auto", container=container,
         records=counts["records"], matched=counts["matched"], written=counts["written"], rejected=rejected.count,
         folded=counts["folded"], rejected_by_reason=dict(sorted(by_reason.items())),
-        ignored_keys=dict(sorted(converter.ignored.items())), output_check=check_output(out, prof),
-    )
+        ignored_keys=dict(sorted(converter.ignored.items())), output_check=check_output(output, profile, selected),
+    )  # fmt: skip
 
 
-def _convert_one(fmt: Format, value: Any, converter: Converter, prof: Profile, counts: Counter[str]) -> tuple[bytes | None, list[str]]:
+def _convert_one(fmt: Format, value: Any, converter: Converter, profile: Profile, selected: Selector,
+                 counts: Counter[str]) -> tuple[bytes | None, list[str]]:  # fmt: skip
     """The output line for one input record, or None and the reasons it is rejected."""
     if isinstance(value, _Unparsed):
         return None, value.reasons
@@ -229,12 +221,14 @@ def _convert_one(fmt: Format, value: Any, converter: Converter, prof: Profile, c
         record = {"messages": converter.convert(fmt, value)}
     except Rejected as exc:
         return None, [f"{exc.key}: {exc}"]
-    errors = record_errors(record, prof)
+    errors = record_errors(record, profile, selected)
     if errors:
-        return None, [reason(*e) for e in errors]
+        return None, [reason(f.code, f.pointer, f.message) for f in errors]
     try:
         line = json.dumps(record, ensure_ascii=False, allow_nan=False).encode("utf-8")
     except UnicodeEncodeError:
         return None, [reason("FT016", "", "a string holds an unpaired surrogate escape (like \\ud800); it is not a valid character")]
+    except (ValueError, TypeError):
+        return None, [reason("FT009", "", "the record holds a number JSON cannot write back exactly (NaN, Infinity or an over-long integer)")]
     counts["folded"] += converter.folded
     return line, []

@@ -39,7 +39,8 @@ Files
 
 The input is streamed (memory does not grow with the file); outputs are written atomically and
 never over an existing file unless ``force``. ``in_place`` first copies PATH to PATH.bak (refused
-when PATH.bak exists) and then replaces PATH.
+when PATH.bak exists) and then replaces PATH. Records are read by the one reader
+(``ftkit.scan.reader``), so fix and validate agree on what a record is.
 """
 
 from __future__ import annotations
@@ -47,27 +48,28 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections import Counter, deque
+from collections import Counter
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, Any
 
-import orjson
 from pydantic import BaseModel, Field
 
-from ftkit.scan.fastpath import CleanCheck
-from ftkit.outputs import atomic_write
-from ftkit.policy.profile import Profile, as_profile
-from ftkit.scan.reader import UTF8_BOM, Parsed, iter_lines, parse_text, read_rest, sniff
+from ftkit.errors import DataError, InputError, OutputError, OutputExists
+from ftkit.checks import Selector
+from ftkit.findings import Finding
+from ftkit.outputs import RejectsFile, atomic_outputs, kept, reason
+from ftkit.policy.profile import Profile
+from ftkit.repair.common import OutputCheck, beside, check_output, check_paths, record_errors
 from ftkit.repair.record_fixes import FixOptions, fix_record, serialise
-from ftkit.repair.rejects import RejectsFile, kept, reason
-from ftkit.repair.common import Finding, OutputCheck, RepairError, beside, check_output, check_paths, record_errors
+from ftkit.scan.fastpath import CleanCheck
+from ftkit.scan.inputs import Input, describe_os_error
+from ftkit.scan.reader import BLANK, HEAD_BYTES, UNPARSED, Reader, careful, sniff
 
-class FixError(RepairError):
-    """The fix cannot start or finish: bad paths, outputs in the way, a file that is not JSONL."""
+Change = tuple[int, str, str, str]  # (line, code, pointer, action) as the change log writes it
 
 
 class FixResult(BaseModel):
-    """What ``fix_file`` returns; the CLI's JSON output."""
+    """What ``ftkit.fix`` returns; the CLI's JSON output."""
 
     input: str
     output: str
@@ -95,127 +97,81 @@ class _ChangeLog:
 
     def add(self, line: int, code: str, action: str, where: str = "") -> None:
         entry = json.dumps({"line": line, "code": code, "action": action, "pointer": where}, ensure_ascii=False)
-        self.stream.write((b",\n  " if self.by_code else b"[\n  ") + entry.encode("utf-8"))
+        self.stream.write((b",\n  " if self.by_code else b"[\n  ") + entry.encode("utf-8", "backslashreplace"))
         self.by_code[code] += 1
 
     def close(self) -> None:
         self.stream.write(b"\n]\n" if self.by_code else b"[]\n")
 
 
-class _Lines:
-    """Numbered physical lines; lines read ahead in vain can be given back."""
-
-    def __init__(self, stream: BinaryIO, max_line_bytes: int) -> None:
-        self._lines = iter_lines(stream, max_line_bytes)
-        self._back: deque[bytes | int] = deque()
-        self.n = 0
-
-    def next(self) -> bytes | int | None:
-        item = self._back.popleft() if self._back else next(self._lines, None)
-        if item is not None:
-            self.n += 1
-        return item
-
-    def give_back(self, items: list[bytes | int]) -> None:
-        self._back.extendleft(reversed(items))
-        self.n -= len(items)
-
-
 class _Fixer:
-    def __init__(self, profile: Profile, options: FixOptions, out: IO[bytes], rejects: IO[bytes], log: IO[bytes]) -> None:
-        self.profile, self.data, self.options = profile, profile.data, options
+    def __init__(self, profile: Profile, selected: Selector, options: FixOptions, out: IO[bytes], rejects: IO[bytes], log: IO[bytes]) -> None:
+        self.profile, self.data, self.options, self.selected = profile, profile.data, options, selected
         self.clean = CleanCheck(profile.data)
         self.out, self.rejects, self.log = out, RejectsFile(rejects), _ChangeLog(log)
         self.records = self.written = self.rewritten = self.blank = 0
         self.rejected_by_code: Counter[str] = Counter()
         self.fixed_by_code: Counter[str] = Counter()
         self.fixed = 0
-        self.no_join_until = 0  # lines read ahead in vain never start a read-ahead themselves
 
-    def run(self, stream: BinaryIO) -> None:
-        lines = _Lines(stream, self.data.max_line_bytes)
-        while (raw := lines.next()) is not None:
-            n = lines.n
-            if type(raw) is int:
-                self.records += 1
-                message = f"line is {raw:,} bytes, longer than the {self.data.max_line_bytes:,}-byte limit; is the file missing newlines?"
-                self._reject(n, n, [("FT013", "", message)], raw)
-                continue
-            line, changes = self._line_end(n, raw)  # type: ignore[arg-type]
-            if not line or (line[0] in b" \t\x0b\x0c" and not line.strip()):
+    def run(self, stream: IO[bytes], counter: Any = None) -> None:
+        reader = Reader(stream, self.data.max_line_bytes, counter=counter, track_cr=True)
+        cr_lines = reader.cr_lines
+        seen_cr = 0
+        for line, end, raw, value, problems in reader:
+            changes: list[Change] = []
+            if line == 1 and reader.has_bom:
+                changes.append((1, "FT004", "", "removed the UTF-8 byte-order mark"))
+            while seen_cr < len(cr_lines) and cr_lines[seen_cr] <= end:
+                changes.append((cr_lines[seen_cr], "FT015", "", "CRLF line end -> LF"))
+                seen_cr += 1
+            if value is BLANK:
                 self.blank += 1
-                self._log(changes + [(n, "FT005", "", "dropped the blank line")])
+                self._log([*changes, (line, "FT005", "", "dropped the blank line")])
                 continue
             self.records += 1
-            try:
-                obj = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                pass
-            else:
-                if self.clean(obj, line):
+            if problems is None:
+                if self.clean(value, raw):
                     self._log(changes, written=True)
-                    self._write(line)
+                    self._write(raw)  # type: ignore[arg-type]  # fast-parsed: bytes
                     continue
-            self._careful(n, line, changes, lines)
+                parsed = careful(raw)  # type: ignore[arg-type]
+                value = parsed.value if parsed.ok else UNPARSED
+                problems = [f._replace(line=line) for f in parsed.findings]
+            self._careful(line, end, raw, value, problems, changes)
         self.log.close()
 
-    def _line_end(self, n: int, raw: bytes) -> tuple[bytes, list[tuple[int, str, str, str]]]:
-        changes = []
-        if raw[-1:] == b"\r":
-            raw = raw[:-1]
-            changes.append((n, "FT015", "", "CRLF line end -> LF"))
-        if n == 1 and raw.startswith(UTF8_BOM):
-            raw = raw[len(UTF8_BOM):]
-            changes.append((n, "FT004", "", "removed the UTF-8 byte-order mark"))
-        return raw, changes
-
-    def _careful(self, n: int, line: bytes, changes: list[tuple[int, str, str, str]], lines: _Lines) -> None:
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError as exc:
+    def _careful(self, n: int, last: int, raw: bytes | int, value: Any, problems: list[Finding], changes: list[Change]) -> None:
+        # FT008 (a record over several lines) is what fix repairs, not a reason to reject
+        errors = [f for f in problems if f.code != "FT008" and self._is_error(f.code)]
+        if errors or value is UNPARSED:
             self._log(changes)
-            message = f"invalid UTF-8 at byte {exc.start + 1} of the line ({line[exc.start:exc.start + 1]!r}); re-save the file as UTF-8"
-            self._reject(n, n, [("FT003", "", message)], line)
+            self._reject(n, last, errors or problems, raw)
             return
-        parsed, texts = parse_text(text), [text]
-        if parsed.incomplete and n > self.no_join_until:
-            joined, taken, more = self._join(text, lines)
-            if joined is None:
-                lines.give_back(taken)
-                self.no_join_until = n + len(taken)
-            else:
-                parsed, texts = joined, texts + more
-                changes += [(n + k + 1, "FT015", "", "CRLF line end -> LF") for k, t in enumerate(taken) if t[-1:] == b"\r"]  # type: ignore[index]
-        last = n + len(texts) - 1
-        errors = [f for f in parsed.findings if self._is_error(f[0])]
-        if errors or not parsed.ok:
-            self._log(changes)
-            self._reject(n, last, errors or parsed.findings, "\n".join(texts))
-            return
-        fixed, fixes = fix_record(parsed.value, self.data, self.options)
-        errors = record_errors(fixed, self.profile)
+        fixed, fixes = fix_record(value, self.data, self.options)
+        errors = record_errors(fixed, self.profile, self.selected)
+        rewrite = bool(fixes) or last > n
+        line: bytes = raw  # type: ignore[assignment]  # a parsed record's raw is bytes
+        if rewrite and not errors:
+            try:
+                line = serialise(fixed, value, raw.decode("utf-8") if last == n else None)  # type: ignore[union-attr]
+            except (ValueError, TypeError):  # NaN, Infinity or a huge integer kept because its rule is not an error
+                errors = [Finding(n, "FT009", "", "the record holds a number JSON cannot write back exactly (NaN, Infinity or an over-long integer)")]
         if errors:
             self._log(changes)
-            self._reject(n, last, errors, "\n".join(texts))
+            self._reject(n, last, errors, raw)
             return
         if last > n:
             fixes.insert(0, ("FT008", "", f"joined lines {n}-{last} into one line"))
-        self._log(sorted(changes + [(n, code, where, action) for code, where, action in fixes], key=lambda c: c[0]), written=True)
-        if fixes:
+        self._log(sorted([*changes, *((n, code, where, action) for code, where, action in fixes)], key=lambda c: c[0]), written=True)
+        if rewrite:
             self.rewritten += 1
-            self._write(serialise(fixed, parsed.value, text if last == n else None))
-        else:
-            self._write(line)
-
-    def _join(self, text: str, lines: _Lines) -> tuple[Parsed | None, list[bytes | int], list[str]]:
-        """Read ahead for the rest of a pretty-printed record: (the record, lines read, their text)."""
-        found = read_rest(text, iter(lines.next, None))
-        return found.parsed, found.taken, found.pieces
+        self._write(line)
 
     def _is_error(self, code: str) -> bool:
-        return self.profile.severity.get(code, "error") == "error"
+        return self.selected(code) and self.profile.severity.get(code, "error") == "error"
 
-    def _log(self, changes: list[tuple[int, str, str, str]], written: bool = False) -> None:
+    def _log(self, changes: list[Change], written: bool = False) -> None:
         """Log changes; ``written``: they are those of one record written to the output."""
         for line, code, where, action in changes:
             self.log.add(line, code, action, where)
@@ -227,70 +183,76 @@ class _Fixer:
         self.out.write(line + b"\n")
         self.written += 1
 
-    def _reject(self, n: int, last: int, found: list[Finding], line: bytes | str | int) -> None:
-        """``line``: the text of the record as read, its bytes when not UTF-8, or the length of an over-long line."""
-        self.rejects.add({"line": n}, [reason(*f) for f in found], ({"end_line": last} if last > n else {}) | kept(line))
-        self.rejected_by_code.update({code for code, _, _ in found})
+    def _reject(self, n: int, last: int, found: list[Finding], raw: bytes | int) -> None:
+        """``raw``: the record's bytes as read, or the length of an over-long line."""
+        self.rejects.add({"line": n}, [reason(f.code, f.pointer, f.message) for f in found], ({"end_line": last} if last > n else {}) | kept(raw))
+        self.rejected_by_code.update({f.code for f in found})
 
 
 def fix_file(
-    path: str | os.PathLike[str],
-    output: str | os.PathLike[str] | None = None,
+    item: Input,
+    output: Path | None,
+    profile: Profile,
+    selected: Selector,
     *,
-    rejects: str | os.PathLike[str] | None = None,
-    changes: str | os.PathLike[str] | None = None,
+    rejects: Path | None = None,
+    changes: Path | None = None,
     options: FixOptions | None = None,
     in_place: bool = False,
     force: bool = False,
-    profile: str | Profile = "siliconflow",
+    counter: Any = None,
 ) -> FixResult:
-    """Fix ``path`` into ``output`` (see the module docstring), then validate the output.
+    """Fix one input into ``output`` (see the module docstring), then validate the output.
 
-    Raises ``FixError`` when it cannot start or finish (nothing is left half-written) and
-    ``ftkit.profile.ProfileError`` for an unknown profile. Never prints, never exits.
+    Raises an ``FtkitError`` when it cannot start or finish (nothing is left half-written).
+    Never prints, never exits.
     """
-    prof = as_profile(profile)
-    src = Path(path)
     if in_place == (output is not None):
-        raise FixError("give an output file (-o OUT) or --in-place (which keeps the original as PATH.bak), not both" if in_place
-                       else "no output file: give -o OUT, or --in-place to replace the file and keep the original as PATH.bak")
-    out = src if in_place else Path(output)  # type: ignore[arg-type]
-    rej = Path(rejects) if rejects else beside(out, ".rejects.jsonl")
-    log = Path(changes) if changes else beside(out, ".changes.json")
-    backup = Path(f"{src}.bak") if in_place else None
-    check_paths(src, None if in_place else out, [rej, log], prof.data, force, FixError)
-    if in_place and out.suffix not in prof.data.extensions:
-        raise FixError(f"{src} must end in {' or '.join(prof.data.extensions)} to be fixed in place; use -o OUT.jsonl")
-    _refuse_whole_file(src)
+        raise OutputError("give an output file (-o OUT) or --in-place (which keeps the original as PATH.bak), not both" if in_place
+                          else "no output file: give -o OUT, or --in-place to replace the file and keep the original as PATH.bak")
+    if in_place and item.copied:
+        raise InputError(f"{item.name} is a stream; --in-place needs a file: give -o OUT")
+    out = item.path if in_place else output
+    assert out is not None
+    rej = rejects or beside(out, ".rejects.jsonl")
+    log = changes or beside(out, ".changes.json")
+    backup = Path(f"{item.path}.bak") if in_place else None
+    check_paths(item, None if in_place else out, [rej, log], profile.data, force)
+    if in_place and out.suffix not in profile.data.extensions:
+        raise OutputError(f"{item.name} must end in {' or '.join(profile.data.extensions)} to be fixed in place; use -o OUT.jsonl")
+    _refuse_whole_file(item)
     if backup is not None:
-        _make_backup(src, backup)
+        _make_backup(item.path, backup)
     try:
-        with open(backup or src, "rb") as stream, atomic_write(out) as o, atomic_write(rej) as r, atomic_write(log) as c:
-            fixer = _Fixer(prof, options or FixOptions(), o, r, c)
-            fixer.run(stream)
+        with open(backup or item.path, "rb") as stream, atomic_outputs([out, rej, log], like=item.path, force=[force or in_place, force, force]) as (o, r, c):
+            fixer = _Fixer(profile, selected, options or FixOptions(), o, r, c)
+            fixer.run(stream, counter)
+            if fixer.records == 0:
+                raise DataError(f"{item.name}: FT002 the file holds no records; nothing was written")
     except OSError as exc:
+        raise InputError(f"cannot read {item.name}: {describe_os_error(exc)}") from None
+    except BaseException:
         if backup is not None:
             backup.unlink(missing_ok=True)  # the input was not replaced: the backup is not needed
-        raise FixError(f"cannot fix {src} into {out}: {exc.strerror or exc}") from None
-    if backup is not None:
-        shutil.copymode(backup, out)
+        raise
     return FixResult(
-        input=str(src), output=str(out), rejects=str(rej), changes=str(log), backup=str(backup) if backup else None,
+        input=item.name, output=str(out), rejects=str(rej), changes=str(log), backup=str(backup) if backup else None,
         records=fixer.records, written=fixer.written, rewritten=fixer.rewritten, rejected=fixer.rejects.count,
-        blank_lines=fixer.blank, fixed=fixer.fixed, fixed_by_code=dict(sorted(fixer.fixed_by_code.items())), changes_by_code=dict(sorted(fixer.log.by_code.items())),
-        rejected_by_code=dict(sorted(fixer.rejected_by_code.items())), output_check=check_output(out, prof),
-    )
+        blank_lines=fixer.blank, fixed=fixer.fixed, fixed_by_code=dict(sorted(fixer.fixed_by_code.items())),
+        changes_by_code=dict(sorted(fixer.log.by_code.items())), rejected_by_code=dict(sorted(fixer.rejected_by_code.items())),
+        output_check=check_output(out, profile, selected),
+    )  # fmt: skip
 
 
-def _refuse_whole_file(src: Path) -> None:
+def _refuse_whole_file(item: Input) -> None:
     """Files that are not JSON Lines text at all: nothing line by line can repair them."""
     try:
-        with open(src, "rb") as stream:
-            found = sniff(stream.read(8192))
+        with open(item.path, "rb") as stream:
+            found = sniff(stream.read(HEAD_BYTES))
     except OSError as exc:
-        raise FixError(f"cannot read {src}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot read {item.name}: {describe_os_error(exc)}") from None
     if found:
-        raise FixError(f"{src}: {found[0]} {found[2]}")
+        raise DataError(f"{item.name}: {found.code} {found.message}")
 
 
 def _make_backup(src: Path, backup: Path) -> None:
@@ -301,8 +263,7 @@ def _make_backup(src: Path, backup: Path) -> None:
             os.fsync(copy.fileno())
         shutil.copymode(src, backup)
     except FileExistsError:
-        raise FixError(f"{backup} already exists; --in-place keeps the original there and never replaces a backup: move it away first") from None
+        raise OutputExists(f"{backup} already exists; --in-place keeps the original there and never replaces a backup: move it away first") from None
     except OSError as exc:
         backup.unlink(missing_ok=True)
-        raise FixError(f"cannot back up {src} to {backup}: {exc.strerror or exc}") from None
-
+        raise OutputError(f"cannot back up {src} to {backup}: {exc.strerror or exc}") from None

@@ -87,11 +87,14 @@ _STYLES = [((", ", ": "), False), ((",", ":"), False), ((", ", ": "), True), (("
 
 
 def serialise(record: Any, original: Any = None, text: str | None = None) -> bytes:
-    """The record as one JSON line, in the style that reproduces ``text`` from ``original`` if any."""
+    """The record as one JSON line, in the style that reproduces ``text`` from ``original`` if any.
+
+    Raises ``ValueError`` for NaN or Infinity and ``TypeError`` for a value JSON cannot hold."""
     separators, ascii_only = _STYLES[0]
     if text is not None:
         for seps, asc in _STYLES:
-            if json.dumps(original, ensure_ascii=asc, separators=seps) == text:
+            if json.dumps(original, ensure_ascii=asc, separators=seps, default=repr) == text:
                 separators, ascii_only = seps, asc
                 break
-    return json.dumps(record, ensure_ascii=ascii_only, separators=separators).encode("utf-8")
+    # allow_nan=False: a NaN or Infinity is refused (ValueError), never written as invalid JSON
+    return json.dumps(record, ensure_ascii=ascii_only, separators=separators, allow_nan=False).encode("utf-8")

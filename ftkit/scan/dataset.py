@@ -10,7 +10,6 @@ re-reads only those lines and compares their fully normalised text.
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from array import array
 from collections import defaultdict
@@ -18,12 +17,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ftkit.findings import Finding
+from ftkit.policy.profile import Profile
 from ftkit.scan.dedup import find_duplicates, repeated
 from ftkit.scan.dedup import median as dedup_median
-from ftkit.policy.profile import Profile
-from ftkit.scan.reader import UTF8_BOM, iter_lines
-
-Finding = tuple[int | None, str, str, str]  # line, code, pointer, message
+from ftkit.scan.reader import UNPARSED, Reader, careful
 # The cheap near-duplicate signature: each message's first _SIGNATURE normalised characters,
 # taken from its first _PREFIX characters (a message opening with more than 190 spaces may be
 # missed; everything the signature proposes is confirmed on the full text).
@@ -104,30 +102,30 @@ class RecordFacts:
         """Every dataset-level finding once the file has been read."""
         cols, out = self.cols, []
         exact = find_duplicates(cols["exact"], cols["line"])
-        out.extend((line, "FT501", "", f"this record is identical to line {first}; drop the copy") for line, first in exact)
+        out.extend(Finding(line, "FT501", "", f"this record is identical to line {first}; drop the copy") for line, first in exact)
         copies = {line for line, _ in exact}
         if self.near:
-            out.extend(self._near(path, copies))
+            out.extend(self._near(path, copies, profile.data.max_line_bytes))
         out.extend(self._conflicts())
         out.extend(self._short_replies(profile))
         out.extend(self._same_system(profile, records))
         return out
 
-    def _near(self, path: Path, copies: set[int]) -> Iterator[Finding]:
+    def _near(self, path: Path, copies: set[int], max_line_bytes: int) -> Iterator[Finding]:
         groups: dict[int, list[int]] = defaultdict(list)
         for sig, line in repeated(self.cols["near"], self.cols["line"]):
             if line not in copies:
                 groups[sig].append(line)
         candidates = [lines for lines in groups.values() if len(lines) > 1]
         if candidates:
-            yield from confirm_near_duplicates(path, candidates)
+            yield from confirm_near_duplicates(path, candidates, max_line_bytes)
 
     def _conflicts(self) -> Iterator[Finding]:
         first_reply: dict[int, tuple[int, int]] = {}
         for context, line, reply in repeated(self.cols["context"], self.cols["line"], self.cols["reply"]):
             seen = first_reply.setdefault(context, (line, reply))
             if seen[1] != reply:
-                yield (line, "FT505", "", f"same prompt as line {seen[0]} but a different final answer; keep the better answer or make the prompts differ")
+                yield Finding(line, "FT505", "", f"same prompt as line {seen[0]} but a different final answer; keep the better answer or make the prompts differ")
 
     def _short_replies(self, profile: Profile) -> Iterator[Finding]:
         q = profile.quality
@@ -140,26 +138,29 @@ class RecordFacts:
         limit = median * q.short_reply_ratio
         for line, length in zip(self.cols["line"], lengths):
             if length < limit:
-                yield (line, "FT506", "", f"the final assistant reply is {length} characters, under {q.short_reply_ratio:.0%} of this dataset's median reply ({median:g}); truncated or placeholder answer?")
+                yield Finding(line, "FT506", "", f"the final assistant reply is {length} characters, under {q.short_reply_ratio:.0%} of this dataset's median reply ({median:g}); truncated or placeholder answer?")
 
     def _same_system(self, profile: Profile, records: int) -> Iterator[Finding]:
         seen = len(self.cols["line"])
         if self.same_system and self.system and seen == records and seen >= profile.data.min_records:
-            yield (None, "FT507", "", f"all {seen:,} records start with the same system prompt ({len(self.system):,} characters); it is paid for on every example, and fine-tuning can teach the behaviour instead (the guide's example shrank a 553-token prompt to 8)")
+            yield Finding(None, "FT507", "", f"all {seen:,} records start with the same system prompt ({len(self.system):,} characters); it is paid for on every example, and fine-tuning can teach the behaviour instead (the guide's example shrank a 553-token prompt to 8)")
 
 
-def confirm_near_duplicates(path: Path, candidates: Iterable[list[int]]) -> Iterator[Finding]:
-    """Re-read only the candidate lines and compare their fully normalised text."""
+def confirm_near_duplicates(path: Path, candidates: Iterable[list[int]], max_line_bytes: int) -> Iterator[Finding]:
+    """Re-read only the candidate records and compare their fully normalised text."""
     wanted = {line for lines in candidates for line in lines}
     text: dict[int, tuple[str, ...]] = {}
     with open(path, "rb") as stream:
-        for n, raw in enumerate(iter_lines(stream, 1 << 62), start=1):
-            if n in wanted and isinstance(raw, bytes):
-                try:
-                    record = json.loads(raw.removeprefix(UTF8_BOM).rstrip(b"\r"))
-                    text[n] = tuple(normalise(m["content"]) for m in record["messages"])
-                except (ValueError, KeyError, TypeError, RecursionError):
-                    continue  # e.g. the first line of a pretty-printed record: not compared
+        for n, _, raw, value, problems in Reader(stream, max_line_bytes):
+            if n not in wanted:
+                continue
+            if problems is None:
+                parsed = careful(raw)  # type: ignore[arg-type]
+                value = parsed.value if parsed.ok else UNPARSED
+            try:
+                text[n] = tuple(normalise(m["content"]) for m in value["messages"])
+            except (KeyError, TypeError, AttributeError):
+                continue
     for lines in candidates:
         first_of: dict[tuple[str, ...], int] = {}
         for line in lines:
@@ -168,4 +169,4 @@ def confirm_near_duplicates(path: Path, candidates: Iterable[list[int]]) -> Iter
                 continue
             first = first_of.setdefault(key, line)
             if first != line:
-                yield (line, "FT504", "", f"this record differs from line {first} only in case, spacing or punctuation width; drop the near-copy")
+                yield Finding(line, "FT504", "", f"this record differs from line {first} only in case, spacing or punctuation width; drop the near-copy")

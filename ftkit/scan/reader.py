@@ -1,21 +1,52 @@
-"""Stream a file into lines and turn one line's bytes into a record or a precise parse error.
+"""The one reader: a file's bytes become numbered lines, and lines become records.
 
-The fast path (``orjson``) lives in ``ftkit.scan.engine``; this module is the careful path that runs
-only for lines the fast path could not vouch for, so it can afford to explain exactly what is
-wrong: invalid UTF-8, NaN, duplicate keys, two values on one line, Python-style quotes, ...
+Every command reads data through ``Reader`` (validate, the token table, split, fix, convert,
+``--against``): the byte-order mark, CR line ends, blank lines, over-long lines, invalid UTF-8 and
+records spread over several lines are handled here once, with one wording for each message.
+
+``Reader`` yields one tuple per record or blank line, ``(line, end, raw, value, problems)``:
+
+- ``line`` / ``end``: the first and last physical line (equal unless a pretty-printed record was
+  joined back together);
+- ``raw``: the record's bytes without BOM and CRs (the lines of a joined record joined by
+  ``\\n``), or, for a line longer than ``max_line_bytes``, its length (an ``int``; it is not
+  kept in memory);
+- ``value``: the parsed JSON value, or ``BLANK`` for a blank line, or ``UNPARSED``;
+- ``problems``: ``None`` when the fast parser (orjson) read the line, which says nothing of what
+  it hides (duplicate keys); otherwise the list of findings of the careful parse (``[]`` when it
+  found none).
+
+Plain tuples, not objects: the scan's hot loop unpacks millions of them. ``careful(raw)`` gives
+the careful parse of a fast-parsed record when a consumer needs certainty.
+
+``iter_lines`` is the physical layer below it, for the few consumers that copy lines byte for
+byte (split's second pass) or show them (the report's examples).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
-from typing import IO, Any, NamedTuple
+from itertools import chain
+from typing import IO, Any
+
+import orjson
+
+from ftkit.findings import Finding
+from ftkit.scan.parse import DECODER, Parsed, not_utf8, parse_bytes, parse_text, walk_findings
 
 CHUNK = 1 << 20
 UTF8_BOM = b"\xef\xbb\xbf"
+#: A pretty-printed record is joined back over at most this many lines and characters.
+MAX_JOIN_LINES = 5_000
+MAX_JOIN_CHARS = 8 << 20
 
-# (code, message) for files that are not UTF-8 text at all.
+BLANK: Any = type("Blank", (), {"__repr__": lambda self: "BLANK"})()
+UNPARSED: Any = type("Unparsed", (), {"__repr__": lambda self: "UNPARSED"})()
+
+Item = tuple[int, int, "bytes | int", Any, "list[Finding] | None"]
+
+# (magic bytes, what they are) for files that are not text at all.
 _MAGIC = [
     (b"\x1f\x8b", "gzip"),
     (b"PK\x03\x04", "zip"),
@@ -23,45 +54,75 @@ _MAGIC = [
     (b"\xfd7zXZ\x00", "xz"),
     (b"\x28\xb5\x2f\xfd", "zstd"),
 ]
+#: How many bytes ``sniff`` looks at.
+HEAD_BYTES = 8192
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
-Diagnosis = tuple[str, str, str]  # (code, pointer, message)
+
+# --- the file-level messages, worded once ---------------------------------------------------------
 
 
-def sniff(head: bytes) -> Diagnosis | None:
-    """Recognise files that are not UTF-8 JSON Lines from their first bytes."""
+def blank_line(n: int) -> Finding:
+    return Finding(n, "FT005", "", "blank line; every line must hold one JSON record (remove it)")
+
+
+def too_long(n: int, length: int, limit: int) -> Finding:
+    return Finding(n, "FT013", "", f"line is {length:,} bytes, longer than the {limit:,}-byte limit; is the file missing newlines?")
+
+
+def bom() -> Finding:
+    return Finding(1, "FT004", "", "the file starts with a UTF-8 byte-order mark (BOM); save it as UTF-8 without BOM")
+
+
+def spread(first: int, last: int) -> Finding:
+    return Finding(first, "FT008", "", f"one JSON record is spread over lines {first}-{last}; write each record on a single line (json.dumps without indent)")
+
+
+def crlf(count: int, first: int) -> Finding:
+    return Finding(first, "FT015", "", f"{count:,} line{'s end' if count != 1 else ' ends'} with CRLF (Windows line ends), the first at line {first}")
+
+
+def sniff(head: bytes) -> Finding | None:
+    """Recognise, from its first bytes, a file that is not UTF-8 JSON Lines at all."""
     for magic, kind in _MAGIC:
         if head.startswith(magic):
-            return ("FT012", "", f"the file is {kind}-compressed, not plain text; decompress it first")
+            return Finding(None, "FT012", "", f"the file is {kind}-compressed, not plain text; decompress it first")
     if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
-        return ("FT011", "", "the file is UTF-32 encoded; re-save it as UTF-8")
+        return Finding(None, "FT011", "", "the file is UTF-32 encoded; re-save it as UTF-8")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return ("FT011", "", "the file is UTF-16 encoded (it starts with a UTF-16 byte-order mark); re-save it as UTF-8")
-    sample = head[:8192]
+        return Finding(None, "FT011", "", "the file is UTF-16 encoded (it starts with a UTF-16 byte-order mark); re-save it as UTF-8")
+    sample = head[:HEAD_BYTES]
     if sample and sample.count(0) * 4 >= len(sample):
-        return ("FT011", "", "the file looks UTF-16 encoded (every other byte is NUL); re-save it as UTF-8")
+        return Finding(None, "FT011", "", "the file looks UTF-16 encoded (every other byte is NUL) or binary; re-save it as UTF-8")
     controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
     if controls > max(8, len(sample) // 20):
-        return ("FT011", "", "the file looks binary (control bytes in its first 8 KiB), not UTF-8 JSON Lines text")
+        return Finding(None, "FT011", "", "the file looks binary (control bytes in its first 8 KiB), not UTF-8 JSON Lines text")
     stripped = sample.lstrip(UTF8_BOM).lstrip()
     if stripped.startswith(b"[") and not stripped.startswith(b"[]"):
         first_line = stripped.split(b"\n", 1)[0].strip()
         if first_line == b"[" or first_line.startswith((b"[{", b"[ {")) and not first_line.endswith(b"]"):
-            return ("FT017", "", "the file is one JSON array, not one record per line; convert it with `ftkit convert` or write one object per line")
+            return Finding(None, "FT017", "", "the file is one JSON array, not one record per line; convert it with `ftkit convert` or write one object per line")
     return None
 
 
-def iter_lines(stream: IO[bytes], max_line_bytes: int, limit: int = -1) -> Iterator[bytes | int]:
+# --- physical lines -------------------------------------------------------------------------------
+
+
+def iter_lines(stream: IO[bytes], max_line_bytes: int, limit: int = -1, counter: Any = None) -> Iterator[bytes | int]:
     """Yield each physical line without its ``\\n`` (a ``\\r`` stays), reading at most
     ``limit`` bytes from the stream's position (all of it when negative).
 
     A line longer than ``max_line_bytes`` is yielded as its length (an ``int``) instead of its
-    bytes, so a file without newlines never has to fit in memory.
+    bytes, so a file without newlines never has to fit in memory. ``counter.add(n)`` (if given)
+    is told of every chunk read, for progress displays.
     """
     parts: list[bytes] = []
     held = 0
     skipping = False
     while limit and (chunk := stream.read(CHUNK if limit < 0 else min(CHUNK, limit))):
         limit -= len(chunk) if limit > 0 else 0
+        if counter is not None:
+            counter.add(len(chunk))
         lines = chunk.split(b"\n")
         tail = lines.pop()
         if lines:
@@ -92,178 +153,203 @@ def iter_lines(stream: IO[bytes], max_line_bytes: int, limit: int = -1) -> Itera
         yield b"".join(parts)
 
 
-class _Pairs(dict):  # type: ignore[type-arg]
-    """A dict that remembers which keys it saw more than once (what json would hide)."""
-
-    __slots__ = ("duplicates",)
+# --- records --------------------------------------------------------------------------------------
 
 
-def _pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = _Pairs(pairs)
-    obj.duplicates = []
-    if len(obj) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen and key not in obj.duplicates:
-                obj.duplicates.append(key)
-            seen.add(key)
-    return obj
+class Reader:
+    """Records (and blank lines) of a stream, in order; see the module docstring.
+
+    ``first_line``: the number of lines before the stream's position (a parallel scan's second
+    half). After the iteration: ``crlf_lines`` / ``first_crlf`` (CR line ends removed),
+    ``has_bom``, ``cr_lines`` (with ``track_cr``) and ``read_past_end`` (a read-ahead ran into the end of ``limit`` bytes: a
+    record may go on past them).
+    """
+
+    def __init__(self, stream: IO[bytes], max_line_bytes: int, *, limit: int = -1, first_line: int = 0,
+                 counter: Any = None, track_cr: bool = False) -> None:  # fmt: skip
+        self.stream, self.max_line_bytes, self.limit = stream, max_line_bytes, limit
+        self.first_line, self.counter = first_line, counter
+        #: with track_cr, the line numbers whose CR was removed, in order (for a change log)
+        self.cr_lines: list[int] = []
+        self._track = track_cr
+        self.crlf_lines = 0
+        self.first_crlf = 0
+        self.has_bom = False
+        self.read_past_end = False
+        self._no_join_until = 0  # lines read ahead in vain never start a read-ahead themselves
+
+    def _cr(self, n: int) -> None:
+        self.crlf_lines += 1
+        self.first_crlf = self.first_crlf or n
+        if self._track:
+            self.cr_lines.append(n)
+
+    def __iter__(self) -> Iterator[Item]:
+        loads, decode_error = orjson.loads, orjson.JSONDecodeError
+        lines = iter_lines(self.stream, self.max_line_bytes, self.limit, self.counter)
+        source: Iterator[bytes | int] = lines
+        n = self.first_line
+        while True:
+            for line in source:
+                n += 1
+                if type(line) is int:
+                    yield (n, n, line, UNPARSED, [too_long(n, line, self.max_line_bytes)])
+                    continue
+                if line[-1:] == b"\r":  # type: ignore[index]  # bytes here: the int case is above
+                    line = line[:-1]  # type: ignore[index]
+                    self._cr(n)
+                if n == 1 and line.startswith(UTF8_BOM):  # type: ignore[union-attr]
+                    self.has_bom = True
+                    line = line[3:]  # type: ignore[index]
+                if not line or (line[0] in b" \t\x0b\x0c" and not line.strip()):  # type: ignore[index, union-attr]
+                    yield (n, n, line, BLANK, [blank_line(n)])
+                    continue
+                try:
+                    value = loads(line)
+                except decode_error:
+                    pass
+                else:
+                    yield (n, n, line, value, None)
+                    continue
+                item, given_back = self._careful(line, n, source)  # type: ignore[arg-type]
+                yield item
+                if given_back:  # read ahead for nothing: give the lines back
+                    # No read-ahead starts among lines given back, so those of any earlier give-back
+                    # are used up by now: chain onto the file itself, never onto another chain.
+                    source = chain(given_back, lines)
+                    break
+                n = item[1]
+            else:
+                return
+
+    def _careful(self, line: bytes, n: int, source: Iterator[bytes | int]) -> tuple[Item, list[bytes | int]]:
+        """The careful parse of one line, joined with the lines after it when it is the first
+        line of a pretty-printed record. Returns the item and any lines read ahead in vain."""
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return (n, n, line, UNPARSED, [not_utf8(line, exc)._replace(line=n)]), []
+        parsed = parse_text(text)
+        if parsed.incomplete and n > self._no_join_until:
+            joined, taken = self._join(text, n, source)
+            if joined is None:
+                self._no_join_until = n + len(taken)
+                return (n, n, line, UNPARSED, _stamp(parsed.findings, n)), taken
+            return joined, []
+        return (n, n, line, parsed.value if parsed.ok else UNPARSED, _stamp(parsed.findings, n)), []
+
+    def _join(self, first: str, n: int, source: Iterator[bytes | int]) -> tuple[Item | None, list[bytes | int]]:
+        """Read ahead for the rest of a record whose first line was cut short.
+
+        Linear, whatever the input: one parse attempt, when the brackets opened on the first line
+        are closed again; a line that is a whole record of its own ends the read-ahead.
+        """
+        taken: list[bytes | int] = []
+        parts, size, depth = [first], len(first), bracket_depth(first)
+        for nxt in source:
+            taken.append(nxt)
+            if type(nxt) is int or len(taken) > MAX_JOIN_LINES:
+                break
+            try:
+                piece = nxt.removesuffix(b"\r").decode("utf-8")  # type: ignore[union-attr]
+            except UnicodeDecodeError:
+                break
+            if piece[:1] == "{" and piece.rstrip()[-1:] == "}" and _is_record(piece):
+                break  # a whole record of its own follows: the first line was cut short
+            parts.append(piece)
+            size += len(piece)
+            depth += bracket_depth(piece)
+            if size > MAX_JOIN_CHARS:
+                break
+            if depth <= 0:
+                parsed = parse_text("\n".join(parts))
+                if not parsed.ok:
+                    break
+                last = n + len(taken)
+                for k, raw in enumerate(taken):
+                    if raw[-1:] == b"\r":  # type: ignore[index]
+                        self._cr(n + k + 1)
+                findings = [spread(n, last), *_stamp(parsed.findings, n)]
+                return (n, last, "\n".join(parts).encode("utf-8"), parsed.value, findings), []
+        else:
+            self.read_past_end = True  # the record may go on past this reader's range
+        return None, taken
 
 
-class _NonFinite(float):
-    """Stands in for NaN/Infinity so that the walk below can find it with its pointer."""
+class ArrayError(ValueError):
+    """A JSON array file that is not valid JSON: where (line, column) and why."""
 
-    __slots__ = ("literal",)
-
-
-def _constant(literal: str) -> float:
-    value = _NonFinite(float(literal.replace("Infinity", "inf")))
-    value.literal = literal
-    return value
+    def __init__(self, message: str, line: int, column: int) -> None:
+        super().__init__(message)
+        self.line, self.column = line, column
 
 
-def _escape(part: str | int) -> str:
-    return str(part).replace("~", "~0").replace("/", "~1")
+def array_items(text: str) -> Iterator[tuple[int, int, str, Parsed]]:
+    """The elements of a JSON array file, each with its index, the line it starts on, its
+    original text and its careful parse (findings carry that line; pointers are inside the
+    element). A file that is not one valid JSON array raises ``ArrayError`` (at the element
+    where it breaks): its records cannot be told apart, so none is guessed at."""
+    scan = DECODER.raw_decode
+    pos = _skip(text, 0)
+    if text[pos : pos + 1] != "[":
+        raise ArrayError("the file is not a JSON array", 1, 1)
+    pos, line, index, counted = _skip(text, pos + 1), 1, 0, 0
+    if text[pos : pos + 1] == "]":
+        return
+    while True:
+        line += text.count("\n", counted, pos)
+        counted = pos
+        try:
+            value, end = scan(text, pos)
+        except RecursionError:
+            raise ArrayError(f"element {index:,} is nested too deep to parse", line, _column(text, pos)) from None
+        except ValueError as exc:  # json.JSONDecodeError
+            where = getattr(exc, "pos", pos)
+            raise ArrayError(f"element {index:,}: {getattr(exc, 'msg', exc)}", line + text.count("\n", pos, where), _column(text, where)) from None
+        yield (index, line, text[pos:end], Parsed(value, True, _stamp(walk_findings(value), line)))
+        index += 1
+        pos = _skip(text, end)
+        if text[pos : pos + 1] == ",":
+            pos = _skip(text, pos + 1)
+            continue
+        if text[pos : pos + 1] == "]" and not text[pos + 1 :].strip():
+            return
+        line += text.count("\n", counted, pos)
+        counted = pos
+        got = "the end of the file" if pos >= len(text) else repr(text[pos : pos + 1])
+        raise ArrayError(f"expected ',' or ']' after element {index - 1:,}, found {got}", line, _column(text, pos))
 
 
-def _walk_findings(obj: Any) -> list[Diagnosis]:
-    """Duplicate keys, NaN/Infinity and lone surrogates anywhere in a parsed value."""
-    out: list[Diagnosis] = []
-    stack: list[tuple[str, Any]] = [("", obj)]
-    while stack:
-        path, value = stack.pop()
-        if isinstance(value, dict):
-            for key in getattr(value, "duplicates", ()):
-                out.append(("FT010", path + "/" + _escape(key), f"key {key!r} appears more than once in this object; only the last value would be kept"))
-            for key, item in value.items():
-                if _has_surrogate(key):
-                    out.append(("FT016", path, f"key {key!r} holds an unpaired surrogate escape; it is not a valid character"))
-                stack.append((path + "/" + _escape(key), item))
-        elif isinstance(value, list):
-            stack.extend((f"{path}/{i}", item) for i, item in enumerate(value))
-        elif isinstance(value, _NonFinite):
-            out.append(("FT009", path, f"{value.literal} is not valid JSON; use null or a string, and write JSON with allow_nan=False"))
-        elif isinstance(value, str) and _has_surrogate(value):
-            out.append(("FT016", path, "the string holds an unpaired surrogate escape (like \\ud800); it is not a valid character"))
-    out.sort(key=lambda d: d[1])
-    return out
+def _column(text: str, pos: int) -> int:
+    return pos - (text.rfind("\n", 0, pos) + 1) + 1
 
 
-def _has_surrogate(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
+def _skip(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\r\n":
+        pos += 1
+    return pos
 
 
-class Parsed:
-    """The careful parse of one line: the value (if any), findings, and whether it looks cut off."""
-
-    __slots__ = ("value", "ok", "findings", "incomplete")
-
-    def __init__(self, value: Any, ok: bool, findings: list[Diagnosis], incomplete: bool = False) -> None:
-        self.value, self.ok, self.findings, self.incomplete = value, ok, findings, incomplete
+def _stamp(findings: list[Finding], n: int) -> list[Finding]:
+    return [f._replace(line=n) for f in findings]
 
 
-def parse_line(raw: bytes) -> Parsed:
-    """Parse one line's bytes (no line terminator, no BOM) with full diagnostics."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return Parsed(None, False, [("FT003", "", f"invalid UTF-8 at byte {exc.start + 1} of the line ({raw[exc.start:exc.start + 1]!r}); re-save the file as UTF-8")])
-    return parse_text(text)
-
-
-def parse_text(text: str) -> Parsed:
-    try:
-        value = json.loads(text, object_pairs_hook=_pairs_hook, parse_constant=_constant)
-    except RecursionError:
-        return Parsed(None, False, [("FT014", "", "JSON nested too deep to parse; a chat record needs only a few levels")])
-    except json.JSONDecodeError as exc:
-        return _explain(text, exc)
-    return Parsed(value, True, _walk_findings(value))
-
-
-def _explain(text: str, exc: json.JSONDecodeError) -> Parsed:
-    where = f"column {exc.colno}"
-    exc.msg = exc.msg.removesuffix(" at")  # "Invalid control character at" reads badly before ours
-    body = text.rstrip()
-    if exc.msg == "Extra data":
-        if text[exc.pos:].lstrip().startswith(":"):  # `"key": ...`: one line of a spread-out object
-            return Parsed(None, False, [("FT006", "", f"the line is a key and value without their object ({where}); a record spread over several lines? write each record on one line")])
-        return Parsed(None, False, [("FT007", "", f"a second JSON value starts at {where} after a complete one; put each record on its own line")])
-    if "\x00" in text:
-        return Parsed(None, False, [("FT006", "", f"the line contains NUL bytes (binary data?); JSON error at {where}: {exc.msg}")])
-    lead = body.lstrip()
-    if lead.startswith(("{'", "[{'", "{ '")) or "'role'" in text or "'messages'" in text:
-        hint = "it looks like a Python dict (single quotes): write records with json.dumps, not str()"
-    elif exc.pos >= len(body) and lead[:1] in ("{", "["):
-        return Parsed(None, False, [("FT006", "", f"the line ends before the JSON value is complete ({exc.msg} at {where}); a record cut short or spread over several lines")], incomplete=True)
-    elif "True" in text or "False" in text or "None" in text:
-        hint = "Python literals True/False/None are not JSON: use true/false/null"
-    else:
-        hint = "fix the JSON syntax"
-    return Parsed(None, False, [("FT006", "", f"invalid JSON: {exc.msg} at {where}; {hint}")])
-
-
-
-# A pretty-printed record is joined back over at most this many lines and characters.
-MAX_JOIN_LINES = 5_000
-MAX_JOIN_CHARS = 8 << 20
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+def careful(raw: bytes) -> Parsed:
+    """The careful parse of a record's bytes (``raw`` as the reader gives it)."""
+    return parse_bytes(raw)
 
 
 def bracket_depth(text: str) -> int:
     """Brackets opened minus closed outside strings (a JSON string never spans lines)."""
-    bare = _STRING.sub("", text) if '"' in text else text
-    return bare.count("{") + bare.count("[") - bare.count("}") - bare.count("]")
+    if '"' in text:
+        text = _STRING.sub("", text)
+    return text.count("{") + text.count("[") - text.count("}") - text.count("]")
 
 
 def _is_record(text: str) -> bool:
     try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
         return False
     return isinstance(value, dict) and "messages" in value
 
-
-class ReadAhead(NamedTuple):
-    """What ``read_rest`` found: the joined record (or None), the lines it took, their text,
-    and whether it ran out of lines (the record may go on past what it could see)."""
-
-    parsed: Parsed | None
-    taken: list[bytes | int]
-    pieces: list[str]
-    exhausted: bool
-
-
-def read_rest(first: str, source: Iterator[bytes | int]) -> ReadAhead:
-    """Read ahead for the rest of a record whose first line ``first`` was cut short.
-
-    Linear, whatever the input: one parse attempt, when the brackets opened on the first line
-    are closed again; a line that is a whole record of its own ends the read-ahead.
-    """
-    taken: list[bytes | int] = []
-    parts, size, depth = [first], len(first), bracket_depth(first)
-    for nxt in source:
-        taken.append(nxt)
-        if type(nxt) is int or len(taken) > MAX_JOIN_LINES:
-            break
-        try:
-            piece = nxt.removesuffix(b"\r").decode("utf-8")  # type: ignore[union-attr]
-        except UnicodeDecodeError:
-            break
-        if piece[:1] == "{" and piece.rstrip()[-1:] == "}" and _is_record(piece):
-            break  # a whole record of its own follows: the first line was cut short
-        parts.append(piece)
-        size += len(piece)
-        depth += bracket_depth(piece)
-        if size > MAX_JOIN_CHARS:
-            break
-        if depth <= 0:
-            parsed = parse_text("\n".join(parts))
-            return ReadAhead(parsed if parsed.ok else None, taken, parts[1:] if parsed.ok else [], False)
-    else:
-        return ReadAhead(None, taken, [], True)
-    return ReadAhead(None, taken, [], False)

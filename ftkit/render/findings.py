@@ -1,0 +1,140 @@
+"""The findings of a scan as text for people, as GitHub Actions annotations, and as the
+documented JSON, written as a stream (a million findings never become a million objects).
+
+Pure functions of an ``ftkit.findings.Scan``: they compute nothing but layout, and every
+string that came from data goes through ``ftkit.render.safe``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from typing import IO
+
+from ftkit.checks import RULES, all_rules
+from ftkit.findings import REPORT_VERSION, Finding, Scan
+from ftkit.render.safe import encode, safe
+
+_COLOURS = {"error": "31", "warning": "33", "info": "36", "bold": "1", "dim": "2"}
+#: A finding that repeats word for word is shown this many times, then counted.
+SAME_SHOWN = 3
+
+
+def _paint(text: str, style: str, colour: bool) -> str:
+    return f"\x1b[{_COLOURS[style]}m{text}\x1b[0m" if colour else text
+
+
+def _name(code: str) -> str:
+    all_rules()
+    return RULES[code].name if code in RULES else code
+
+
+def render_text(scan: Scan, max_shown: int = 50, colour: bool = False) -> str:
+    """Findings grouped by file (the first ``max_shown``; a finding repeated word for word on
+    many lines is shown a few times and then counted), then an exact summary."""
+    return "\n".join(text_lines(scan, max_shown, colour))
+
+
+def text_lines(scan: Scan, max_shown: int = 50, colour: bool = False) -> Iterator[str]:
+    if scan.config:
+        yield _paint(f"settings: [tool.ftkit] in {safe(scan.config)}", "dim", colour)
+    shown = hidden = 0
+    for result in scan.files:
+        bad = result.records - result.valid_records
+        state = "ok" if not bad and result.records else f"{bad:,} invalid"
+        yield _paint(safe(result.path), "bold", colour) + f"  ({result.records:,} records, {state})"
+        same: Counter[tuple[str, str, str]] = Counter()
+        for f in result.findings:
+            key = (f.code, f.pointer, f.message)
+            same[key] += 1
+            if same[key] > SAME_SHOWN:
+                continue
+            if shown >= max_shown:
+                hidden += 1
+                continue
+            shown += 1
+            yield "  " + _line(scan, result.path, f, colour)
+        for (code, pointer, message), n in same.items():
+            if n > SAME_SHOWN:
+                more = n - SAME_SHOWN
+                every = " (every record)" if n == result.records else ""
+                where = f" at {safe(pointer)}" if pointer else ""
+                yield (f"  {safe(result.path)}: {_paint(code, scan.severity_of(code), colour)} {scan.severity_of(code)} [{_name(code)}]{where}: "
+                       f"the same finding on {more:,} more line{'s' if more != 1 else ''}{every}: {safe(message)}")  # fmt: skip
+    if hidden > 0:
+        yield f"  ... and {hidden:,} more finding{'s' if hidden != 1 else ''} (--max-shown N to see more, --format json for all)"
+    yield ""
+    counts = scan.summary
+    if counts.by_code:
+        yield "Findings by rule:"
+        for code, n in counts.by_code.items():
+            yield f"  {code} {_name(code):<28} {n:>8,}"
+    records = sum(f.records for f in scan.files)
+    valid = sum(f.valid_records for f in scan.files)
+    sev = counts.by_severity
+    files = len(scan.files)
+    yield (f"{files} file{'s' if files != 1 else ''}, {records:,} records, {valid:,} valid; "
+           f"{sev['error']:,} error{'s' if sev['error'] != 1 else ''}, {sev['warning']:,} warning{'s' if sev['warning'] != 1 else ''}, {sev['info']:,} info")  # fmt: skip
+
+
+def _line(scan: Scan, path: str, f: Finding, colour: bool) -> str:
+    where = f" at {safe(f.pointer)}" if f.pointer else ""
+    location = f"{safe(path)}:{f.line}" if f.line is not None else safe(path)
+    severity = scan.severity_of(f.code)
+    return f"{location}: {_paint(f.code, severity, colour)} {severity} [{_name(f.code)}]{where}: {safe(f.message)}"
+
+
+# --- GitHub Actions ----------------------------------------------------------------------------------
+
+
+def _gh_data(text: str) -> str:
+    return safe(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
+
+
+def _gh_property(text: str) -> str:
+    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+_GH_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def render_github(scan: Scan) -> str:
+    """GitHub Actions workflow commands, one annotation per finding (escaped as GitHub requires,
+    and with every other control character escaped, so no line can be forged)."""
+    return "\n".join(github_lines(scan))
+
+
+def github_lines(scan: Scan) -> Iterator[str]:
+    for path, f in scan.violations():
+        props = [f"file={_gh_property(path)}"]
+        if f.line is not None:
+            props.append(f"line={f.line}")
+        props.append(f"title={_gh_property(f'{f.code} {_name(f.code)}')}")
+        where = f" (at {f.pointer})" if f.pointer else ""
+        yield f"::{_GH_LEVEL[scan.severity_of(f.code)]} {','.join(props)}::{_gh_data(f.message + where)}"
+
+
+# --- JSON ---------------------------------------------------------------------------------------------
+
+
+def write_json(scan: Scan, out: IO[bytes]) -> None:
+    """The documented JSON (``ftkit.models.Report``, version "1"), written finding by finding."""
+    counts = scan.summary
+    files = [{"path": f.path, "records": f.records, "valid_records": f.valid_records} for f in scan.files]
+    head = {"version": REPORT_VERSION, "profile": scan.profile, "config": scan.config, "files": files}
+    text = json.dumps(head, indent=2, ensure_ascii=False)
+    out.write(encode(text[:-2] + ',\n  "violations": ['))
+    first = True
+    batch: list[str] = []
+    for path, f in scan.violations():
+        entry = {"path": path, "line": f.line, "pointer": f.pointer, "code": f.code, "name": _name(f.code),
+                 "severity": scan.severity_of(f.code), "message": f.message}  # fmt: skip
+        batch.append(("\n    " if first else ",\n    ") + json.dumps(entry, ensure_ascii=False))
+        first = False
+        if len(batch) >= 4096:
+            out.write(encode("".join(batch)))
+            batch.clear()
+    out.write(encode("".join(batch)))
+    summary = json.dumps({"by_severity": counts.by_severity, "by_code": counts.by_code}, indent=2, ensure_ascii=False)
+    out.write(encode(("\n  ]" if not first else "]") + ',\n  "summary": ' + summary.replace("\n", "\n  ") + "\n}\n"))
