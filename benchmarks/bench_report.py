@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_validate import DEFAULT_OUT, MB, best_of, ftkit_command, gen_large, load_average, log, measure  # noqa: E402
+from bench_validate import DEFAULT_OUT, MB, best_of, ftkit_command, gen_large, load_average, log, measure
 
 MAX_RATIO = 1.3
 

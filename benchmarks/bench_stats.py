@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_validate import DEFAULT_OUT, MB, best_of, ftkit_command, gen_large, measure  # noqa: E402
+from bench_validate import DEFAULT_OUT, MB, best_of, ftkit_command, gen_large, measure
 
 MIN_SPEEDUP = 1.6
 MAX_TOKENIZER_READY = 0.3

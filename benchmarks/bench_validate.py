@@ -99,25 +99,9 @@ print(json.dumps({"wall": wall, "rc": proc.returncode, "maxrss_kb": ru.ru_maxrss
 # Input generation
 # --------------------------------------------------------------------------------------------
 
-ZH_WORDS = (
-    "我们 你们 他们 这个 那个 今天 明天 昨天 系统 用户 订单 地址 支付 退款 发货 物流 客服 问题 "
-    "解决 方案 数据 模型 训练 微调 参数 学习率 批次 推理 部署 服务器 接口 请求 响应 错误 日志 "
-    "配置 文件 格式 检查 验证 结果 报告 需要 可以 应该 已经 正在 因为 所以 但是 如果 然后 "
-    "首先 其次 最后 非常 比较 简单 复杂 快速 稳定 安全 性能 内存 磁盘 网络 延迟 吞吐 "
-    "北京 上海 深圳 杭州 产品 价格 优惠 会员 积分 账户 密码 登录 注册 手机 邮箱 验证码 "
-    "翻译 总结 解释 例如 步骤 注意 建议 重要 确认 取消 修改 保存 删除 添加 查询"
-).split()
+ZH_WORDS = ["我们", "你们", "他们", "这个", "那个", "今天", "明天", "昨天", "系统", "用户", "订单", "地址", "支付", "退款", "发货", "物流", "客服", "问题", "解决", "方案", "数据", "模型", "训练", "微调", "参数", "学习率", "批次", "推理", "部署", "服务器", "接口", "请求", "响应", "错误", "日志", "配置", "文件", "格式", "检查", "验证", "结果", "报告", "需要", "可以", "应该", "已经", "正在", "因为", "所以", "但是", "如果", "然后", "首先", "其次", "最后", "非常", "比较", "简单", "复杂", "快速", "稳定", "安全", "性能", "内存", "磁盘", "网络", "延迟", "吞吐", "北京", "上海", "深圳", "杭州", "产品", "价格", "优惠", "会员", "积分", "账户", "密码", "登录", "注册", "手机", "邮箱", "验证码", "翻译", "总结", "解释", "例如", "步骤", "注意", "建议", "重要", "确认", "取消", "修改", "保存", "删除", "添加", "查询"]
 ZH_PUNCT = ["，", "，", "，", "。", "；", "、", "？", "！", "：", "（注意）", "“引用”"]
-EN_WORDS = (
-    "the a an of to and in is it that for on with as was by this be are from at or have "
-    "model data training file record message user assistant system prompt token learning rate "
-    "batch epoch server request response error log config format check validate result report "
-    "please could would should must can will may order address payment refund shipping support "
-    "question answer solution quickly stable secure memory disk network latency throughput "
-    "first second finally example step note important confirm cancel update save delete add "
-    "query translate summarize explain customer account password login email phone code price "
-    "Python JSON API HTTP GPU CPU SiliconFlow Qwen LoRA dataset JSONL fine-tuning validation"
-).split()
+EN_WORDS = ["the", "a", "an", "of", "to", "and", "in", "is", "it", "that", "for", "on", "with", "as", "was", "by", "this", "be", "are", "from", "at", "or", "have", "model", "data", "training", "file", "record", "message", "user", "assistant", "system", "prompt", "token", "learning", "rate", "batch", "epoch", "server", "request", "response", "error", "log", "config", "format", "check", "validate", "result", "report", "please", "could", "would", "should", "must", "can", "will", "may", "order", "address", "payment", "refund", "shipping", "support", "question", "answer", "solution", "quickly", "stable", "secure", "memory", "disk", "network", "latency", "throughput", "first", "second", "finally", "example", "step", "note", "important", "confirm", "cancel", "update", "save", "delete", "add", "query", "translate", "summarize", "explain", "customer", "account", "password", "login", "email", "phone", "code", "price", "Python", "JSON", "API", "HTTP", "GPU", "CPU", "SiliconFlow", "Qwen", "LoRA", "dataset", "JSONL", "fine-tuning", "validation"]
 EXTRAS = [
     "\n", "\n\n", "\n- ", "\n1. ", "\n2. ", " `x < y` ", ' "quoted" ', " C:\\path\\to\\file ",
     " 😀 ", " → ", " 3.14 ", " 100% ", " <b>bold</b> ", "\t", " & ",
@@ -169,7 +153,7 @@ class LargeRecords:
 
     def _text(self, lo: int, hi: int) -> str:
         # Log-uniform number of sentences: many short texts, some long ones.
-        k = int(round(lo * (hi / lo) ** self.rng.random()))
+        k = round(lo * (hi / lo) ** self.rng.random())
         return "".join(self.rng.choices(self.pool, k=k)).strip() or "好的。"
 
     def record(self, tag: str) -> dict[str, Any]:
@@ -348,7 +332,7 @@ def ftkit_report(ftkit: list[str], path: Path, cwd: Path) -> dict[str, Any]:
 
 def machine_info(ftkit: list[str]) -> dict[str, Any]:
     info: dict[str, Any] = {
-        "date": _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="seconds"),
+        "date": _dt.datetime.now(_dt.UTC).astimezone().isoformat(timespec="seconds"),
         "nproc": os.cpu_count(),
         "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "python": sys.version.split()[0],

@@ -27,7 +27,7 @@ __version__ = "0.2.0"
 
 _VERBS = ("validate", "stats", "split", "recommend", "cost", "report", "fix", "convert")
 _LAZY = {
-    **{verb: "ftkit.api" for verb in _VERBS},
+    **dict.fromkeys(_VERBS, "ftkit.api"),
     "table": "ftkit.api",
     "Report": "ftkit.models",
     "Violation": "ftkit.models",
@@ -50,12 +50,51 @@ _LAZY = {
     "DataError": "ftkit.errors",
     "load_profile": "ftkit.policy.profile",
 }
-__all__ = sorted([*_LAZY, "__version__"])
+__all__ = [
+    "ConfigError",
+    "ConvertResult",
+    "CostEstimate",
+    "DataError",
+    "FixResult",
+    "FtkitError",
+    "InputError",
+    "OutputError",
+    "OutputExists",
+    "ParameterError",
+    "ProfileError",
+    "Progress",
+    "QualityReport",
+    "Recommendation",
+    "Report",
+    "SplitResult",
+    "Stats",
+    "TokenizerError",
+    "Violation",
+    "__version__",
+    "convert",
+    "cost",
+    "fix",
+    "load_profile",
+    "recommend",
+    "report",
+    "split",
+    "stats",
+    "table",
+    "validate",
+]  # fmt: skip
 
 if TYPE_CHECKING:
     from ftkit.api import convert, cost, fix, recommend, report, split, stats, table, validate
     from ftkit.errors import (
-        ConfigError, DataError, FtkitError, InputError, OutputError, OutputExists, ParameterError, ProfileError, TokenizerError,
+        ConfigError,
+        DataError,
+        FtkitError,
+        InputError,
+        OutputError,
+        OutputExists,
+        ParameterError,
+        ProfileError,
+        TokenizerError,
     )  # fmt: skip
     from ftkit.models import Report, Violation
     from ftkit.plan.cost import CostEstimate

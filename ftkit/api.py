@@ -22,9 +22,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from ftkit.checks import Selector
 from ftkit.config import Settings, resolve
 from ftkit.errors import DataError, ParameterError
-from ftkit.checks import Selector
 from ftkit.findings import FileResult, Scan, sort_findings
 from ftkit.policy.profile import Profile, as_profile
 from ftkit.progress import Progress
@@ -37,12 +37,14 @@ if TYPE_CHECKING:
     from ftkit.plan.report_model import QualityReport
     from ftkit.plan.split import GroupBy, SplitResult, Stratify
     from ftkit.plan.stats import Stats
+    from ftkit.repair.chat_formats import Format, ToolMode
     from ftkit.repair.convert import ConvertResult
     from ftkit.repair.fix import FixResult
     from ftkit.tokens.table import RecordTable
 
 #: What a verb reads: a path, several, "-" for standard input, or (validate, stats) records in memory.
 Source = str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | Iterable[Mapping[str, Any]] | Any
+
 
 class Context:
     """The settings, profile and selector one command works with."""
@@ -79,7 +81,9 @@ def check(ctx: Context, inputs: Inputs, *, jobs: int = 1, tokens: bool = False, 
     if not tokens:
         scan = run_scan(inputs, ctx.profile, ctx.selected, jobs=jobs, counter=progress, config=ctx.config)
     else:
-        tab = token_table(ctx, inputs, model=model, max_tokens=max_tokens, jobs=jobs, near_duplicates=True, dataset_rules=True, progress=progress)
+        tab = token_table(
+            ctx, inputs, model=model, max_tokens=max_tokens, jobs=jobs, near_duplicates=True, dataset_rules=True, progress=progress
+        )
         scan = tab.scan
         if ctx.selected("FT401") and tab.frame.height:
             from ftkit.checks.length import over_max_tokens
@@ -308,7 +312,7 @@ def report(
     source: Source,
     *,
     output: str | os.PathLike[str] | None = None,
-    format: ReportFormat | None = None,  # noqa: A002  # the CLI's --format
+    format: ReportFormat | None = None,  # the CLI's --format
     force: bool = False,
     goal: str = "standard",
     price: Decimal | str | None = None,
@@ -414,7 +418,9 @@ def fix(
     from ftkit.repair.record_fixes import FixOptions
 
     ctx = context(config, profile=profile, select=select, ignore=ignore)
-    options = FixOptions(merge_consecutive=merge_consecutive, drop_unpaired_user=drop_unpaired_user, remove_unknown_keys=remove_unknown_keys)
+    options = FixOptions(
+        merge_consecutive=merge_consecutive, drop_unpaired_user=drop_unpaired_user, remove_unknown_keys=remove_unknown_keys
+    )
     with open_inputs(path, directories=False, single=True) as inputs:
         _start(progress, inputs)
         return fix_file(inputs.items[0], _opt_path(output), ctx.profile, ctx.selected, rejects=_opt_path(rejects),
@@ -425,9 +431,9 @@ def convert(
     path: str | os.PathLike[str],
     output: str | os.PathLike[str],
     *,
-    source_format: str = "auto",
+    source_format: Format | Literal["auto"] = "auto",
     rejects: str | os.PathLike[str] | None = None,
-    tools: str = "reject",
+    tools: ToolMode = "reject",
     force: bool = False,
     profile: str | Profile | None = None,
     select: Iterable[str] | str | None = None,
@@ -442,8 +448,17 @@ def convert(
     ctx = context(config, profile=profile, select=select, ignore=ignore)
     with open_inputs(path, directories=False, single=True) as inputs:
         _start(progress, inputs)
-        return convert_file(inputs.items[0], Path(output), ctx.profile, ctx.selected, source_format=source_format,  # type: ignore[arg-type]  # checked inside
-                            rejects=_opt_path(rejects), tools=tools, force=force, counter=progress)  # type: ignore[arg-type]
+        return convert_file(
+            inputs.items[0],
+            Path(output),
+            ctx.profile,
+            ctx.selected,
+            source_format=source_format,
+            rejects=_opt_path(rejects),
+            tools=tools,
+            force=force,
+            counter=progress,
+        )
 
 
 def _opt_path(value: str | os.PathLike[str] | None) -> Path | None:

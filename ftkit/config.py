@@ -134,12 +134,14 @@ def resolve(config: str | Path | bool | None = None, **given: Any) -> Settings:
         if value is None:
             continue
         if key in ("select", "ignore"):
-            codes = tuple(part.strip() for item in ([value] if isinstance(value, str) else value) for part in str(item).split(",") if part.strip())
+            codes = tuple(
+                part.strip() for item in ([value] if isinstance(value, str) else value) for part in str(item).split(",") if part.strip()
+            )
             if codes:  # an empty --select keeps the configured one
                 changes[key] = codes
             continue
         changes[key] = value
-    unknown = set(changes) - {f for f in Settings.__dataclass_fields__}
+    unknown = set(changes) - set(Settings.__dataclass_fields__)
     if unknown:
         raise TypeError(f"unknown setting {', '.join(sorted(unknown))}")
     return replace(settings, **changes)

@@ -11,13 +11,14 @@ pre-commit path). The code selector lives with the rules (``ftkit.checks.Selecto
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 #: Version of the JSON formats; bump on any incompatible change (CHANGELOG.md).
 REPORT_VERSION = "1"
-SEVERITIES = ("error", "warning", "info")
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 
 
@@ -55,11 +56,11 @@ class Scan:
     """What validating gives: per-file results, and the severities to read them with."""
 
     profile: str
-    severity: Mapping[str, str]
+    severity: Mapping[str, Severity]
     files: list[FileResult]
     config: str | None = None  # the pyproject.toml whose [tool.ftkit] was applied
 
-    def severity_of(self, code: str) -> str:
+    def severity_of(self, code: str) -> Severity:
         return self.severity.get(code, "error")
 
     def violations(self) -> Iterator[tuple[str, Finding]]:

@@ -62,7 +62,7 @@ class Report(BaseModel):
 def report_of(scan: Scan) -> Report:
     """The documented result of a scan, as ``ftkit.validate`` returns it."""
     from ftkit.checks import RULES, all_rules
-    
+
     all_rules()
     build = Violation.model_construct
     violations = [

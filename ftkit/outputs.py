@@ -86,7 +86,7 @@ def atomic_outputs(paths: Sequence[Path], *, like: Path | None = None, force: bo
             temps.append((tmp, os.fdopen(fd, "wb")))
             os.chmod(tmp, mode)
         yield [stream for _, stream in temps]
-        for (tmp, stream), path in zip(temps, paths):
+        for (_, stream), path in zip(temps, paths):
             try:
                 stream.flush()
                 os.fsync(stream.fileno())

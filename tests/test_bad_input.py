@@ -148,7 +148,7 @@ def test_mixed_junk_lines_never_crash(scratch: Path, lines: list[str], crlf: boo
     text = sep.join(lines) + (sep if final_newline and lines else "")
     data = text.encode("latin-1", "replace") if latin1 else text.encode("utf-8", "surrogatepass")
     path = write(scratch / "junk.jsonl", data)
-    code, report = validate_json(path)
+    _code, report = validate_json(path)
     physical = data.count(b"\n") + 1
     assert all(v["line"] is None or v["line"] <= physical for v in report["violations"]), report
     assert len(report["files"]) == 1
@@ -184,7 +184,7 @@ def test_deep_nesting_over_many_lines(tmp_path: Path) -> None:
     n = 20_000
     path = write(tmp_path / "deep_lines.jsonl", '{"a":\n' * n + "1\n" + "}\n" * n)
     started = time.monotonic()
-    code, report = validate_json(path)
+    code, _report = validate_json(path)
     assert time.monotonic() - started < 60
     assert code == 1
 

@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 import ftkit
 from ftkit.cli import cli
 from ftkit.repair.convert import FOLD_CALL, FOLD_RESULT, FOLD_TOOLS, ConvertResult
-
 from support import DATA as SHARED
 
 
@@ -226,7 +225,7 @@ def test_openai_variants_top_level_system_and_loss_weight(tmp_path: Path) -> Non
 def test_auto_detects_the_majority_and_counts_the_rest(tmp_path: Path) -> None:
     src = write(tmp_path, "m.json", [{"instruction": f"q{i}", "output": f"a{i}"} for i in range(3)]
                 + [{"conversations": [{"from": "human", "value": "Q"}, {"from": "gpt", "value": "A"}]}, 7])
-    result, out, rejects = convert(tmp_path, src)
+    result, _out, rejects = convert(tmp_path, src)
     assert (result.format, result.records, result.matched, result.written) == ("alpaca", 5, 3, 3)
     assert rejects[0]["reasons"][0].endswith("(it looks like sharegpt)") and rejects[1]["reasons"][0] == "not-alpaca: the record does not have \"instruction\" and \"output\"; it is the number 7"
 
@@ -235,7 +234,7 @@ def test_jsonl_input_with_bom_crlf_blank_and_broken_lines(tmp_path: Path) -> Non
     src = tmp_path / "x.jsonl"
     good = json.dumps({"instruction": "q", "output": "a"}).encode()
     src.write_bytes(b"\xef\xbb\xbf" + good + b"\r\n\r\n" + b"{oops\n" + b'\xff"\n' + good + b"\n")
-    result, out, rejects = convert(tmp_path, src)
+    result, _out, rejects = convert(tmp_path, src)
     assert (result.records, result.written, result.rejected) == (4, 2, 2)
     assert rejects[0]["line"] == 3 and rejects[0]["text"] == "{oops" and rejects[0]["reasons"][0].startswith("FT006")
     assert rejects[1]["line"] == 4 and "base64" in rejects[1]

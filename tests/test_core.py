@@ -4,8 +4,8 @@ one reader, immutable policy, and a layout without import cycles."""
 from __future__ import annotations
 
 import ast
-import re
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,10 +14,10 @@ from typing import Any
 import polars as pl
 import pytest
 from click.testing import CliRunner
-from support import DATA, REPO
 
 import ftkit
 from ftkit.cli import cli
+from support import DATA, REPO
 
 SHISHUO = DATA / "siliconcloud-cookbook" / "shishuoxinyu_ft_data.jsonl"
 VERBS = ("validate", "stats", "split", "recommend", "cost", "report", "fix", "convert")
@@ -248,7 +248,7 @@ def test_every_command_reads_through_the_one_reader() -> None:
         if path.name in ("reader.py", "inputs.py"):
             continue
         text = path.read_text("utf-8")
-        if ".split(b\"\\n\")" in text or "readline(" in text or ".splitlines()" in text and "open(" in text:
+        if ".split(b\"\\n\")" in text or "readline(" in text or (".splitlines()" in text and "open(" in text):
             offenders.append(str(path.relative_to(REPO)))
     assert offenders == []
 

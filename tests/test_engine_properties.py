@@ -19,14 +19,14 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from support import REPO, findings
 
 import ftkit
-from ftkit.scan import parallel
 from ftkit.checks import record_checks
-from ftkit.scan.fastpath import CleanCheck
 from ftkit.policy.profile import load_profile
+from ftkit.scan import parallel
+from ftkit.scan.fastpath import CleanCheck
 from ftkit.scan.reader import parse_text
+from support import REPO, findings
 
 PROFILE = load_profile("siliconflow")
 DATA = PROFILE.data

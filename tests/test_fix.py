@@ -17,14 +17,14 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import CASES, decode_markers
 
 import ftkit
-from ftkit.cli import cli
 from ftkit import FtkitError as FixError
+from ftkit.cli import cli
+from ftkit.policy.profile import load_profile
 from ftkit.repair.fix import FixResult
 from ftkit.repair.record_fixes import FixOptions
-from ftkit.policy.profile import load_profile
+from support import CASES, decode_markers
 
 CASE_LIST = tomllib.loads((CASES / "fix" / "fixes.toml").read_text(encoding="utf-8"))["case"]
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.large_base_example])

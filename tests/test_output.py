@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from support import REPO
 
-from ftkit.cli import cli
 from ftkit.checks import Selector
+from ftkit.cli import cli
 from ftkit.findings import FileResult, Finding, Scan
 from ftkit.models import Report
 from ftkit.render.findings import render_github, render_text
+from support import REPO
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "validate_needs_fixes.json"
 

@@ -14,10 +14,9 @@ from ftkit.outputs import atomic_outputs, atomic_write, check_outputs
 def test_atomic_write_replaces_only_on_success(tmp_path: Path) -> None:
     target = tmp_path / "out.jsonl"
     target.write_bytes(b"old\n")
-    with pytest.raises(RuntimeError):
-        with atomic_write(target, force=True) as out:
-            out.write(b"partial")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), atomic_write(target, force=True) as out:
+        out.write(b"partial")
+        raise RuntimeError("boom")
     assert target.read_bytes() == b"old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]  # no temp file left behind
     with atomic_write(target, force=True) as out:
@@ -32,11 +31,10 @@ def test_a_final_name_is_never_replaced_without_force(tmp_path: Path) -> None:
     """Another run may create the output while this one works: the last step refuses, and the
     outputs this run already placed are taken back (all or nothing)."""
     first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
-    with pytest.raises(OutputExists, match="b.jsonl already exists"):
-        with atomic_outputs([first, second]) as (a, b):
-            a.write(b"mine\n")
-            b.write(b"mine\n")
-            second.write_bytes(b"theirs\n")  # written meanwhile by someone else
+    with pytest.raises(OutputExists, match=r"b\.jsonl already exists"), atomic_outputs([first, second]) as (a, b):
+        a.write(b"mine\n")
+        b.write(b"mine\n")
+        second.write_bytes(b"theirs\n")  # written meanwhile by someone else
     assert second.read_bytes() == b"theirs\n" and not first.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.jsonl"]
 

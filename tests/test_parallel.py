@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ftkit.scan import parallel
 from ftkit.cli import cli
+from ftkit.scan import parallel
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX-only; ftkit runs one process elsewhere")
 
@@ -35,9 +35,8 @@ def test_helper_closed_unasked_leaves_no_process() -> None:
 
 
 def test_helper_failure_is_reported() -> None:
-    with parallel.Helper(_prepare, lambda x: 1 / x) as helper:
-        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
-            helper.ask(0)
+    with parallel.Helper(_prepare, lambda x: 1 / x) as helper, pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        helper.ask(0)
 
 
 def test_report_rendered_by_the_helper_is_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,16 +12,16 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from support import GOLDEN, GOLDEN_INPUTS, DATA as SHARED_DATA, assert_golden
-
-from ftkit.cli import cli
 import ftkit
+from ftkit.cli import cli
 from ftkit.errors import DataError, ParameterError
 from ftkit.plan.params import check_parameters
 from ftkit.plan.recommend import PARAMETERS, nearest_rank, openai_epochs, recommend
 from ftkit.policy import goal_names
 from ftkit.policy.profile import load_profile
 from ftkit.policy.recommend_rules import load_rules
+from support import DATA as SHARED_DATA
+from support import GOLDEN, GOLDEN_INPUTS, assert_golden
 
 GOALS = goal_names()
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from support import DATA, REPO
 
-from ftkit.tokens import tokenizer as tokens
 from ftkit.cli import cli
+from ftkit.tokens import tokenizer as tokens
+from support import REPO
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SHISHUO = "tests/data/siliconcloud-cookbook/shishuoxinyu_ft_data.jsonl"  # as given, relative to the repo

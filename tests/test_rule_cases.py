@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import case_bytes, findings, load_cases, validate_bytes, write_profile
 
 from ftkit.checks import all_rules
+from support import case_bytes, findings, load_cases, validate_bytes, write_profile
 
 FAMILIES = ["file.toml", "structure.toml", "conversation.toml", "content.toml", "length.toml", "dataset.toml"]
 ALL_CASES = [(family, case) for family in FAMILIES for case in load_cases(family)]

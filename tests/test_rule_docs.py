@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import decode_markers, validate_bytes
 
 from ftkit.checks import all_rules
+from support import decode_markers, validate_bytes
 
 RULES = all_rules()
 

@@ -7,10 +7,9 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from support import DATA as SHARED_DATA
 
 from ftkit.cli import cli
-
+from support import DATA as SHARED_DATA
 
 # file -> (records, valid records, exit code, extra CLI args). Verdicts from tests/data/README.md.
 VERDICTS = {

@@ -24,13 +24,13 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from support import DATA, write_profile
 
 import ftkit
 from ftkit.cli import cli
 from ftkit.errors import DataError as SplitRefused
 from ftkit.errors import FtkitError as SplitError
 from ftkit.plan.split import STRATUM_EDGES, choose_validation
+from support import DATA, write_profile
 
 
 def split_file(src: Path, out: Path, ratio: float | None = None, count: int | None = None, **kwargs: Any) -> Any:

@@ -7,16 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from click.testing import CliRunner
-from support import DATA as SHARED_DATA, REPO
 
-from ftkit.scan import parallel
 from ftkit.cli import cli
-import ftkit
 from ftkit.plan.stats import compute_stats
+from ftkit.scan import parallel
 from ftkit.tokens.table import RecordTable, stable_hash
+from ftkit.tokens.tokenizer import get_tokenizer
+from support import DATA as SHARED_DATA
+from support import REPO
 
 
 def build_table(path: Path, profile: str | None = None, dataset_rules: bool = False, **kwargs: Any) -> RecordTable:
@@ -29,7 +30,6 @@ def build_table(path: Path, profile: str | None = None, dataset_rules: bool = Fa
 
 def codes(table: RecordTable) -> set[str]:
     return {f.code for _, f in table.scan.violations()}
-from ftkit.tokens.tokenizer import get_tokenizer
 
 COOKBOOK = SHARED_DATA / "siliconcloud-cookbook"
 

@@ -9,14 +9,14 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from support import DATA as SUPPORT_DATA
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ftkit.tokens import tokenizer as tokens
 from ftkit.errors import TokenizerError as TokenizerUnavailable
+from ftkit.tokens import tokenizer as tokens
 from ftkit.tokens.template import ChatTemplate, RecordTokens
 from ftkit.tokens.tokenizer import get_tokenizer
+from support import DATA as SUPPORT_DATA
 
 DATA = SUPPORT_DATA / "siliconcloud-cookbook"
 

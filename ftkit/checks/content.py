@@ -47,7 +47,10 @@ def template_token_in_content(record: Any, rules: DataRules) -> Iterator[Problem
         found = [tok for tok in rules.special_tokens if tok in text]
         if found:
             names = ", ".join(found)
-            yield pointer("messages", i, "content"), f"content contains the chat-template token{'s' if len(found) > 1 else ''} {names}; the model would read it as a control token, not text"
+            yield (
+                pointer("messages", i, "content"),
+                f"content contains the chat-template token{'s' if len(found) > 1 else ''} {names}; the model would read it as a control token, not text",
+            )
 
 
 @lru_cache(maxsize=8)
@@ -73,4 +76,7 @@ def role_name_in_content(record: Any, rules: DataRules) -> Iterator[Problem]:
         found = match(text)
         if found:
             label = found.group(0).strip()
-            yield pointer("messages", i, "content"), f"content starts with the speaker label {label!r}; remove it, the chat template marks the role"
+            yield (
+                pointer("messages", i, "content"),
+                f"content starts with the speaker label {label!r}; remove it, the chat template marks the role",
+            )

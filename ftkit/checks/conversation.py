@@ -7,6 +7,7 @@ or misspelled role gets that finding alone, not a cascade of ordering complaints
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import pairwise
 from typing import Any
 
 from ftkit.checks import Problem, pointer, rule
@@ -85,7 +86,7 @@ def turns_not_alternating(record: Any, rules: DataRules) -> Iterator[Problem]:
     """
     roles = _roles(record, rules)
     turns = _dialogue(roles) if roles else []
-    for (_, prev), (i, role) in zip(turns, turns[1:]):
+    for (_, prev), (i, role) in pairwise(turns):
         if role == prev:
             yield pointer("messages", i, "role"), f"{role} message follows another {role} message; user and assistant must alternate"
 

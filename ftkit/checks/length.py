@@ -25,4 +25,9 @@ def over_max_tokens(rows: Iterable[tuple[int, int]], limit: int) -> Iterator[Fin
     for line, total in rows:
         if total > limit:
             over = total - limit
-            yield Finding(line, "FT401", "", f"record is {total:,} tokens with the chat template, {over:,} over Max Tokens {limit:,}; the last {over:,} tokens would be cut")
+            yield Finding(
+                line,
+                "FT401",
+                "",
+                f"record is {total:,} tokens with the chat template, {over:,} over Max Tokens {limit:,}; the last {over:,} tokens would be cut",
+            )

@@ -34,8 +34,8 @@ def record_not_object(record: Any, rules: DataRules) -> Iterator[Problem]:
     Fail: [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]
     """
     if not isinstance(record, dict):
-        hint = " (a bare messages array? wrap it: {\"messages\": [...]})" if isinstance(record, list) else ""
-        yield "", f"record is {describe(record)}, expected a JSON object with a \"messages\" array{hint}"
+        hint = ' (a bare messages array? wrap it: {"messages": [...]})' if isinstance(record, list) else ""
+        yield "", f'record is {describe(record)}, expected a JSON object with a "messages" array{hint}'
 
 
 @rule("FT102", "messages-missing")
@@ -56,13 +56,13 @@ def messages_missing(record: Any, rules: DataRules) -> Iterator[Problem]:
         elif "prompt" in record and "completion" in record:
             shape = " (this looks like prompt/completion: convert it with `ftkit convert`)"
         elif any(k.lower() == "messages" for k in record if isinstance(k, str)):
-            shape = " (the key is case-sensitive: write \"messages\")"
-        yield "", f"record has no \"messages\" key{shape}"
+            shape = ' (the key is case-sensitive: write "messages")'
+        yield "", f'record has no "messages" key{shape}'
 
 
 @rule("FT103", "messages-not-array")
 def messages_not_array(record: Any, rules: DataRules) -> Iterator[Problem]:
-    """"messages" is not an array.
+    """ "messages" is not an array.
 
     Why: documented rule 2: the value under "messages" is an array of message objects.
 
@@ -70,12 +70,12 @@ def messages_not_array(record: Any, rules: DataRules) -> Iterator[Problem]:
     Fail: {"messages": {"role": "user", "content": "Hi"}}
     """
     if isinstance(record, dict) and "messages" in record and not isinstance(record["messages"], list):
-        yield pointer("messages"), f"\"messages\" is {describe(record['messages'])}, expected an array of messages"
+        yield pointer("messages"), f'"messages" is {describe(record["messages"])}, expected an array of messages'
 
 
 @rule("FT104", "messages-empty")
 def messages_empty(record: Any, rules: DataRules) -> Iterator[Problem]:
-    """"messages" is an empty array.
+    """ "messages" is an empty array.
 
     Why: documented rule 2: the array must not be empty.
 
@@ -83,7 +83,7 @@ def messages_empty(record: Any, rules: DataRules) -> Iterator[Problem]:
     Fail: {"messages": []}
     """
     if _messages(record) == []:
-        yield pointer("messages"), "\"messages\" is empty, expected at least one user message and one assistant reply"
+        yield pointer("messages"), '"messages" is empty, expected at least one user message and one assistant reply'
 
 
 @rule("FT105", "message-not-object")
@@ -97,7 +97,7 @@ def message_not_object(record: Any, rules: DataRules) -> Iterator[Problem]:
     """
     for i, msg in enumerate(_messages(record) or ()):
         if not isinstance(msg, dict):
-            yield pointer("messages", i), f"message is {describe(msg)}, expected an object with \"role\" and \"content\""
+            yield pointer("messages", i), f'message is {describe(msg)}, expected an object with "role" and "content"'
 
 
 @rule("FT106", "role-missing")
@@ -112,8 +112,8 @@ def role_missing(record: Any, rules: DataRules) -> Iterator[Problem]:
     for i, msg in _message_objects(record):
         if "role" not in msg:
             alt = next((k for k in ("from", "speaker", "author", "Role") if k in msg), None)
-            hint = f" (found \"{alt}\": rename it to \"role\")" if alt else ""
-            yield pointer("messages", i), f"message has no \"role\"{hint}; expected one of {', '.join(rules.roles)}"
+            hint = f' (found "{alt}": rename it to "role")' if alt else ""
+            yield pointer("messages", i), f'message has no "role"{hint}; expected one of {", ".join(rules.roles)}'
 
 
 @rule("FT107", "content-missing")
@@ -128,8 +128,8 @@ def content_missing(record: Any, rules: DataRules) -> Iterator[Problem]:
     for i, msg in _message_objects(record):
         if "content" not in msg:
             alt = next((k for k in ("value", "text", "message", "tool_calls", "Content") if k in msg), None)
-            hint = f" (found \"{alt}\")" if alt else ""
-            yield pointer("messages", i), f"message has no \"content\"{hint}; expected a \"content\" string"
+            hint = f' (found "{alt}")' if alt else ""
+            yield pointer("messages", i), f'message has no "content"{hint}; expected a "content" string'
 
 
 @rule("FT108", "role-not-string")
@@ -159,7 +159,7 @@ def role_invalid(record: Any, rules: DataRules) -> Iterator[Problem]:
         role = msg.get("role")
         if isinstance(role, str) and role not in rules.roles:
             meant = intended_role(role, rules)
-            hint = f"; did you mean \"{meant}\"?" if meant else ""
+            hint = f'; did you mean "{meant}"?' if meant else ""
             yield pointer("messages", i, "role"), f"role {role!r} is not allowed, expected one of {', '.join(rules.roles)}{hint}"
 
 
@@ -207,8 +207,8 @@ def unknown_record_key(record: Any, rules: DataRules) -> Iterator[Problem]:
         extra = [k for k in record if k not in rules.record_keys]
         if extra:
             names = ", ".join(f'"{k}"' for k in extra)
-            hint = " (a top-level \"system\" is ignored: make it the first message with role \"system\")" if "system" in extra else ""
-            yield "", f"record has unknown key{'s' if len(extra) > 1 else ''} {names}; only \"messages\" is used{hint}"
+            hint = ' (a top-level "system" is ignored: make it the first message with role "system")' if "system" in extra else ""
+            yield "", f'record has unknown key{"s" if len(extra) > 1 else ""} {names}; only "messages" is used{hint}'
 
 
 @rule("FT112", "unknown-message-key")
@@ -225,4 +225,7 @@ def unknown_message_key(record: Any, rules: DataRules) -> Iterator[Problem]:
         extra = [k for k in msg if k not in rules.message_keys]
         if extra:
             names = ", ".join(f'"{k}"' for k in extra)
-            yield pointer("messages", i), f"message has unknown key{'s' if len(extra) > 1 else ''} {names}; only \"role\" and \"content\" are used"
+            yield (
+                pointer("messages", i),
+                f'message has unknown key{"s" if len(extra) > 1 else ""} {names}; only "role" and "content" are used',
+            )

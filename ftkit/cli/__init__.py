@@ -101,7 +101,11 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--profile", help="Platform profile name or path to a profile .toml [default: siliconflow, or [tool.ftkit] profile]."),
         click.option("--select", multiple=True, metavar="CODES", help="Only these rule codes or prefixes (FT1,FT203). Repeatable."),
         click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rule codes or prefixes. Repeatable."),
-        click.option("--config", type=click.Path(dir_okay=False), help="pyproject.toml to read [tool.ftkit] from [default: the nearest, within the repository]."),
+        click.option(
+            "--config",
+            type=click.Path(dir_okay=False),
+            help="pyproject.toml to read [tool.ftkit] from [default: the nearest, within the repository].",
+        ),
         click.option("--no-config", is_flag=True, help="Read no [tool.ftkit] settings."),
     ]
     for option in reversed(options):
@@ -137,10 +141,10 @@ class Group(click.Group):
     the console script and a test's ``CliRunner`` see the same behaviour."""
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
-             standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> NoReturn:  # fmt: skip
+             standalone_mode: bool = True, **extra: Any) -> NoReturn:  # fmt: skip
         previous = {signum: signal.signal(signum, _stop) for signum in (signal.SIGTERM, signal.SIGHUP)}
         try:
-            _run(lambda: super(Group, self).main(args, prog_name or "ftkit", complete_var, False, windows_expand_args, **extra))
+            _run(lambda: super(Group, self).main(args, prog_name or "ftkit", complete_var, standalone_mode=False, **extra))
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)

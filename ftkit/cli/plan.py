@@ -46,11 +46,18 @@ def _params_file(path: str) -> dict[str, Any]:
 @cli.command()
 @click.argument("args", nargs=-1, metavar="PATH... | --check KEY=VALUE...")
 @click.option("--model", help="Base model (a chat model of the profile) [default: the profile's default].")
-@click.option("--goal", type=click.Choice(goal_names()), default="standard", show_default=True,
-              help="quality = Effect Priority, fast = Lightweight Fast.")
+@click.option(
+    "--goal",
+    type=click.Choice(goal_names()),
+    default="standard",
+    show_default=True,
+    help="quality = Effect Priority, fast = Lightweight Fast.",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--check", is_flag=True, help="Check KEY=VALUE parameters against the profile's ranges instead (no PATH).")
-@click.option("--params", "params_file", type=click.Path(dir_okay=False), help="JSON or TOML file of parameters to check (implies --check).")
+@click.option(
+    "--params", "params_file", type=click.Path(dir_okay=False), help="JSON or TOML file of parameters to check (implies --check)."
+)
 @common_options
 @jobs_option
 @quiet_option

@@ -9,6 +9,7 @@ written then); 2 on usage or I/O problems.
 from __future__ import annotations
 
 import sys
+from typing import cast
 
 import click
 
@@ -21,12 +22,24 @@ _format_option = click.option("--format", "fmt", type=click.Choice(["text", "jso
 @cli.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=str))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="The fixed file (.jsonl).")
-@click.option("--rejects", type=click.Path(dir_okay=False, path_type=str), help="Records that cannot be fixed [default: OUT with .rejects.jsonl for .jsonl].")
-@click.option("--changes", type=click.Path(dir_okay=False, path_type=str), help="JSON log of every change by line [default: OUT with .changes.json for .jsonl].")
-@click.option("--merge-consecutive", is_flag=True, help="Merge two user or two assistant messages in a row, joined by a blank line (FT203).")
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Records that cannot be fixed [default: OUT with .rejects.jsonl for .jsonl].",
+)
+@click.option(
+    "--changes",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="JSON log of every change by line [default: OUT with .changes.json for .jsonl].",
+)
+@click.option(
+    "--merge-consecutive", is_flag=True, help="Merge two user or two assistant messages in a row, joined by a blank line (FT203)."
+)
 @click.option("--drop-unpaired-user", is_flag=True, help="Drop a final user message that has no reply (FT204).")
 @click.option("--remove-unknown-keys", is_flag=True, help="Remove record and message keys the platform does not use (FT111, FT112).")
-@click.option("--in-place", is_flag=True, help="Replace PATH instead of writing OUT, keeping the original as PATH.bak (refused if it exists).")
+@click.option(
+    "--in-place", is_flag=True, help="Replace PATH instead of writing OUT, keeping the original as PATH.bak (refused if it exists)."
+)
 @click.option("--force", is_flag=True, help="Replace existing output files (atomically).")
 @common_options
 @_format_option
@@ -61,17 +74,36 @@ def fix(path: str, output: str | None, rejects: str | None, changes: str | None,
 
 @cli.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=str))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=str), help="The SiliconFlow messages file (.jsonl).")
-@click.option("--from", "source", type=click.Choice(["auto", "alpaca", "sharegpt", "prompt-completion", "openai"]), default="auto", show_default=True,
-              help="Input format; auto goes by the shape of the first 100 records.")
-@click.option("--rejects", type=click.Path(dir_okay=False, path_type=str), help="Records that cannot be converted [default: OUT with .rejects.jsonl for .jsonl].")
-@click.option("--tools", type=click.Choice(["reject", "fold"]), default="reject", show_default=True,
-              help="Records with function calls and tool results: reject them, or fold calls, results and tool definitions into the text.")
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=str), help="The SiliconFlow messages file (.jsonl)."
+)
+@click.option(
+    "--from",
+    "source",
+    type=click.Choice(["auto", "alpaca", "sharegpt", "prompt-completion", "openai"]),
+    default="auto",
+    show_default=True,
+    help="Input format; auto goes by the shape of the first 100 records.",
+)
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Records that cannot be converted [default: OUT with .rejects.jsonl for .jsonl].",
+)
+@click.option(
+    "--tools",
+    type=click.Choice(["reject", "fold"]),
+    default="reject",
+    show_default=True,
+    help="Records with function calls and tool results: reject them, or fold calls, results and tool definitions into the text.",
+)
 @click.option("--force", is_flag=True, help="Replace existing output files (atomically).")
 @common_options
 @_format_option
 @quiet_option
-def convert(path: str, output: str, source: str, rejects: str | None, tools: str, force: bool, fmt: str, quiet: bool, **options: object) -> None:
+def convert(
+    path: str, output: str, source: str, rejects: str | None, tools: str, force: bool, fmt: str, quiet: bool, **options: object
+) -> None:
     """Convert Alpaca, ShareGPT, prompt/completion or OpenAI records (JSON array or JSONL) to SiliconFlow JSONL.
 
     Every record is written or rejected with its reasons. A JSON array is loaded whole; JSONL is
@@ -81,13 +113,23 @@ def convert(path: str, output: str, source: str, rejects: str | None, tools: str
     from pathlib import Path
 
     from ftkit.render.repair import render_convert
+    from ftkit.repair.chat_formats import Format, ToolMode
     from ftkit.repair.convert import convert_file
     from ftkit.scan.inputs import open_inputs
 
     ctx = settings_context(options)
     with open_inputs(path, directories=False, single=True) as inputs, Display.for_command("convert", quiet) as display:
         display.progress.total = inputs.total_size
-        result = convert_file(inputs.items[0], Path(output), ctx.profile, ctx.selected, source_format=source,  # type: ignore[arg-type]  # click checked the choice
-                              rejects=Path(rejects) if rejects else None, tools=tools, force=force, counter=display.progress)  # type: ignore[arg-type]
+        result = convert_file(
+            inputs.items[0],
+            Path(output),
+            ctx.profile,
+            ctx.selected,
+            source_format=cast("Format", source),  # click checked the choices
+            rejects=Path(rejects) if rejects else None,
+            tools=cast("ToolMode", tools),
+            force=force,
+            counter=display.progress,
+        )
     emit(result.model_dump_json(indent=2) if fmt == "json" else render_convert(result))
     sys.exit(EXIT_OK if not result.rejected and result.output_check.clean else EXIT_FINDINGS)

@@ -26,19 +26,35 @@ HELPER_FROM_BYTES = 8 << 20
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="File to write; without it, the report goes to stdout (HTML only when stdout is not a terminal).")
-@click.option("--format", "fmt", type=click.Choice(["html", "md", "json"]),
-              help="Output format [default: from the -o suffix (.md, .json), else html].")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write; without it, the report goes to stdout (HTML only when stdout is not a terminal).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "md", "json"]),
+    help="Output format [default: from the -o suffix (.md, .json), else html].",
+)
 @click.option("--model", help="Base model (a chat model of the profile) [default: the profile's default].")
 @click.option("--max-tokens", type=click.IntRange(min=1), help="Max Tokens for truncation and cost [default: the profile's].")
-@click.option("--goal", type=click.Choice(goal_names()), default="standard", show_default=True,
-              help="For the recommendation: quality = Effect Priority, fast = Lightweight Fast.")
+@click.option(
+    "--goal",
+    type=click.Choice(goal_names()),
+    default="standard",
+    show_default=True,
+    help="For the recommendation: quality = Effect Priority, fast = Lightweight Fast.",
+)
 @click.option("--price", help="Training price per million tokens (SiliconFlow's console shows it; not published).")
 @click.option("--currency", help="Currency of --price [default: CNY].")
 @click.option("--examples", type=click.IntRange(min=0), default=3, show_default=True, help="Example lines shown per rule.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]),
-              help="Exit 1 when a finding is at or above this severity [default: exit 0 whenever the report is written].")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info"]),
+    help="Exit 1 when a finding is at or above this severity [default: exit 0 whenever the report is written].",
+)
 @click.option("--force", is_flag=True, help="Replace the output file if it exists (atomically).")
 @common_options
 @jobs_option
@@ -47,7 +63,7 @@ def report(paths: tuple[str, ...], output: Path | None, fmt: str | None, model: 
            price: str | None, currency: str | None, examples: int, fail_on: str | None, force: bool, jobs: int, quiet: bool,
            **options: object) -> None:  # fmt: skip
     """A data-quality report: verdict, findings, token statistics, recommendation and cost."""
-    from ftkit.api import check_report_inputs, build_quality_report, render_report, report_format, token_table, write_report
+    from ftkit.api import build_quality_report, check_report_inputs, render_report, report_format, token_table, write_report
     from ftkit.scan.inputs import open_inputs
 
     ctx = settings_context(options, model=model, max_tokens=max_tokens)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import cast
 
 import click
 
@@ -11,7 +12,12 @@ from ftkit.cli import EXIT_FINDINGS, cli, colour, common_options, emit, emit_lin
 
 @cli.command()
 @click.argument("path", type=click.Path(path_type=str))
-@click.option("--out-dir", required=True, type=click.Path(file_okay=False, path_type=str), help="Directory for train.jsonl, validation.jsonl (and rejected.jsonl).")
+@click.option(
+    "--out-dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=str),
+    help="Directory for train.jsonl, validation.jsonl (and rejected.jsonl).",
+)
 @click.option("--val-ratio", type=float, help="Share of records for validation [default: the profile's, 0.1 for siliconflow].")
 @click.option("--val-count", type=click.IntRange(min=1), help="Number of records for validation (instead of --val-ratio).")
 @click.option("--seed", default="ftkit", show_default=True, help="Key of the hash that assigns records; another seed, another split.")
@@ -35,7 +41,7 @@ def split(path: str, out_dir: str, val_ratio: float | None, val_count: int | Non
     """
     from ftkit.cli.progress import Display
     from ftkit.errors import DataError
-    from ftkit.plan.split import split_file
+    from ftkit.plan.split import GroupBy, Stratify, split_file
     from ftkit.render.plan import render_split
     from ftkit.scan.inputs import open_inputs
 
@@ -43,9 +49,22 @@ def split(path: str, out_dir: str, val_ratio: float | None, val_count: int | Non
     try:
         with open_inputs(path, directories=False, single=True) as inputs, Display.for_command("split", quiet) as display:
             display.progress.total = inputs.total_size
-            result = split_file(inputs.items[0], out_dir, ctx.profile, ctx.selected, ratio=val_ratio, count=val_count, seed=seed,
-                                group_by=group_by, stratify=stratify, drop_invalid=drop_invalid, force=force,  # type: ignore[arg-type]  # click checked the choices
-                                jobs=jobs, counter=display.progress, config=ctx.config)
+            result = split_file(
+                inputs.items[0],
+                out_dir,
+                ctx.profile,
+                ctx.selected,
+                ratio=val_ratio,
+                count=val_count,
+                seed=seed,
+                group_by=cast("GroupBy | None", group_by),  # click checked the choices
+                stratify=cast("Stratify | None", stratify),
+                drop_invalid=drop_invalid,
+                force=force,
+                jobs=jobs,
+                counter=display.progress,
+                config=ctx.config,
+            )
     except DataError as exc:
         if exc.scan is not None:
             if fmt == "json":

@@ -6,19 +6,38 @@ import sys
 
 import click
 
-from ftkit.cli import EXIT_FINDINGS, EXIT_OK, cli, colour, common_options, emit, emit_lines, jobs_option, quiet_option, settings_context, stdout_binary
+from ftkit.cli import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    cli,
+    colour,
+    common_options,
+    emit,
+    emit_lines,
+    jobs_option,
+    quiet_option,
+    settings_context,
+    stdout_binary,
+)
 from ftkit.cli.progress import Display
 
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), help="Exit 1 on findings at or above this severity [default: error].")
+@click.option(
+    "--fail-on", type=click.Choice(["error", "warning", "info"]), help="Exit 1 on findings at or above this severity [default: error]."
+)
 @click.option("--max-shown", type=click.IntRange(min=0), help="Text format: how many findings to print [default: 50].")
 @click.option("--tokens", is_flag=True, help="Also count tokens and report records over Max Tokens (FT401).")
 @click.option("--model", help="With --tokens: base model [default: the profile's].")
 @click.option("--max-tokens", type=click.IntRange(min=1), help="With --tokens: Max Tokens [default: the profile's].")
-@click.option("--against", multiple=True, type=click.Path(path_type=str), help="Warn about records also in this file (FT503), e.g. the validation file of a split. Repeatable.")
+@click.option(
+    "--against",
+    multiple=True,
+    type=click.Path(path_type=str),
+    help="Warn about records also in this file (FT503), e.g. the validation file of a split. Repeatable.",
+)
 @common_options
 @jobs_option
 @quiet_option

@@ -123,8 +123,10 @@ def _usable(table: RecordTable) -> pl.DataFrame:
     if not errors or not frame.height:
         return frame
     index = {path: i for i, path in enumerate(table.paths)}
-    bad = pl.DataFrame({"file": [index.get(p, -1) for p, _ in errors], "line": [line for _, line in errors]},
-                       schema={"file": frame.schema["file"], "line": frame.schema["line"]})
+    bad = pl.DataFrame(
+        {"file": [index.get(p, -1) for p, _ in errors], "line": [line for _, line in errors]},
+        schema={"file": frame.schema["file"], "line": frame.schema["line"]},
+    )
     return frame.join(bad, on=["file", "line"], how="anti")
 
 
@@ -184,9 +186,18 @@ def estimate(
     rows = None
     if compare:
         rows = [
-            CompareRow(provider=e.provider, model=e.model, price_per_million=e.price, currency=e.currency,
-                       as_of=e.as_of, cost=exact_cost(billed, e.price), source=e.source, note=e.note)
-            for e in table.training if e.applies_to(params_b)
+            CompareRow(
+                provider=e.provider,
+                model=e.model,
+                price_per_million=e.price,
+                currency=e.currency,
+                as_of=e.as_of,
+                cost=exact_cost(billed, e.price),
+                source=e.source,
+                note=e.note,
+            )
+            for e in table.training
+            if e.applies_to(params_b)
         ]
     hosted = _self_hosted(billed, params_b, table) if params_b is not None else []
 
@@ -194,7 +205,8 @@ def estimate(
     split_line = (
         f"validation split simulated as on the platform with `ftkit split`'s assignment (file order, keyed hash, kept within one record of the ratio): "
         f"ratio {ratio_text(ratio)} sends {n_val:,} of {n:,} records to validation"
-        if ratio else "val-ratio 0: the whole file is training data"
+        if ratio
+        else "val-ratio 0: the whole file is training data"
     )
     assumptions = [
         "billed training tokens = epochs x sum over training records of min(templated tokens, Max Tokens): "
@@ -205,9 +217,11 @@ def estimate(
         *lines,
     ]
     if rows is not None:
-        assumptions.append("compare: the same billed tokens at each provider's published price; providers count tokens "
-                           "with their own tokenizers and rules (some also bill validation tokens)")
-    if hosted:
+        assumptions.append(
+            "compare: the same billed tokens at each provider's published price; providers count tokens "
+            "with their own tokenizers and rules (some also bill validation tokens)"
+        )
+    if hosted and size is not None:
         sh = table.self_hosted
         assumptions += [
             f"self-hosted: GPU-hours = {sh.flops_per_param_token} x {params_b}B parameters ({size.source}) x billed tokens "
@@ -218,10 +232,23 @@ def estimate(
     elif params_b is None:
         assumptions.append(f"self-hosted: no parameter count for {model_name} in rules/prices.toml")
     return CostEstimate(
-        model=model_name, epochs=epochs, max_tokens=max_tokens, val_ratio=float(ratio),
-        train_records=n_train, validation_records=n_val, train_tokens=train_tokens, truncated_records=truncated,
-        billed_tokens=billed, validation_tokens=validation_tokens, price_per_million=price_value, currency=cur,
-        cost=cost, price_note=price_note, compare=rows, self_hosted=hosted, assumptions=assumptions,
+        model=model_name,
+        epochs=epochs,
+        max_tokens=max_tokens,
+        val_ratio=float(ratio),
+        train_records=n_train,
+        validation_records=n_val,
+        train_tokens=train_tokens,
+        truncated_records=truncated,
+        billed_tokens=billed,
+        validation_tokens=validation_tokens,
+        price_per_million=price_value,
+        currency=cur,
+        cost=cost,
+        price_note=price_note,
+        compare=rows,
+        self_hosted=hosted,
+        assumptions=assumptions,
     )
 
 
@@ -233,15 +260,23 @@ def _self_hosted(billed: int, params_b: Decimal, table: PriceTable) -> list[Self
         seconds = flops / (Fraction(sh.utilisation) * Fraction(gpu.peak_tflops) * 10**12)
         hours = seconds / 3600
         cost = hours * Fraction(gpu.price_per_hour)
-        rows.append(SelfHostedRow(
-            gpu=gpu.name, params_b=params_b, peak_tflops=gpu.peak_tflops, utilisation=sh.utilisation,
-            gpu_hours=_round(hours), price_per_gpu_hour=gpu.price_per_hour, currency=gpu.currency, as_of=gpu.as_of,
-            cost=_round(cost), source=f"{gpu.peak_source}; price: {gpu.price_source}",
-        ))
+        rows.append(
+            SelfHostedRow(
+                gpu=gpu.name,
+                params_b=params_b,
+                peak_tflops=gpu.peak_tflops,
+                utilisation=sh.utilisation,
+                gpu_hours=_round(hours),
+                price_per_gpu_hour=gpu.price_per_hour,
+                currency=gpu.currency,
+                as_of=gpu.as_of,
+                cost=_round(cost),
+                source=f"{gpu.peak_source}; price: {gpu.price_source}",
+            )
+        )
     return rows
 
 
 def _round(value: Fraction) -> Decimal:
     exact = Decimal(value.numerator) / Decimal(value.denominator)  # default context: 28 digits
     return exact.quantize(ESTIMATE_PLACES, rounding=decimal.ROUND_HALF_UP)
-

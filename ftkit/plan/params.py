@@ -14,7 +14,7 @@ from ftkit.policy.profile import ParameterRange, Profile, as_profile
 
 def fmt_number(value: float) -> str:
     """1,000 for whole numbers from 1 up, 0.0001 (no exponent) otherwise."""
-    if isinstance(value, int) or float(value).is_integer() and abs(value) >= 1:
+    if isinstance(value, int) or (float(value).is_integer() and abs(value) >= 1):
         return f"{int(value):,}"
     return format(Decimal(str(value)).normalize(), "f")
 

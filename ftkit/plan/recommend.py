@@ -157,8 +157,16 @@ def recommend(
     totals = frame["total"].sort()
     p95, p99, longest = nearest_rank(totals, 95), nearest_rank(totals, 99), int(totals[-1])
     trainable = int(frame["trainable"].sum())
-    facts = DataFacts(records=n, train_records=n_train, validation_records=n_val, trainable_tokens=trainable,
-                      p95=p95, p99=p99, max=longest, rejected=rejected)
+    facts = DataFacts(
+        records=n,
+        train_records=n_train,
+        validation_records=n_val,
+        trainable_tokens=trainable,
+        p95=p95,
+        p99=p99,
+        max=longest,
+        rejected=rejected,
+    )
 
     goal_rule = rule.goals[goal]
     scheme, standard = prof.schemes[goal_rule.scheme], prof.schemes[rule.goals["standard"].scheme]
@@ -236,29 +244,36 @@ def recommend(
     # Dropout: by the number of training examples.
     dr = rule.lora_dropout
     dband = next(b for b in dr.band if b.below_examples is None or n_train < b.below_examples)
-    put("lora_dropout", dband.dropout,
+    put(
+        "lora_dropout",
+        dband.dropout,
         f"{n_train:,} training records ({_band_text(dband.below_examples, [b.below_examples for b in dr.band])}): {dband.why}",
-        dr.source)
+        dr.source,
+    )
 
     # Learning rate: not data-dependent for LoRA at the platform's alpha/rank ratio.
     lr = rule.learning_rate
     put("learning_rate", lr.value, f"LoRA rank {rank_value}, alpha {int(values['lora_alpha'])}: {lr.why}", lr.source)
 
     parameters = {
-        name: Advice(label=ranges[name].label, value=values[name], reason=reasons[name], source=sources[name])
-        for name in PARAMETERS
+        name: Advice(label=ranges[name].label, value=values[name], reason=reasons[name], source=sources[name]) for name in PARAMETERS
     }
     key, differences = nearest_scheme(values, prof, prefer=goal_rule.scheme)
     facts.truncated = int((frame["total"] > values["max_tokens"]).sum())
     warnings = _warnings(facts, int(values["max_tokens"]), base, prof, rule, ratio)
     used = sorted({a.source for a in parameters.values()})
     return Recommendation(
-        goal=goal, profile=prof.name, scheme=key, scheme_name=prof.schemes[key].name, scheme_differences=differences,
-        parameters=parameters, warnings=warnings, facts=facts,
+        goal=goal,
+        profile=prof.name,
+        scheme=key,
+        scheme_name=prof.schemes[key].name,
+        scheme_differences=differences,
+        parameters=parameters,
+        warnings=warnings,
+        facts=facts,
         sources={k: rule.sources.get(k, k) for k in used},
         assumptions=[
-            f"the platform's automatic validation split ({_fmt(float(ratio))}) is assumed: "
-            f"{n_val:,} of {n:,} records go to validation",
+            f"the platform's automatic validation split ({_fmt(float(ratio))}) is assumed: {n_val:,} of {n:,} records go to validation",
             *table_assumptions,
         ],
     )
@@ -281,8 +296,7 @@ def nearest_scheme(values: Mapping[str, float], profile: Profile, prefer: str = 
     return order[0], differences
 
 
-def _warnings(facts: DataFacts, max_tokens: int, raw_epochs: int, profile: Profile, rule: RecommendRules,
-              ratio: Fraction) -> list[str]:
+def _warnings(facts: DataFacts, max_tokens: int, raw_epochs: int, profile: Profile, rule: RecommendRules, ratio: Fraction) -> list[str]:
     out = []
     for band in rule.warnings.examples:
         if facts.train_records < band.below:
@@ -290,8 +304,10 @@ def _warnings(facts: DataFacts, max_tokens: int, raw_epochs: int, profile: Profi
             break
     epochs_max = profile.parameters["epochs"].max
     if raw_epochs > epochs_max:
-        out.append(f"the epochs rule asks for {raw_epochs} epochs for {facts.train_records:,} training records; "
-                   f"the platform allows at most {_fmt(epochs_max)}: more data would help")
+        out.append(
+            f"the epochs rule asks for {raw_epochs} epochs for {facts.train_records:,} training records; "
+            f"the platform allows at most {_fmt(epochs_max)}: more data would help"
+        )
     if facts.max > max_tokens:
         over = facts.truncated
         lead = f"p99 is {facts.p99:,} tokens" if facts.p99 > max_tokens else f"the longest record is {facts.max:,} tokens"

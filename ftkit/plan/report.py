@@ -10,15 +10,25 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, cast
 
 from ftkit import __version__
 from ftkit.checks import Selector
-from ftkit.findings import SEVERITY_RANK, Finding
+from ftkit.findings import SEVERITY_RANK, Finding, Severity
 from ftkit.models import FileSummary
 from ftkit.plan.report_model import (
-    DUPLICATE_CODES, QUALITY_CODES, Distribution, Duplicates, Example, QualityReport, RuleFindings, Share,
-    TokenShares, TurnCount, Validation, Verdict,
+    DUPLICATE_CODES,
+    QUALITY_CODES,
+    Distribution,
+    Duplicates,
+    Example,
+    QualityReport,
+    RuleFindings,
+    Share,
+    TokenShares,
+    TurnCount,
+    Validation,
+    Verdict,
 )
 from ftkit.plan.stats import Bin, Stats, compute_stats
 from ftkit.policy.profile import Profile
@@ -29,6 +39,7 @@ if TYPE_CHECKING:
     from ftkit.tokens.table import RecordTable
 
 Located = tuple[str, Finding]  # (file name, finding)
+Status = Literal["ready", "ready-with-warnings", "not-ready"]
 
 #: Characters of a line shown with an example finding.
 SNIPPET_CHARS = 160
@@ -65,32 +76,68 @@ def build_report(
     groups = {}
     for code, n in counts.items():
         rule = RULES[code]
-        severity = table.severity.get(code, "error")
-        found = [Example(path=path, line=f.line, pointer=f.pointer, message=f.message, text=snippets.get((path, f.line)))
-                 for path, f in shown.get(code, [])]
-        groups[code] = RuleFindings(code=code, name=rule.name, severity=severity, summary=rule.summary,  # type: ignore[arg-type]
-                                    count=n, examples=found, more=n - len(found))
+        severity = cast(Severity, table.severity.get(code, "error"))
+        found = [
+            Example(path=path, line=f.line, pointer=f.pointer, message=f.message, text=snippets.get((path, f.line)))
+            for path, f in shown.get(code, [])
+        ]
+        groups[code] = RuleFindings(
+            code=code,
+            name=rule.name,
+            severity=severity,
+            summary=rule.summary,
+            count=n,
+            examples=found,
+            more=n - len(found),
+        )
 
     def group(code: str) -> RuleFindings:
         rule = RULES[code]
-        return groups.get(code) or RuleFindings(code=code, name=rule.name, severity=table.severity.get(code, "warning"),  # type: ignore[arg-type]
-                                                summary=rule.summary, count=0, examples=[], more=0)
+        return groups.get(code) or RuleFindings(
+            code=code,
+            name=rule.name,
+            severity=cast(Severity, table.severity.get(code, "warning")),
+            summary=rule.summary,
+            count=0,
+            examples=[],
+            more=0,
+        )
 
-    platform = sorted((g for c, g in groups.items() if c not in DUPLICATE_CODES + QUALITY_CODES),
-                      key=lambda g: (-SEVERITY_RANK[g.severity], g.code))
+    platform = sorted(
+        (g for c, g in groups.items() if c not in DUPLICATE_CODES + QUALITY_CODES), key=lambda g: (-SEVERITY_RANK[g.severity], g.code)
+    )
     by_severity = {s: sum(g.count for g in groups.values() if g.severity == s) for s in ("error", "warning", "info")}
     files = [FileSummary(path=f.path, records=f.records, valid_records=f.valid_records) for f in scan.files]
-    validation = Validation(profile=scan.profile, files=files, records=sum(f.records for f in files),
-                            valid_records=sum(f.valid_records for f in files), by_severity=by_severity, rules=platform)
+    validation = Validation(
+        profile=scan.profile,
+        files=files,
+        records=sum(f.records for f in files),
+        valid_records=sum(f.valid_records for f in files),
+        by_severity=by_severity,
+        rules=platform,
+    )
     recommendation, recommendation_note = _recommend(table, profile, goal)
     cost, cost_note = _cost(table, profile, price, currency)
     return QualityReport(
-        tool=f"ftkit {__version__}", profile=profile.name, model=table.assumptions.model, goal=goal,
-        verdict=verdict(validation, sorted(groups.values(), key=lambda g: (-SEVERITY_RANK[g.severity], -g.count, g.code)),
-                        unusable=max(0, stats.rejected - (validation.records - validation.valid_records))),
-        validation=validation, stats=stats, distribution=_distribution(table), token_shares=_shares(stats, cost, table.assumptions.default_system),
-        duplicates=Duplicates(exact=group("FT501"), near=group("FT504")), quality=[group(c) for c in QUALITY_CODES],
-        recommendation=recommendation, recommendation_note=recommendation_note, cost=cost, cost_note=cost_note,
+        tool=f"ftkit {__version__}",
+        profile=profile.name,
+        model=table.assumptions.model,
+        goal=goal,
+        verdict=verdict(
+            validation,
+            sorted(groups.values(), key=lambda g: (-SEVERITY_RANK[g.severity], -g.count, g.code)),
+            unusable=max(0, stats.rejected - (validation.records - validation.valid_records)),
+        ),
+        validation=validation,
+        stats=stats,
+        distribution=_distribution(table),
+        token_shares=_shares(stats, cost, table.assumptions.default_system),
+        duplicates=Duplicates(exact=group("FT501"), near=group("FT504")),
+        quality=[group(c) for c in QUALITY_CODES],
+        recommendation=recommendation,
+        recommendation_note=recommendation_note,
+        cost=cost,
+        cost_note=cost_note,
     )
 
 
@@ -99,9 +146,12 @@ def verdict(validation: Validation, groups: list[RuleFindings], unusable: int = 
     that still cannot be read as chat records (their rules were deselected or made warnings)."""
     records, valid = validation.records, validation.valid_records
     if unusable:
-        return _verdict("not-ready", "Not ready",
-                        f"{unusable:,} of {records:,} record{_s(records)} cannot be read as chat records (role and content strings) "
-                        "although the rules that say why are ignored or lowered by the settings; they are left out of every figure below.")
+        return _verdict(
+            "not-ready",
+            "Not ready",
+            f"{unusable:,} of {records:,} record{_s(records)} cannot be read as chat records (role and content strings) "
+            "although the rules that say why are ignored or lowered by the settings; they are left out of every figure below.",
+        )
     errors = [g for g in groups if g.severity == "error"]
     warnings = [g for g in groups if g.severity == "warning"]
     if errors or not valid:
@@ -116,13 +166,18 @@ def verdict(validation: Validation, groups: list[RuleFindings], unusable: int = 
         return _verdict("not-ready", "Not ready", f"{head}{why}; fix them (ftkit fix repairs the common ones) and run the report again.")
     if warnings:
         n = sum(g.count for g in warnings)
-        return _verdict("ready-with-warnings", "Ready to upload, with warnings",
-                        f"all {records:,} record{_s(records)} pass the platform's rules; {n:,} warning{_s(n)} worth a look ({_codes(warnings)}).")
+        return _verdict(
+            "ready-with-warnings",
+            "Ready to upload, with warnings",
+            f"all {records:,} record{_s(records)} pass the platform's rules; {n:,} warning{_s(n)} worth a look ({_codes(warnings)}).",
+        )
     return _verdict("ready", "Ready to upload", f"all {records:,} record{_s(records)} pass every rule.")
 
 
 def _verdict(status: str, headline: str, reason: str) -> Verdict:
-    return Verdict(ready=status != "not-ready", status=status, headline=headline, reason=reason, sentence=f"{headline}: {reason}")  # type: ignore[arg-type]
+    return Verdict(
+        ready=status != "not-ready", status=cast(Status, status), headline=headline, reason=reason, sentence=f"{headline}: {reason}"
+    )
 
 
 def _s(n: int) -> str:
@@ -209,7 +264,7 @@ def _distribution(table: RecordTable) -> Distribution:
     frame = table.frame
     if frame.is_empty():
         return Distribution(lengths=[], turns=[])
-    lo_value, hi_value = int(frame["total"].min()), int(frame["total"].max())  # type: ignore[arg-type]
+    lo_value, hi_value = int(frame["total"].min()), int(frame["total"].max())  # type: ignore[arg-type]  # polars types min/max of a column as any scalar
     width = _nice_width(hi_value - lo_value + 1, LENGTH_BINS)
     lo = lo_value // width * width
     n_bins = (hi_value - lo) // width + 1
@@ -228,15 +283,21 @@ def _shares(stats: Stats, cost: CostEstimate | None, default_system: bool) -> To
     role = stats.tokens.content_by_role
     template = total - role.system - role.user - role.assistant
     defaulted = stats.system_prompt.records_with_system < stats.records and default_system
-    parts = [("system prompts", role.system), ("user messages", role.user), ("assistant replies (trained on)", role.assistant),
-             ("chat template" + (" and default system prompt" if defaulted else ""), template)]
+    parts = [
+        ("system prompts", role.system),
+        ("user messages", role.user),
+        ("assistant replies (trained on)", role.assistant),
+        ("chat template" + (" and default system prompt" if defaulted else ""), template),
+    ]
     shares = [Share(part=name, tokens=n, share=round(n / total, 4) if total else 0.0) for name, n in parts]
     sp = stats.system_prompt
     if not sp.records_with_system:
         sentence = "No record has a system prompt of its own."
     else:
-        sentence = (f"System prompts are {sp.share:.1%} of all tokens ({sp.tokens:,} of {total:,}), "
-                    f"{sp.distinct:,} distinct on {sp.records_with_system:,} record{_s(sp.records_with_system)}")
+        sentence = (
+            f"System prompts are {sp.share:.1%} of all tokens ({sp.tokens:,} of {total:,}), "
+            f"{sp.distinct:,} distinct on {sp.records_with_system:,} record{_s(sp.records_with_system)}"
+        )
         if sp.top_prompt_records > 1:
             sentence += f"; the most common one is on {sp.top_prompt_records:,} records and is paid for on every one, every epoch"
         if cost is not None and cost.billed_tokens:
@@ -258,10 +319,13 @@ def _recommend(table: RecordTable, profile: Profile, goal: str) -> tuple[Recomme
         return None, str(exc)
 
 
-def _cost(table: RecordTable, profile: Profile, price: Decimal | str | None, currency: str | None) -> tuple[CostEstimate | None, str | None]:
+def _cost(
+    table: RecordTable, profile: Profile, price: Decimal | str | None, currency: str | None
+) -> tuple[CostEstimate | None, str | None]:
     from ftkit.plan.cost import estimate
 
     if table.frame.is_empty():
         return None, "no valid record to cost: fix the errors above first"
-    return estimate(table, profile=profile, model=table.assumptions.model, max_tokens=table.assumptions.max_tokens,
-                    price=price, currency=currency), None
+    return estimate(
+        table, profile=profile, model=table.assumptions.model, max_tokens=table.assumptions.max_tokens, price=price, currency=currency
+    ), None

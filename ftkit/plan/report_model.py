@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ftkit.plan.cost import CostEstimate
 from ftkit.models import FileSummary, Severity
+from ftkit.plan.cost import CostEstimate
 from ftkit.plan.recommend import Recommendation
 from ftkit.plan.stats import Bin, Stats
 

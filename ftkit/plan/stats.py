@@ -104,10 +104,14 @@ def compute_stats(table: RecordTable) -> Stats:
     lengths = None
     turns = None
     if records:
-        lengths = Lengths(min=totals[0], mean=round(sum(totals) / records, 1), max=totals[-1],
-                          **{k: _nearest_rank(totals, q) for k, q in PERCENTILES.items()})
+        lengths = Lengths(
+            min=totals[0],
+            mean=round(sum(totals) / records, 1),
+            max=totals[-1],
+            **{k: _nearest_rank(totals, q) for k, q in PERCENTILES.items()},
+        )
         t = frame["turns"]
-        turns = Turns(min=int(t.min()), mean=round(float(t.mean()), 2), max=int(t.max()))  # type: ignore[arg-type]
+        turns = Turns(min=int(t.min()), mean=round(float(t.mean()), 2), max=int(t.max()))  # type: ignore[arg-type]  # polars types min/max of a column as any scalar
     over = frame.filter(pl.col("total") > limit) if records else frame
     over_lines = over.sort("total", descending=True)["line"].head(20).to_list() if over.height else []
     cut = int((over["total"] - limit).sum()) if over.height else 0
@@ -117,14 +121,19 @@ def compute_stats(table: RecordTable) -> Stats:
         distinct=int(frame["system_key"].filter(frame["system_key"] != 0).n_unique()) if "system_key" in frame.columns and records else 0,
         tokens=sums["system"],
         share=round(sums["system"] / sums["total"], 4) if sums["total"] else 0.0,
-        top_prompt_records=int(frame["system_key"].filter(frame["system_key"] != 0).value_counts(sort=True)["count"][0]) if "system_key" in frame.columns and with_system.height else 0,
+        top_prompt_records=int(frame["system_key"].filter(frame["system_key"] != 0).value_counts(sort=True)["count"][0])
+        if "system_key" in frame.columns and with_system.height
+        else 0,
     )
     return Stats(
         records=records,
         rejected=rejected,
         files=table.paths,
-        tokens=TokenTotals(total=sums["total"], trainable=sums["trainable"],
-                           content_by_role=ContentByRole(system=sums["system"], user=sums["user"], assistant=sums["assistant"])),
+        tokens=TokenTotals(
+            total=sums["total"],
+            trainable=sums["trainable"],
+            content_by_role=ContentByRole(system=sums["system"], user=sums["user"], assistant=sums["assistant"]),
+        ),
         lengths=lengths,
         turns=turns,
         over_max_tokens=OverMax(limit=limit, records=over.height, tokens_cut=cut, lines=over_lines),

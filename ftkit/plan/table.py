@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ftkit.errors import ParameterError
 from ftkit.checks import Selector
+from ftkit.errors import ParameterError
 from ftkit.policy.profile import Profile
 from ftkit.scan.engine import run_scan
 from ftkit.scan.inputs import Input
@@ -21,7 +21,9 @@ def resolve_model(profile: Profile, model: str | None) -> str:
     name = model or profile.tokens.default_model
     chat = profile.models.get("chat", ())
     if model is not None and chat and model not in chat:
-        raise ParameterError(f"model {model!r} is not a chat model profile {profile.name!r} can fine-tune; expected one of: {', '.join(chat)}")
+        raise ParameterError(
+            f"model {model!r} is not a chat model profile {profile.name!r} can fine-tune; expected one of: {', '.join(chat)}"
+        )
     if name not in token_config()["models"]:
         raise ParameterError(f"unknown model {name!r}: no tokenizer and chat template for it in the packaged rules")
     return name

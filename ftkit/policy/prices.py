@@ -39,9 +39,7 @@ class TrainingPrice(BaseModel):
             return True
         if params_b is None:
             return False
-        return (self.min_params_b is None or params_b >= self.min_params_b) and (
-            self.max_params_b is None or params_b <= self.max_params_b
-        )
+        return (self.min_params_b is None or params_b >= self.min_params_b) and (self.max_params_b is None or params_b <= self.max_params_b)
 
 
 class ModelSize(BaseModel):

@@ -8,17 +8,16 @@ would change every later command.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterator, Mapping
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from functools import lru_cache
 from pathlib import Path
-from collections.abc import Iterator, Mapping
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from ftkit.errors import ProfileError
 from ftkit.policy import rules_dir
 
 Severity = Literal["error", "warning", "info"]
-
 
 
 class FrozenDict(Mapping[str, Any]):
@@ -137,7 +136,7 @@ def _build(cls: type[Any], raw: Any, where: str) -> Any:
 
 def _coerce(kind: Any, value: Any, where: str) -> Any:
     origin, args = get_origin(kind), get_args(kind)
-    if is_dataclass(kind):
+    if isinstance(kind, type) and is_dataclass(kind):
         return _build(kind, value, where)
     if origin is tuple and isinstance(value, list):
         return tuple(_coerce(args[0], v, f"{where}[{i}]") for i, v in enumerate(value))
@@ -149,7 +148,15 @@ def _coerce(kind: Any, value: Any, where: str) -> Any:
         return float(value)
     if kind in (int, str, bool) and type(value) is kind:
         return value
-    expected = " or ".join(map(repr, args)) if origin is Literal else "list" if origin is tuple else "table" if origin is Mapping else getattr(kind, "__name__", str(kind))
+    expected = (
+        " or ".join(map(repr, args))
+        if origin is Literal
+        else "list"
+        if origin is tuple
+        else "table"
+        if origin is Mapping
+        else getattr(kind, "__name__", str(kind))
+    )
     raise ProfileError(f"{where} is {value!r}, expected {expected}")
 
 

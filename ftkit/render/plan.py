@@ -19,13 +19,17 @@ if TYPE_CHECKING:
 def render_stats_text(stats: Stats, width: int = 40) -> str:
     """``ftkit stats`` for people: totals, distribution, histogram, truncation, assumptions."""
     t = stats.tokens
-    out = [f"Records: {stats.records:,} counted" + (f", {stats.rejected:,} left out for errors (see ftkit validate)" if stats.rejected else "")]
+    out = [
+        f"Records: {stats.records:,} counted" + (f", {stats.rejected:,} left out for errors (see ftkit validate)" if stats.rejected else "")
+    ]
     out.append(f"Tokens: {t.total:,} total (templated), {t.trainable:,} trainable (assistant)")
     role = t.content_by_role
     out.append(f"Content tokens by role: system {role.system:,}, user {role.user:,}, assistant {role.assistant:,}")
     if stats.lengths:
         ln = stats.lengths
-        out.append(f"Tokens per record: min {ln.min:,}, mean {ln.mean:,}, p50 {ln.p50:,}, p90 {ln.p90:,}, p95 {ln.p95:,}, p99 {ln.p99:,}, max {ln.max:,}")
+        out.append(
+            f"Tokens per record: min {ln.min:,}, mean {ln.mean:,}, p50 {ln.p50:,}, p90 {ln.p90:,}, p95 {ln.p95:,}, p99 {ln.p99:,}, max {ln.max:,}"
+        )
     if stats.turns:
         out.append(f"Turns per record: min {stats.turns.min}, mean {stats.turns.mean}, max {stats.turns.max}")
     if stats.histogram:
@@ -39,13 +43,21 @@ def render_stats_text(stats: Stats, width: int = 40) -> str:
     out.append("")
     if over.records:
         shown = ", ".join(map(str, over.lines[:10])) + (" ..." if over.records > 10 else "")
-        out.append(f"Over Max Tokens ({over.limit:,}): {over.records:,} records, {over.tokens_cut:,} tokens would be cut (longest at lines {shown})")
+        out.append(
+            f"Over Max Tokens ({over.limit:,}): {over.records:,} records, {over.tokens_cut:,} tokens would be cut (longest at lines {shown})"
+        )
     else:
         out.append(f"Over Max Tokens ({over.limit:,}): none")
     sp = stats.system_prompt
     if sp.records_with_system:
-        repeat = f"; the most common prompt is on {sp.top_prompt_records:,} records and is paid for on every one" if sp.top_prompt_records > 1 else ""
-        out.append(f"System prompts: {sp.tokens:,} tokens, {sp.share:.1%} of all tokens, {sp.distinct:,} distinct on {sp.records_with_system:,} records{repeat}")
+        repeat = (
+            f"; the most common prompt is on {sp.top_prompt_records:,} records and is paid for on every one"
+            if sp.top_prompt_records > 1
+            else ""
+        )
+        out.append(
+            f"System prompts: {sp.tokens:,} tokens, {sp.share:.1%} of all tokens, {sp.distinct:,} distinct on {sp.records_with_system:,} records{repeat}"
+        )
     out.append("")
     out.append("Assumptions:")
     out.extend(f"  - {a}" for a in stats.assumptions)
@@ -64,15 +76,19 @@ def render_split(result: SplitResult) -> str:
         out.append(f"  {name:<10}  {safe(f.path):<{width}}  {f.records:>9,} {'records' if name != 'rejected' else 'lines  '}{tokens}")
     out.append(f"records on both sides: {result.leaked_records:,} (expected 0)")
     if result.shared_first_user and result.group_by != "first-user":
-        out.append(f"note: {result.shared_first_user:,} validation records open with a user message that also opens a training record; --group-by first-user keeps them together")
+        out.append(
+            f"note: {result.shared_first_user:,} validation records open with a user message that also opens a training record; --group-by first-user keeps them together"
+        )
     return "\n".join(out)
 
 
 def render_check_text(result: CheckResult) -> str:
     lines = [f"{'ok ' if c.ok else 'ERR'}  {c.message}" for c in result.checks]
     bad = sum(not c.ok for c in result.checks)
-    lines.append(f"{len(result.checks)} parameter{'s' if len(result.checks) != 1 else ''} checked against profile "
-                 f"{result.profile}: {'all within range' if not bad else f'{bad} out of range'}")
+    lines.append(
+        f"{len(result.checks)} parameter{'s' if len(result.checks) != 1 else ''} checked against profile "
+        f"{result.profile}: {'all within range' if not bad else f'{bad} out of range'}"
+    )
     return "\n".join(lines)
 
 
@@ -115,13 +131,17 @@ def render_cost_text(est: CostEstimate, paths: Sequence[str]) -> str:
     if est.compare is not None:
         lines += ["", "published training prices, same billed tokens:"]
         for row in est.compare:
-            lines.append(f"  {row.provider} {row.model}: {row.price_per_million} {row.currency}/M (as of {row.as_of}) -> "
-                         f"{row.cost} {row.currency}{f'  [{row.note}]' if row.note else ''}")
+            lines.append(
+                f"  {row.provider} {row.model}: {row.price_per_million} {row.currency}/M (as of {row.as_of}) -> "
+                f"{row.cost} {row.currency}{f'  [{row.note}]' if row.note else ''}"
+            )
         if not est.compare:
             lines.append("  (none for this model size)")
     if est.self_hosted:
         lines += ["", "self-hosted estimate:"]
         for h in est.self_hosted:
-            lines.append(f"  {h.gpu}: {h.gpu_hours} GPU-hours x {h.price_per_gpu_hour} {h.currency}/h (as of {h.as_of}) -> {h.cost} {h.currency}")
+            lines.append(
+                f"  {h.gpu}: {h.gpu_hours} GPU-hours x {h.price_per_gpu_hour} {h.currency}/h (as of {h.as_of}) -> {h.cost} {h.currency}"
+            )
     lines += ["", "assumptions:"] + [f"  - {a}" for a in est.assumptions]
     return "\n".join(lines)

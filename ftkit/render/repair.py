@@ -29,8 +29,10 @@ def _verdict(check: OutputCheck, output: str) -> str:
 
 def render_fix(result: FixResult) -> str:
     """The text summary of a ``FixResult``."""
-    out = [f"fixed {safe(result.input)} -> {safe(result.output)}: {result.records:,} records, {result.written:,} written "
-           f"({result.rewritten:,} re-serialised), {result.rejected:,} rejected -> {safe(result.rejects)}"]
+    out = [
+        f"fixed {safe(result.input)} -> {safe(result.output)}: {result.records:,} records, {result.written:,} written "
+        f"({result.rewritten:,} re-serialised), {result.rejected:,} rejected -> {safe(result.rejects)}"
+    ]
     if result.backup:
         out.append(f"original kept as {safe(result.backup)}")
     if result.fixed:
@@ -50,9 +52,11 @@ def render_convert(result: ConvertResult) -> str:
     container = "JSON array, loaded whole" if result.container == "json-array" else "JSONL"
     how = "detected" if result.detected else "reading"
     unmatched = result.records - result.matched
-    out = [f"{how} {result.format} in {safe(result.input)} ({container}): {result.matched:,} of {result.records:,} records match"
-           + (f", {unmatched:,} do not" if unmatched else ""),
-           f"converted {result.written:,} -> {safe(result.output)}; rejected {result.rejected:,} -> {safe(result.rejects)}"]
+    out = [
+        f"{how} {result.format} in {safe(result.input)} ({container}): {result.matched:,} of {result.records:,} records match"
+        + (f", {unmatched:,} do not" if unmatched else ""),
+        f"converted {result.written:,} -> {safe(result.output)}; rejected {result.rejected:,} -> {safe(result.rejects)}",
+    ]
     if result.rejected_by_reason:
         out.append("rejected by reason: " + _by_code(result.rejected_by_reason))
     if result.folded:

@@ -96,7 +96,9 @@ class Converter:
 
     def _tool_turn(self, msgs: list[Any], role: str, text: str, where: str, what: str) -> None:
         if self.tools == "reject":
-            raise Rejected("tool-use", f"{where} is {what}; chat fine-tuning takes plain text (--tools fold writes calls and results as text)")
+            raise Rejected(
+                "tool-use", f"{where} is {what}; chat fine-tuning takes plain text (--tools fold writes calls and results as text)"
+            )
         self.folded = True
         prev = msgs[-1] if msgs else None
         if isinstance(prev, dict) and prev.get("role") == role and isinstance(prev.get("content"), str):
@@ -141,7 +143,7 @@ class Converter:
         for i, turn in enumerate(rec["conversations"]):
             where = f"conversations[{i}]"
             if not isinstance(turn, dict):
-                raise Rejected("bad-turn", f"{where} is {describe(turn)}, expected an object with \"from\" and \"value\"")
+                raise Rejected("bad-turn", f'{where} is {describe(turn)}, expected an object with "from" and "value"')
             speaker = turn.get("from", turn.get("role"))
             value = turn.get("value", turn.get("content"))
             if not isinstance(value, str):
@@ -153,7 +155,9 @@ class Converter:
             else:
                 role = self._role(speaker)
                 if role is None:
-                    raise Rejected("unknown-role", f"{where} is from {speaker!r}, not a chat role ({', '.join(self.data.roles)} or an alias)")
+                    raise Rejected(
+                        "unknown-role", f"{where} is from {speaker!r}, not a chat role ({', '.join(self.data.roles)} or an alias)"
+                    )
                 msgs.append({"role": role, "content": value})
             self._ignore(turn, ("from", "value", "role", "content"), "conversations[].")
         self._tool_definitions(msgs, rec.get("tools"), "tools")
@@ -174,7 +178,10 @@ class Converter:
             role, content = msg.get("role"), msg.get("content")
             weight = next((k for k in ("weight", "loss_weight") if msg.get(k) == 0), None)
             if weight and self._role(role) == "assistant":
-                raise Rejected("weight-zero", f"{where} is a reply with {weight} 0 (not to be trained on); the platform has no per-message weight: drop that turn first")
+                raise Rejected(
+                    "weight-zero",
+                    f"{where} is a reply with {weight} 0 (not to be trained on); the platform has no per-message weight: drop that turn first",
+                )
             calls = msg.get("tool_calls") or ([msg["function_call"]] if msg.get("function_call") else [])
             if role in _RESULT_SPEAKERS:
                 self._tool_turn(msgs, "user", FOLD_RESULT + _plain_text(content, where), where, f"a {role} message (a tool result)")

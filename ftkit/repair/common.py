@@ -9,9 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ftkit.checks import record_checks
+from ftkit.checks import Selector, record_checks
 from ftkit.errors import OutputError
-from ftkit.checks import Selector
 from ftkit.findings import Finding
 from ftkit.outputs import check_outputs
 from ftkit.policy.profile import DataRules, Profile
@@ -31,7 +30,7 @@ class OutputCheck(BaseModel):
 
 def record_errors(record: Any, profile: Profile, selected: Selector) -> list[Finding]:
     """Every selected error-level finding of the record rules (FT1xx-FT3xx) for one parsed record."""
-    found = []
+    found: list[Finding] = []
     for rule in record_checks():
         if selected(rule.code) and profile.severity.get(rule.code, "error") == "error":
             found.extend(Finding(None, rule.code, where, message) for where, message in rule.check(record, profile.data))  # type: ignore[misc]  # record rules have a check

@@ -28,9 +28,8 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
-from ftkit.checks import describe
+from ftkit.checks import Selector, describe
 from ftkit.errors import DataError, InputError, ParameterError, ProfileError
-from ftkit.checks import Selector
 from ftkit.findings import Finding
 from ftkit.outputs import RejectsFile, atomic_outputs, kept, reason
 from ftkit.policy.profile import Profile
@@ -66,6 +65,7 @@ class ConvertResult(BaseModel):
 
 
 # --- reading -------------------------------------------------------------------------------------
+
 
 class _Unparsed:
     """An input record that cannot be used as it is: why, and what to keep of it in the rejects file."""
@@ -111,7 +111,9 @@ def _array_items(item: Input, profile: Profile, selected: Selector) -> Iterator[
             else:
                 yield where, parsed.value, {"text": source}
     except ArrayError as exc:
-        raise DataError(f"{item.name}: FT006 not valid JSON at line {exc.line:,} column {exc.column:,}: {exc}; nothing was written") from None
+        raise DataError(
+            f"{item.name}: FT006 not valid JSON at line {exc.line:,} column {exc.column:,}: {exc}; nothing was written"
+        ) from None
 
 
 def _jsonl_items(item: Input, profile: Profile, selected: Selector, counter: Any) -> Iterator[Item]:
@@ -145,12 +147,15 @@ def _detect(sample: list[Item], name: str) -> Format:
             where, first, _ = sample[0]
             raise DataError(f"{name} is neither a JSON array nor JSON Lines: line {where.get('line')}: {first.reasons[0]}")
         shapes = "; ".join(f"{fmt}: {hint}" for fmt, (_, hint) in SHAPES.items())
-        raise ParameterError(f"cannot tell the format of {name}: none of its first {len(sample)} records has a known shape ({shapes}); pass --from")
+        raise ParameterError(
+            f"cannot tell the format of {name}: none of its first {len(sample)} records has a known shape ({shapes}); pass --from"
+        )
     best = max(votes.values())
     return next(fmt for fmt in SHAPES if votes.get(fmt) == best)
 
 
 # --- the file ------------------------------------------------------------------------------------
+
 
 def convert_file(
     item: Input,
@@ -229,6 +234,8 @@ def _convert_one(fmt: Format, value: Any, converter: Converter, profile: Profile
     except UnicodeEncodeError:
         return None, [reason("FT016", "", "a string holds an unpaired surrogate escape (like \\ud800); it is not a valid character")]
     except (ValueError, TypeError):
-        return None, [reason("FT009", "", "the record holds a number JSON cannot write back exactly (NaN, Infinity or an over-long integer)")]
+        return None, [
+            reason("FT009", "", "the record holds a number JSON cannot write back exactly (NaN, Infinity or an over-long integer)")
+        ]
     counts["folded"] += converter.folded
     return line, []

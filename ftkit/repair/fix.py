@@ -54,8 +54,8 @@ from typing import IO, Any
 
 from pydantic import BaseModel, Field
 
-from ftkit.errors import DataError, InputError, OutputError, OutputExists
 from ftkit.checks import Selector
+from ftkit.errors import DataError, InputError, OutputError, OutputExists
 from ftkit.findings import Finding
 from ftkit.outputs import RejectsFile, atomic_outputs, kept, reason
 from ftkit.policy.profile import Profile
@@ -105,7 +105,9 @@ class _ChangeLog:
 
 
 class _Fixer:
-    def __init__(self, profile: Profile, selected: Selector, options: FixOptions, out: IO[bytes], rejects: IO[bytes], log: IO[bytes]) -> None:
+    def __init__(
+        self, profile: Profile, selected: Selector, options: FixOptions, out: IO[bytes], rejects: IO[bytes], log: IO[bytes]
+    ) -> None:
         self.profile, self.data, self.options, self.selected = profile, profile.data, options, selected
         self.clean = CleanCheck(profile.data)
         self.out, self.rejects, self.log = out, RejectsFile(rejects), _ChangeLog(log)
@@ -131,11 +133,11 @@ class _Fixer:
                 continue
             self.records += 1
             if problems is None:
-                if self.clean(value, raw):
+                if self.clean(value, raw):  # type: ignore[arg-type]  # a fast-parsed item's raw is bytes
                     self._log(changes, written=True)
                     self._write(raw)  # type: ignore[arg-type]  # fast-parsed: bytes
                     continue
-                parsed = careful(raw)  # type: ignore[arg-type]
+                parsed = careful(raw)  # type: ignore[arg-type]  # a fast-parsed item's raw is bytes
                 value = parsed.value if parsed.ok else UNPARSED
                 problems = [f._replace(line=line) for f in parsed.findings]
             self._careful(line, end, raw, value, problems, changes)
@@ -154,9 +156,13 @@ class _Fixer:
         line: bytes = raw  # type: ignore[assignment]  # a parsed record's raw is bytes
         if rewrite and not errors:
             try:
-                line = serialise(fixed, value, raw.decode("utf-8") if last == n else None)  # type: ignore[union-attr]
+                line = serialise(fixed, value, raw.decode("utf-8") if last == n else None)  # type: ignore[union-attr]  # a parsed record's raw is bytes
             except (ValueError, TypeError):  # NaN, Infinity or a huge integer kept because its rule is not an error
-                errors = [Finding(n, "FT009", "", "the record holds a number JSON cannot write back exactly (NaN, Infinity or an over-long integer)")]
+                errors = [
+                    Finding(
+                        n, "FT009", "", "the record holds a number JSON cannot write back exactly (NaN, Infinity or an over-long integer)"
+                    )
+                ]
         if errors:
             self._log(changes)
             self._reject(n, last, errors, raw)
@@ -185,7 +191,9 @@ class _Fixer:
 
     def _reject(self, n: int, last: int, found: list[Finding], raw: bytes | int) -> None:
         """``raw``: the record's bytes as read, or the length of an over-long line."""
-        self.rejects.add({"line": n}, [reason(f.code, f.pointer, f.message) for f in found], ({"end_line": last} if last > n else {}) | kept(raw))
+        self.rejects.add(
+            {"line": n}, [reason(f.code, f.pointer, f.message) for f in found], ({"end_line": last} if last > n else {}) | kept(raw)
+        )
         self.rejected_by_code.update({f.code for f in found})
 
 
@@ -208,8 +216,11 @@ def fix_file(
     Never prints, never exits.
     """
     if in_place == (output is not None):
-        raise OutputError("give an output file (-o OUT) or --in-place (which keeps the original as PATH.bak), not both" if in_place
-                          else "no output file: give -o OUT, or --in-place to replace the file and keep the original as PATH.bak")
+        raise OutputError(
+            "give an output file (-o OUT) or --in-place (which keeps the original as PATH.bak), not both"
+            if in_place
+            else "no output file: give -o OUT, or --in-place to replace the file and keep the original as PATH.bak"
+        )
     if in_place and item.copied:
         raise InputError(f"{item.name} is a stream; --in-place needs a file: give -o OUT")
     out = item.path if in_place else output
@@ -224,7 +235,10 @@ def fix_file(
     if backup is not None:
         _make_backup(item.path, backup)
     try:
-        with open(backup or item.path, "rb") as stream, atomic_outputs([out, rej, log], like=item.path, force=[force or in_place, force, force]) as (o, r, c):
+        with (
+            open(backup or item.path, "rb") as stream,
+            atomic_outputs([out, rej, log], like=item.path, force=[force or in_place, force, force]) as (o, r, c),
+        ):
             fixer = _Fixer(profile, selected, options or FixOptions(), o, r, c)
             fixer.run(stream, counter)
             if fixer.records == 0:
@@ -263,7 +277,9 @@ def _make_backup(src: Path, backup: Path) -> None:
             os.fsync(copy.fileno())
         shutil.copymode(src, backup)
     except FileExistsError:
-        raise OutputExists(f"{backup} already exists; --in-place keeps the original there and never replaces a backup: move it away first") from None
+        raise OutputExists(
+            f"{backup} already exists; --in-place keeps the original there and never replaces a backup: move it away first"
+        ) from None
     except OSError as exc:
         backup.unlink(missing_ok=True)
         raise OutputError(f"cannot back up {src} to {backup}: {exc.strerror or exc}") from None

@@ -65,8 +65,12 @@ def fix_record(record: Any, data: DataRules, options: FixOptions) -> tuple[Any, 
 
 def _plain(msg: Any, role: str | None = None) -> bool:
     """A message with exactly role and content, the content a string (and the role, if given)."""
-    return (isinstance(msg, dict) and msg.keys() == {"role", "content"} and isinstance(msg["content"], str)
-            and (role is None or msg["role"] == role))
+    return (
+        isinstance(msg, dict)
+        and msg.keys() == {"role", "content"}
+        and isinstance(msg["content"], str)
+        and (role is None or msg["role"] == role)
+    )
 
 
 def _merge_consecutive(msgs: list[Any], index: list[int], changes: list[Change]) -> tuple[list[Any], list[int]]:
@@ -74,9 +78,15 @@ def _merge_consecutive(msgs: list[Any], index: list[int], changes: list[Change])
     kept_index: list[int] = []
     for msg, i in zip(msgs, index):
         prev = kept[-1] if kept else None
-        if _plain(msg) and _plain(prev) and msg["role"] == prev["role"] and msg["role"] in ("user", "assistant"):
+        if prev is not None and _plain(msg) and _plain(prev) and msg["role"] == prev["role"] and msg["role"] in ("user", "assistant"):
             prev["content"] = "\n\n".join(t for t in (prev["content"], msg["content"]) if t.strip()) or prev["content"]
-            changes.append(("FT203", pointer("messages", i), f"merged this {msg['role']} message into message {kept_index[-1]} (joined with a blank line)"))
+            changes.append(
+                (
+                    "FT203",
+                    pointer("messages", i),
+                    f"merged this {msg['role']} message into message {kept_index[-1]} (joined with a blank line)",
+                )
+            )
             continue
         kept.append(msg)
         kept_index.append(i)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from ftkit.errors import InputError
 from ftkit.checks import Selector
+from ftkit.errors import InputError
 from ftkit.findings import Finding
 from ftkit.policy.profile import Profile
 from ftkit.scan.inputs import Input, describe_os_error

@@ -22,6 +22,7 @@ from ftkit.policy.profile import Profile
 from ftkit.scan.dedup import find_duplicates, repeated
 from ftkit.scan.dedup import median as dedup_median
 from ftkit.scan.reader import UNPARSED, Reader, careful
+
 # The cheap near-duplicate signature: each message's first _SIGNATURE normalised characters,
 # taken from its first _PREFIX characters (a message opening with more than 190 spaces may be
 # missed; everything the signature proposes is confirmed on the full text).
@@ -100,7 +101,7 @@ class RecordFacts:
 
     def findings(self, path: Path, profile: Profile, records: int) -> list[Finding]:
         """Every dataset-level finding once the file has been read."""
-        cols, out = self.cols, []
+        cols, out = self.cols, list[Finding]()
         exact = find_duplicates(cols["exact"], cols["line"])
         out.extend(Finding(line, "FT501", "", f"this record is identical to line {first}; drop the copy") for line, first in exact)
         copies = {line for line, _ in exact}
@@ -125,7 +126,12 @@ class RecordFacts:
         for context, line, reply in repeated(self.cols["context"], self.cols["line"], self.cols["reply"]):
             seen = first_reply.setdefault(context, (line, reply))
             if seen[1] != reply:
-                yield Finding(line, "FT505", "", f"same prompt as line {seen[0]} but a different final answer; keep the better answer or make the prompts differ")
+                yield Finding(
+                    line,
+                    "FT505",
+                    "",
+                    f"same prompt as line {seen[0]} but a different final answer; keep the better answer or make the prompts differ",
+                )
 
     def _short_replies(self, profile: Profile) -> Iterator[Finding]:
         q = profile.quality
@@ -138,12 +144,22 @@ class RecordFacts:
         limit = median * q.short_reply_ratio
         for line, length in zip(self.cols["line"], lengths):
             if length < limit:
-                yield Finding(line, "FT506", "", f"the final assistant reply is {length} characters, under {q.short_reply_ratio:.0%} of this dataset's median reply ({median:g}); truncated or placeholder answer?")
+                yield Finding(
+                    line,
+                    "FT506",
+                    "",
+                    f"the final assistant reply is {length} characters, under {q.short_reply_ratio:.0%} of this dataset's median reply ({median:g}); truncated or placeholder answer?",
+                )
 
     def _same_system(self, profile: Profile, records: int) -> Iterator[Finding]:
         seen = len(self.cols["line"])
         if self.same_system and self.system and seen == records and seen >= profile.data.min_records:
-            yield Finding(None, "FT507", "", f"all {seen:,} records start with the same system prompt ({len(self.system):,} characters); it is paid for on every example, and fine-tuning can teach the behaviour instead (the guide's example shrank a 553-token prompt to 8)")
+            yield Finding(
+                None,
+                "FT507",
+                "",
+                f"all {seen:,} records start with the same system prompt ({len(self.system):,} characters); it is paid for on every example, and fine-tuning can teach the behaviour instead (the guide's example shrank a 553-token prompt to 8)",
+            )
 
 
 def confirm_near_duplicates(path: Path, candidates: Iterable[list[int]], max_line_bytes: int) -> Iterator[Finding]:
@@ -155,7 +171,7 @@ def confirm_near_duplicates(path: Path, candidates: Iterable[list[int]], max_lin
             if n not in wanted:
                 continue
             if problems is None:
-                parsed = careful(raw)  # type: ignore[arg-type]
+                parsed = careful(raw)  # type: ignore[arg-type]  # a fast-parsed item's raw is bytes
                 value = parsed.value if parsed.ok else UNPARSED
             try:
                 text[n] = tuple(normalise(m["content"]) for m in value["messages"])
@@ -169,4 +185,9 @@ def confirm_near_duplicates(path: Path, candidates: Iterable[list[int]], max_lin
                 continue
             first = first_of.setdefault(key, line)
             if first != line:
-                yield Finding(line, "FT504", "", f"this record differs from line {first} only in case, spacing or punctuation width; drop the near-copy")
+                yield Finding(
+                    line,
+                    "FT504",
+                    "",
+                    f"this record differs from line {first} only in case, spacing or punctuation width; drop the near-copy",
+                )

@@ -19,12 +19,12 @@ def repeated(keys: Sequence[int], *columns: Sequence[int]) -> list[tuple[int, ..
         return [(k, *vals) for k, *vals in zip(keys, *columns) if counts[k] > 1]
     import polars as pl
 
-    key = pl.Series("k", keys, dtype=pl.Int64)
+    series = pl.Series("k", keys, dtype=pl.Int64)
     # sorting and comparing neighbours needs far less memory than polars' hash-based is_duplicated
-    ordered = key.sort()
+    ordered = series.sort()
     repeats = ordered.filter(ordered == ordered.shift(1)).unique()
-    mask = key.is_in(repeats.implode())
-    picked = [key.filter(mask)] + [pl.Series(f"c{i}", col, dtype=pl.Int64).filter(mask) for i, col in enumerate(columns)]
+    mask = series.is_in(repeats.implode())
+    picked = [series.filter(mask)] + [pl.Series(f"c{i}", col, dtype=pl.Int64).filter(mask) for i, col in enumerate(columns)]
     return list(zip(*(s.to_list() for s in picked)))
 
 
@@ -47,4 +47,4 @@ def median(values: Sequence[int]) -> float:
         return statistics.median(values)
     import polars as pl
 
-    return float(pl.Series("v", values, dtype=pl.Int64).median())  # type: ignore[arg-type]
+    return float(pl.Series("v", values, dtype=pl.Int64).median())  # type: ignore[arg-type]  # the median of ints is a float

@@ -16,9 +16,8 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any, BinaryIO
 
-from ftkit.checks import all_rules, record_checks
+from ftkit.checks import Selector, all_rules, record_checks
 from ftkit.errors import InputError
-from ftkit.checks import Selector
 from ftkit.findings import FileResult, Finding, Scan, sort_findings
 from ftkit.policy.profile import Profile
 from ftkit.scan import parallel
@@ -42,7 +41,8 @@ class FileScan:
         # only needs the errors (stats, split, cost) may leave them out, unless the profile makes
         # one of them an error.
         self.dataset_rules = dataset_rules or any(
-            profile.severity.get(code) == "error" for code in profile.severity if code.startswith("FT5"))
+            profile.severity.get(code) == "error" for code in profile.severity if code.startswith("FT5")
+        )
         self.near_duplicates = near_duplicates and selected("FT504")
         self.collector = collector  # e.g. ftkit.tokens.table.TableBuilder: add(line, record) / reject(line)
         self.profile, self.data = profile, profile.data
@@ -149,9 +149,9 @@ class FileScan:
                 continue
             records += 1
             if problems is None:
-                if clean(value, raw):
+                if clean(value, raw):  # type: ignore[arg-type]  # a fast-parsed item's raw is bytes
                     if observe is not None:
-                        observe(line, raw, value["messages"])
+                        observe(line, raw, value["messages"])  # type: ignore[arg-type]  # as above
                     if collect is not None:
                         collect(line, value)
                     continue
@@ -173,7 +173,9 @@ class FileScan:
             error |= self.add(finding)
         if value is not UNPARSED:
             if _is_record_array(value):  # json.dump(records) on one line
-                message = f"the line is a JSON array of {len(value):,} records; write one record per line (or convert it with `ftkit convert`)"
+                message = (
+                    f"the line is a JSON array of {len(value):,} records; write one record per line (or convert it with `ftkit convert`)"
+                )
                 error |= self.add(Finding(line, "FT017", "", message))
             else:
                 data = self.data
@@ -182,7 +184,7 @@ class FileScan:
                         error |= self.add(Finding(line, rule.code, pointer, message))
         if value is not UNPARSED and not error and self.facts is not None:
             try:
-                self.facts.observe(line, raw, value["messages"])  # type: ignore[arg-type]
+                self.facts.observe(line, raw, value["messages"])  # type: ignore[arg-type]  # as above
             except (KeyError, TypeError, AttributeError, IndexError, ValueError):
                 pass  # not a well-formed record (its errors were deselected): no dataset facts
         if self.collector is not None:
@@ -195,7 +197,9 @@ class FileScan:
     def _file_level(self) -> None:
         suffix = self.item.suffix
         if suffix is not None and suffix not in self.data.extensions:
-            self.add(Finding(None, "FT001", "", f"file name ends in {suffix or '(nothing)'!r}, expected {' or '.join(self.data.extensions)}"))
+            self.add(
+                Finding(None, "FT001", "", f"file name ends in {suffix or '(nothing)'!r}, expected {' or '.join(self.data.extensions)}")
+            )
         if self.has_bom:
             self.add(bom())
         if self.records == 0 and not self.sniffed:
@@ -233,4 +237,3 @@ def run_scan(
         scan = FileScan(item, profile, selected, jobs, collector() if collector else None, near_duplicates, dataset_rules, counter)
         files.append(scan.run())
     return Scan(profile.name, profile.severity, files, config)
-

@@ -40,7 +40,7 @@ def _reply_and_exit(fd: int, compute: Callable[[], Any]) -> None:
     """In a child: send ``compute()`` (or the error it raised) back, pickled, and exit."""
     try:
         payload = pickle.dumps(("ok", compute()), protocol=pickle.HIGHEST_PROTOCOL)
-    except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
+    except BaseException as exc:
         payload = pickle.dumps(("error", f"{type(exc).__name__}: {exc}"))
     with os.fdopen(fd, "wb") as out:
         out.write(payload)

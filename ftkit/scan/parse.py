@@ -23,6 +23,7 @@ class _Pairs(dict):  # type: ignore[type-arg]  # a dict subclass; the key and va
     """A dict that remembers which keys it saw more than once (what json would hide)."""
 
     __slots__ = ("duplicates",)
+    duplicates: list[str]
 
 
 def _pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -102,7 +103,11 @@ def walk_findings(obj: Any) -> list[Finding]:
         elif isinstance(value, list):
             stack.extend((f"{path}/{i}", item) for i, item in enumerate(value))
         elif isinstance(value, NonFinite):
-            what = value.literal if value.literal in ("NaN", "Infinity", "-Infinity") else f"{_short(value.literal)} (it overflows to infinity)"
+            what = (
+                value.literal
+                if value.literal in ("NaN", "Infinity", "-Infinity")
+                else f"{_short(value.literal)} (it overflows to infinity)"
+            )
             message = f"{what} is not valid JSON; use null or a string, and write JSON with allow_nan=False"
             out.append(Finding(None, "FT009", path, message))
         elif isinstance(value, LongInt):
@@ -172,15 +177,23 @@ def _explain(text: str, exc: json.JSONDecodeError) -> Parsed:
 
     if msg == "Extra data":
         if text[exc.pos :].lstrip().startswith(":"):  # `"key": ...`: one line of a spread-out object
-            return invalid(f"the line is a key and value without their object ({where}); a record spread over several lines? write each record on one line")
-        return Parsed(None, False, [Finding(None, "FT007", "", f"a second JSON value starts at {where} after a complete one; put each record on its own line")])
+            return invalid(
+                f"the line is a key and value without their object ({where}); a record spread over several lines? write each record on one line"
+            )
+        return Parsed(
+            None,
+            False,
+            [Finding(None, "FT007", "", f"a second JSON value starts at {where} after a complete one; put each record on its own line")],
+        )
     if "\x00" in text:
         return invalid(f"the line contains NUL bytes (binary data?); JSON error at {where}: {msg}")
     lead = body.lstrip()
     if lead.startswith(("{'", "[{'", "{ '")) or "'role'" in text or "'messages'" in text:
         hint = "it looks like a Python dict (single quotes): write records with json.dumps, not str()"
     elif exc.pos >= len(body) and lead[:1] in ("{", "["):
-        return invalid(f"the line ends before the JSON value is complete ({msg} at {where}); a record cut short or spread over several lines", True)
+        return invalid(
+            f"the line ends before the JSON value is complete ({msg} at {where}); a record cut short or spread over several lines", True
+        )
     elif "True" in text or "False" in text or "None" in text:
         hint = "Python literals True/False/None are not JSON: use true/false/null"
     else:

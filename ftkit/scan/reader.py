@@ -75,11 +75,18 @@ def bom() -> Finding:
 
 
 def spread(first: int, last: int) -> Finding:
-    return Finding(first, "FT008", "", f"one JSON record is spread over lines {first}-{last}; write each record on a single line (json.dumps without indent)")
+    return Finding(
+        first,
+        "FT008",
+        "",
+        f"one JSON record is spread over lines {first}-{last}; write each record on a single line (json.dumps without indent)",
+    )
 
 
 def crlf(count: int, first: int) -> Finding:
-    return Finding(first, "FT015", "", f"{count:,} line{'s end' if count != 1 else ' ends'} with CRLF (Windows line ends), the first at line {first}")
+    return Finding(
+        first, "FT015", "", f"{count:,} line{'s end' if count != 1 else ' ends'} with CRLF (Windows line ends), the first at line {first}"
+    )
 
 
 def sniff(head: bytes) -> Finding | None:
@@ -100,8 +107,13 @@ def sniff(head: bytes) -> Finding | None:
     stripped = sample.lstrip(UTF8_BOM).lstrip()
     if stripped.startswith(b"[") and not stripped.startswith(b"[]"):
         first_line = stripped.split(b"\n", 1)[0].strip()
-        if first_line == b"[" or first_line.startswith((b"[{", b"[ {")) and not first_line.endswith(b"]"):
-            return Finding(None, "FT017", "", "the file is one JSON array, not one record per line; convert it with `ftkit convert` or write one object per line")
+        if first_line == b"[" or (first_line.startswith((b"[{", b"[ {")) and not first_line.endswith(b"]")):
+            return Finding(
+                None,
+                "FT017",
+                "",
+                "the file is one JSON array, not one record per line; convert it with `ftkit convert` or write one object per line",
+            )
     return None
 
 
@@ -192,16 +204,16 @@ class Reader:
         while True:
             for line in source:
                 n += 1
-                if type(line) is int:
+                if isinstance(line, int):
                     yield (n, n, line, UNPARSED, [too_long(n, line, self.max_line_bytes)])
                     continue
-                if line[-1:] == b"\r":  # type: ignore[index]  # bytes here: the int case is above
-                    line = line[:-1]  # type: ignore[index]
+                if line[-1:] == b"\r":
+                    line = line[:-1]
                     self._cr(n)
-                if n == 1 and line.startswith(UTF8_BOM):  # type: ignore[union-attr]
+                if n == 1 and line.startswith(UTF8_BOM):
                     self.has_bom = True
-                    line = line[3:]  # type: ignore[index]
-                if not line or (line[0] in b" \t\x0b\x0c" and not line.strip()):  # type: ignore[index, union-attr]
+                    line = line[3:]
+                if not line or (line[0] in b" \t\x0b\x0c" and not line.strip()):
                     yield (n, n, line, BLANK, [blank_line(n)])
                     continue
                 try:
@@ -211,7 +223,7 @@ class Reader:
                 else:
                     yield (n, n, line, value, None)
                     continue
-                item, given_back = self._careful(line, n, source)  # type: ignore[arg-type]
+                item, given_back = self._careful(line, n, source)
                 yield item
                 if given_back:  # read ahead for nothing: give the lines back
                     # No read-ahead starts among lines given back, so those of any earlier give-back
@@ -248,10 +260,10 @@ class Reader:
         parts, size, depth = [first], len(first), bracket_depth(first)
         for nxt in source:
             taken.append(nxt)
-            if type(nxt) is int or len(taken) > MAX_JOIN_LINES:
+            if isinstance(nxt, int) or len(taken) > MAX_JOIN_LINES:
                 break
             try:
-                piece = nxt.removesuffix(b"\r").decode("utf-8")  # type: ignore[union-attr]
+                piece = nxt.removesuffix(b"\r").decode("utf-8")
             except UnicodeDecodeError:
                 break
             if piece[:1] == "{" and piece.rstrip()[-1:] == "}" and _is_record(piece):
@@ -267,7 +279,7 @@ class Reader:
                     break
                 last = n + len(taken)
                 for k, raw in enumerate(taken):
-                    if raw[-1:] == b"\r":  # type: ignore[index]
+                    if isinstance(raw, bytes) and raw.endswith(b"\r"):
                         self._cr(n + k + 1)
                 findings = [spread(n, last), *_stamp(parsed.findings, n)]
                 return (n, last, "\n".join(parts).encode("utf-8"), parsed.value, findings), []
@@ -305,7 +317,9 @@ def array_items(text: str) -> Iterator[tuple[int, int, str, Parsed]]:
             raise ArrayError(f"element {index:,} is nested too deep to parse", line, _column(text, pos)) from None
         except ValueError as exc:  # json.JSONDecodeError
             where = getattr(exc, "pos", pos)
-            raise ArrayError(f"element {index:,}: {getattr(exc, 'msg', exc)}", line + text.count("\n", pos, where), _column(text, where)) from None
+            raise ArrayError(
+                f"element {index:,}: {getattr(exc, 'msg', exc)}", line + text.count("\n", pos, where), _column(text, where)
+            ) from None
         yield (index, line, text[pos:end], Parsed(value, True, _stamp(walk_findings(value), line)))
         index += 1
         pos = _skip(text, end)
@@ -352,4 +366,3 @@ def _is_record(text: str) -> bool:
     except orjson.JSONDecodeError:
         return False
     return isinstance(value, dict) and "messages" in value
-

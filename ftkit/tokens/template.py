@@ -41,9 +41,7 @@ class ChatTemplate:
         self._overhead: dict[tuple[str, str], int] = {}
 
     @classmethod
-    def from_spec(
-        cls, model: str | None = None, *, default_system: bool = True, config: Mapping[str, Any] | None = None
-    ) -> ChatTemplate:
+    def from_spec(cls, model: str | None = None, *, default_system: bool = True, config: Mapping[str, Any] | None = None) -> ChatTemplate:
         """Template of a model name (``[models]``) or template key (``[templates]``); None: the
         default profile's model."""
         if model is None:

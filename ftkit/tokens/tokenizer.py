@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from ftkit.errors import TokenizerError
-
 from ftkit.policy import rules_dir as _rules_dir
 
 
@@ -79,7 +78,7 @@ class Tokenizer:
     def count(self, text: str) -> int:
         """Exact number of tokens in ``text``."""
         if self._plain_if_no_lt and "<" not in text:  # hot path: no added token can be present
-            plain = text if text.isascii() or not self._norm else unicodedata.normalize(self._norm, text)  # type: ignore[arg-type]
+            plain = text if text.isascii() or not self._norm else unicodedata.normalize(self._norm, text)  # type: ignore[arg-type]  # the form is one of NFC, NFD, NFKC, NFKD (from the rules)
             try:
                 return len(self._native(plain))
             except UnicodeEncodeError:  # lone surrogates: the wrapper knows what to do
@@ -180,5 +179,3 @@ def get_tokenizer(spec: str | None = None) -> Tokenizer:
     if spec.endswith(".json") or os.sep in spec or Path(spec).is_file():
         return _hf_tokenizer(spec)
     return _tiktoken_named(spec)
-
-

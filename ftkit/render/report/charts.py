@@ -53,7 +53,7 @@ def warm() -> None:
 def _style() -> Iterator[None]:
     import matplotlib
 
-    with matplotlib.rc_context(_RC), warnings.catch_warnings():
+    with matplotlib.rc_context(_RC), warnings.catch_warnings():  # type: ignore[arg-type]  # the stubs type rc keys as one Literal of every name
         warnings.simplefilter("ignore")  # e.g. "Glyph missing from font": the browser draws the text
         yield
 
@@ -69,12 +69,13 @@ def to_svg(fig: Any, label: str) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     svg = buf.getvalue()
-    svg = svg[svg.index("<svg"):]
+    svg = svg[svg.index("<svg") :]
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
     from html import escape
 
-    return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"',
-                  rf'<svg\1 role="img" aria-label="{escape(label)}" class="chart"', svg, count=1).strip()
+    return re.sub(
+        r'<svg([^>]*?) width="[^"]*" height="[^"]*"', rf'<svg\1 role="img" aria-label="{escape(label)}" class="chart"', svg, count=1
+    ).strip()
 
 
 def _thousands(ax: Any, x: bool = True) -> None:
@@ -92,8 +93,15 @@ def length_histogram(bins: list[Bin], max_tokens: int, p95: int | None) -> str:
     with _style():
         fig = _figure(7.6, 2.9)
         ax = fig.add_subplot()
-        ax.bar([b.lo for b in bins], [b.count for b in bins], width=[b.hi - b.lo + 1 for b in bins], align="edge",
-               color=BAR, edgecolor="white", linewidth=0.6)
+        ax.bar(
+            [b.lo for b in bins],
+            [b.count for b in bins],
+            width=[b.hi - b.lo + 1 for b in bins],
+            align="edge",
+            color=BAR,
+            edgecolor="white",
+            linewidth=0.6,
+        )
         lo, hi = bins[0].lo, bins[-1].hi + 1
         if p95 is not None:
             ax.axvline(p95 + 0.5, color=P95, linestyle=":", linewidth=1.4, label=f"p95 {p95:,}")
@@ -102,7 +110,14 @@ def length_histogram(bins: list[Bin], max_tokens: int, p95: int | None) -> str:
             ax.set_xlim(lo, max(hi, max_tokens) + (hi - lo) * 0.04)
         else:  # drawn to scale, the data would shrink to a sliver: say where the line is instead
             ax.set_xlim(lo, hi)
-            ax.plot([], [], color=LIMIT, linestyle="--", linewidth=1.6, label=f"Max Tokens {max_tokens:,}, far to the right: no record reaches it")
+            ax.plot(
+                [],
+                [],
+                color=LIMIT,
+                linestyle="--",
+                linewidth=1.6,
+                label=f"Max Tokens {max_tokens:,}, far to the right: no record reaches it",
+            )
         ax.set_xlabel("tokens per record (chat template included)")
         ax.set_ylabel("records")
         _thousands(ax)
@@ -136,7 +151,9 @@ def shares_chart(parts: list[Share]) -> str:
         for part, colour in zip(parts, PARTS):
             ax.barh([0], [part.share], left=left, color=colour, height=1.0)
             if part.share >= 0.07:
-                ax.text(left + part.share / 2, 0, f"{part.share:.0%}", ha="center", va="center", color="white", fontsize=9, fontweight="bold")
+                ax.text(
+                    left + part.share / 2, 0, f"{part.share:.0%}", ha="center", va="center", color="white", fontsize=9, fontweight="bold"
+                )
             left += part.share
         ax.set_xlim(0, max(1.0, left))
         ax.set_ylim(-0.5, 0.5)

@@ -5,10 +5,10 @@ A pure renderer, deterministic: the same data gives the same bytes (no date, pat
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 
 from ftkit.plan.params import fmt_number
 from ftkit.plan.report_model import QualityReport, RuleFindings
-
 
 
 def _s(n: int) -> str:
@@ -36,7 +36,7 @@ def code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _table(head: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> list[str]:
+def _table(head: list[str], rows: list[list[str]], right: AbstractSet[int] = frozenset()) -> list[str]:
     align = ["---:" if i in right else "---" for i in range(len(head))]
     return ["| " + " | ".join(head) + " |", "| " + " | ".join(align) + " |", *("| " + " | ".join(row) + " |" for row in rows), ""]
 
@@ -56,11 +56,18 @@ def _rule(g: RuleFindings) -> list[str]:
 def _validation(r: QualityReport) -> list[str]:
     v = r.validation
     sev = v.by_severity
-    out = ["## Validation findings by rule", "",
-           f"{_n(v.records)} records, {_n(v.valid_records)} valid; {_count(sev['error'], 'error')}, {_count(sev['warning'], 'warning')}, "
-           f"{_n(sev['info'])} info in all (duplicates and quality findings have their own sections).", ""]
-    out += _table(["file", "records", "valid", "with errors"],
-                  [[cell(f.path), _n(f.records), _n(f.valid_records), _n(f.records - f.valid_records)] for f in v.files], {1, 2, 3})
+    out = [
+        "## Validation findings by rule",
+        "",
+        f"{_n(v.records)} records, {_n(v.valid_records)} valid; {_count(sev['error'], 'error')}, {_count(sev['warning'], 'warning')}, "
+        f"{_n(sev['info'])} info in all (duplicates and quality findings have their own sections).",
+        "",
+    ]
+    out += _table(
+        ["file", "records", "valid", "with errors"],
+        [[cell(f.path), _n(f.records), _n(f.valid_records), _n(f.records - f.valid_records)] for f in v.files],
+        {1, 2, 3},
+    )
     if not v.rules:
         return [*out, "No finding from the platform's rules.", ""]
     out += _table(["code", "rule", "severity", "findings"], [[g.code, g.name, g.severity, _n(g.count)] for g in v.rules], {3})
@@ -75,36 +82,58 @@ def _tokens(r: QualityReport) -> list[str]:
     if not s.lengths or not s.turns:
         return [*out, "No valid record to measure.", ""]
     ln, over = s.lengths, s.over_max_tokens
-    out += [f"{_n(s.records)} valid records, {_n(s.tokens.total)} tokens with the chat template, {_n(s.tokens.trainable)} of them "
-            f"trainable (assistant). Turns per record: min {s.turns.min}, mean {s.turns.mean}, max {s.turns.max}.", ""]
-    out += _table(["min", "mean", "p50", "p90", "p95", "p99", "max"],
-                  [[_n(ln.min), _n(ln.mean), _n(ln.p50), _n(ln.p90), _n(ln.p95), _n(ln.p99), _n(ln.max)]], set(range(7)))
+    out += [
+        f"{_n(s.records)} valid records, {_n(s.tokens.total)} tokens with the chat template, {_n(s.tokens.trainable)} of them "
+        f"trainable (assistant). Turns per record: min {s.turns.min}, mean {s.turns.mean}, max {s.turns.max}.",
+        "",
+    ]
+    out += _table(
+        ["min", "mean", "p50", "p90", "p95", "p99", "max"],
+        [[_n(ln.min), _n(ln.mean), _n(ln.p50), _n(ln.p90), _n(ln.p95), _n(ln.p99), _n(ln.max)]],
+        set(range(7)),
+    )
     if over.records:
-        out += [f"**{_n(over.records)} records over Max Tokens {_n(over.limit)}**: {_n(over.tokens_cut)} tokens would be cut "
-                f"(longest at lines {', '.join(map(str, over.lines[:10]))}).", ""]
+        out += [
+            f"**{_n(over.records)} records over Max Tokens {_n(over.limit)}**: {_n(over.tokens_cut)} tokens would be cut "
+            f"(longest at lines {', '.join(map(str, over.lines[:10]))}).",
+            "",
+        ]
     else:
         out += [f"No record is over Max Tokens ({_n(over.limit)}).", ""]
     peak = max((b.count for b in r.distribution.lengths), default=0) or 1
-    out += _table(["tokens per record", "records", ""],
-                  [[_n(b.lo) if b.lo == b.hi else f"{_n(b.lo)}-{_n(b.hi)}", _n(b.count), "█" * round(30 * b.count / peak)]
-                   for b in r.distribution.lengths], {1})
-    out += _table(["assistant replies", "records"],
-                  [[f"{t.turns}+" if t.or_more else str(t.turns), _n(t.records)] for t in r.distribution.turns], {1})
+    out += _table(
+        ["tokens per record", "records", ""],
+        [
+            [_n(b.lo) if b.lo == b.hi else f"{_n(b.lo)}-{_n(b.hi)}", _n(b.count), "█" * round(30 * b.count / peak)]
+            for b in r.distribution.lengths
+        ],
+        {1},
+    )
+    out += _table(
+        ["assistant replies", "records"], [[f"{t.turns}+" if t.or_more else str(t.turns), _n(t.records)] for t in r.distribution.turns], {1}
+    )
     return out
 
 
 def _shares(r: QualityReport) -> list[str]:
     t = r.token_shares
     out = ["## Token shares by role", "", t.system_sentence, ""]
-    return out + _table(["part", "tokens", "share"],
-                        [[p.part, _n(p.tokens), f"{p.share:.1%}"] for p in t.parts] + [["**all**", f"**{_n(t.total)}**", "100%"]], {1, 2})
+    return out + _table(
+        ["part", "tokens", "share"],
+        [[p.part, _n(p.tokens), f"{p.share:.1%}"] for p in t.parts] + [["**all**", f"**{_n(t.total)}**", "100%"]],
+        {1, 2},
+    )
 
 
 def _duplicates(r: QualityReport) -> list[str]:
     d = r.duplicates
-    out = ["## Duplicates and near-duplicates", "",
-           f"{_n(d.exact.count)} exact duplicate{_s(d.exact.count)} (byte for byte) and {_n(d.near.count)} near-duplicate{_s(d.near.count)} "
-           "(equal after NFKC, case folding and removing whitespace).", ""]
+    out = [
+        "## Duplicates and near-duplicates",
+        "",
+        f"{_n(d.exact.count)} exact duplicate{_s(d.exact.count)} (byte for byte) and {_n(d.near.count)} near-duplicate{_s(d.near.count)} "
+        "(equal after NFKC, case folding and removing whitespace).",
+        "",
+    ]
     return out + _rule(d.exact) + _rule(d.near)
 
 
@@ -123,9 +152,16 @@ def _recommendation(r: QualityReport) -> list[str]:
     if rec is None:
         return [*out, f"No recommendation: {r.recommendation_note}", ""]
     diff = f" (differs in {'; '.join(rec.scheme_differences)})" if rec.scheme_differences else " (identical)"
-    out += [f"Goal **{rec.goal}**: nearest documented scheme **{rec.scheme_name}**{diff}. "
-            f"{_n(rec.facts.train_records)} training and {_n(rec.facts.validation_records)} validation records.", ""]
-    out += _table(["parameter", "value", "why"], [[f"{a.label} ({code(name)})", fmt_number(a.value), cell(a.reason)] for name, a in rec.parameters.items()], {1})
+    out += [
+        f"Goal **{rec.goal}**: nearest documented scheme **{rec.scheme_name}**{diff}. "
+        f"{_n(rec.facts.train_records)} training and {_n(rec.facts.validation_records)} validation records.",
+        "",
+    ]
+    out += _table(
+        ["parameter", "value", "why"],
+        [[f"{a.label} ({code(name)})", fmt_number(a.value), cell(a.reason)] for name, a in rec.parameters.items()],
+        {1},
+    )
     if rec.warnings:
         out += ["Warnings:", "", *(f"- {w}" for w in rec.warnings), ""]
     return out + ["Sources:", "", *(f"- {code(k)}: {v}" for k, v in rec.sources.items()), ""]
@@ -138,25 +174,46 @@ def _cost(r: QualityReport) -> list[str]:
         return [*out, f"No cost estimate: {r.cost_note}", ""]
     price = f"{c.price_per_million} {c.currency} per million tokens" if c.price_per_million is not None else "not published"
     cost = f"**{c.cost} {c.currency}**" if c.cost is not None else f"unknown: {c.price_note}"
-    rows = [["model", c.model], ["training records", f"{_n(c.train_records)} ({_n(c.validation_records)} to validation, ratio {c.val_ratio:g})"],
-            ["epochs", str(c.epochs)], ["Max Tokens", f"{_n(c.max_tokens)} ({_n(c.truncated_records)} training records truncated)"],
-            ["train tokens per epoch", _n(c.train_tokens)], ["billed tokens", f"**{_n(c.billed_tokens)}** (= {c.epochs} × {_n(c.train_tokens)})"],
-            ["validation tokens", f"{_n(c.validation_tokens)} (one pass; whether billed is not documented)"], ["price", price], ["cost", cost]]
+    rows = [
+        ["model", c.model],
+        ["training records", f"{_n(c.train_records)} ({_n(c.validation_records)} to validation, ratio {c.val_ratio:g})"],
+        ["epochs", str(c.epochs)],
+        ["Max Tokens", f"{_n(c.max_tokens)} ({_n(c.truncated_records)} training records truncated)"],
+        ["train tokens per epoch", _n(c.train_tokens)],
+        ["billed tokens", f"**{_n(c.billed_tokens)}** (= {c.epochs} × {_n(c.train_tokens)})"],
+        ["validation tokens", f"{_n(c.validation_tokens)} (one pass; whether billed is not documented)"],
+        ["price", price],
+        ["cost", cost],
+    ]
     out += _table(["", ""], [[k, cell(v)] for k, v in rows])
     if c.self_hosted:
         out += ["Self-hosted estimate:", ""]
-        out += _table(["GPU", "GPU-hours", "price per hour", "as of", "cost"],
-                      [[h.gpu, str(h.gpu_hours), f"{h.price_per_gpu_hour} {h.currency}", h.as_of, f"{h.cost} {h.currency}"] for h in c.self_hosted], {1, 2, 4})
+        out += _table(
+            ["GPU", "GPU-hours", "price per hour", "as of", "cost"],
+            [[h.gpu, str(h.gpu_hours), f"{h.price_per_gpu_hour} {h.currency}", h.as_of, f"{h.cost} {h.currency}"] for h in c.self_hosted],
+            {1, 2, 4},
+        )
     return out + ["Assumptions:", "", *(f"- {a}" for a in c.assumptions), ""]
 
 
 def render_markdown(r: QualityReport) -> str:
     """The whole report as Markdown, ending with one newline."""
     files = ", ".join(f.path for f in r.validation.files) or "(no file)"
-    out = ["# Data-quality report", "", f"{files} · profile {r.profile} · model {r.model} · goal {r.goal}", "",
-           f"> **{r.verdict.headline}:** {r.verdict.reason}", ""]
+    out = [
+        "# Data-quality report",
+        "",
+        f"{files} · profile {r.profile} · model {r.model} · goal {r.goal}",
+        "",
+        f"> **{r.verdict.headline}:** {r.verdict.reason}",
+        "",
+    ]
     for part in (_validation, _tokens, _shares, _duplicates, _quality, _recommendation, _cost):
         out += part(r)
-    out += ["## What the token numbers assume", "", *(f"- {a}" for a in r.stats.assumptions), "",
-            f"Made by {r.tool} (report format {r.version})."]
+    out += [
+        "## What the token numbers assume",
+        "",
+        *(f"- {a}" for a in r.stats.assumptions),
+        "",
+        f"Made by {r.tool} (report format {r.version}).",
+    ]
     return "\n".join(out) + "\n"
