@@ -26,11 +26,13 @@ _MARKERS = {"<LF>": b"\n", "<CR>": b"\r", "<BOM>": b"\xef\xbb\xbf"}
 
 
 def decode_markers(text: str) -> bytes:
-    """Turn a docstring/case example into file bytes (<LF>, <CR>, <BOM>, <xNN>)."""
+    """Turn a docstring/case example into file bytes (<LF>, <CR>, <BOM>, <xNN>, <DIGITSn>)."""
     out = bytearray()
-    for part in re.split(r"(<LF>|<CR>|<BOM>|<x[0-9a-fA-F]{2}>)", text):
+    for part in re.split(r"(<LF>|<CR>|<BOM>|<x[0-9a-fA-F]{2}>|<DIGITS\d+>)", text):
         if part in _MARKERS:
             out += _MARKERS[part]
+        elif part.startswith("<DIGITS"):
+            out += b"1" * int(part[7:-1])
         elif re.fullmatch(r"<x[0-9a-fA-F]{2}>", part):
             out.append(int(part[2:4], 16))
         else:

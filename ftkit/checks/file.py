@@ -1,7 +1,8 @@
 """FT0xx: the file and each line's JSON. Detected by ``ftkit.scan.reader`` and ``ftkit.scan.engine``.
 
 Examples are whole files: ``<LF>`` is a newline, ``<CR>`` a carriage return, ``<BOM>`` the UTF-8
-byte-order mark, ``<xNN>`` a raw byte, ``path=NAME`` a file name; a final newline is added.
+byte-order mark, ``<xNN>`` a raw byte, ``<DIGITSn>`` n digits, ``path=NAME`` a file name; a final
+newline is added.
 """
 
 from __future__ import annotations
@@ -192,4 +193,16 @@ def _json_array() -> None:
 
     Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     Fail: [<LF>{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}<LF>]
+    """
+
+
+@documented("FT018", "integer-too-long")
+def _integer_too_long() -> None:
+    """An integer with more than 4,300 digits.
+
+    Why: valid JSON, but Python's json (and many other parsers) refuse integers that long, so the
+    upload may fail to parse; it is never a chat message. Write it as a string, or drop the key.
+
+    Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}], "id": 12345}
+    Fail: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}], "id": <DIGITS4400>}
     """
