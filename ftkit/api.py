@@ -377,7 +377,9 @@ def build_quality_report(ctx: Context, tab: RecordTable, *, goal: str = "standar
 
 def render_report(result: QualityReport, fmt: ReportFormat) -> str:
     if fmt == "json":
-        return result.model_dump_json(indent=2) + "\n"
+        from ftkit.render.safe import model_json
+
+        return model_json(result) + "\n"
     from ftkit.render.report import render_html, render_markdown
 
     return render_html(result) if fmt == "html" else render_markdown(result)

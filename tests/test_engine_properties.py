@@ -216,6 +216,19 @@ def test_fast_path_never_accepts_what_a_rule_flags(record: Any, data: st.DataObj
         assert careful(line) == []
 
 
+@SETTINGS
+@given(record=any_records() | mutated().map(lambda c: json.loads(c[0])))
+def test_a_rule_finds_nothing_below_the_level_it_needs(record: Any) -> None:
+    """The scan runs a rule only on records that reach its ``needs`` level: that is only right if
+    the rule would find nothing anyway on the others."""
+    from ftkit.checks import level_of, record_checks
+
+    level = level_of(record, DATA.roles)
+    for rule in record_checks():
+        if rule.needs > level:
+            assert list(rule.check(record, DATA)) == [], (rule.code, level)  # type: ignore[misc]
+
+
 SCHEMA = json.loads((REPO / "rules" / "schema" / "record.schema.json").read_text(encoding="utf-8"))
 STRUCTURE_ERRORS = {f"FT1{n:02d}" for n in range(1, 11)}
 

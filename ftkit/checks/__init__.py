@@ -25,12 +25,32 @@ Problem = tuple[str, str]  # what a record rule yields: (JSON pointer, message)
 RecordCheck = Callable[[Any, DataRules], Iterator[Problem]]
 
 
+#: What a record rule needs before it can find anything, weakest first. The scan works out the
+#: level of each record once and runs only the rules it reaches: a record that is not even an
+#: object is not looked at by fourteen rules that would each find that out for themselves.
+VALUE, OBJECT, MESSAGES, ROLES = 0, 1, 2, 3
+
+
+def level_of(record: Any, roles: tuple[str, ...]) -> int:
+    """VALUE (any JSON), OBJECT (a dict), MESSAGES ("messages" is a list), or ROLES (a non-empty
+    list of messages that all have a valid role)."""
+    if not isinstance(record, dict):
+        return VALUE
+    msgs = record.get("messages")
+    if not isinstance(msgs, list):
+        return OBJECT
+    if msgs and all(isinstance(m, dict) and m.get("role") in roles for m in msgs):
+        return ROLES
+    return MESSAGES
+
+
 @dataclass(frozen=True)
 class Rule:
     code: str
     name: str
     doc: str
     check: RecordCheck | None
+    needs: int = MESSAGES  # the level_of a record at which the rule can find anything
 
     @property
     def summary(self) -> str:
@@ -44,17 +64,19 @@ class Rule:
 RULES: dict[str, Rule] = {}
 
 
-def _register(code: str, name: str, func: Callable[..., Any], record_check: bool) -> None:
+def _register(code: str, name: str, func: Callable[..., Any], record_check: bool, needs: int = MESSAGES) -> None:
     if code in RULES:
         raise RuntimeError(f"rule code {code} registered twice")
-    RULES[code] = Rule(code, name, inspect.getdoc(func) or "", func if record_check else None)
+    RULES[code] = Rule(code, name, inspect.getdoc(func) or "", func if record_check else None, needs)
 
 
-def rule(code: str, name: str) -> Callable[[RecordCheck], RecordCheck]:
-    """Register a record rule: ``func(record, data_rules)`` yields ``(pointer, message)``."""
+def rule(code: str, name: str, needs: int = MESSAGES) -> Callable[[RecordCheck], RecordCheck]:
+    """Register a record rule: ``func(record, data_rules)`` yields ``(pointer, message)``.
+    ``needs``: the ``level_of`` a record must reach for the rule to find anything (the rule
+    must yield nothing below it; tests/test_engine_properties.py checks that)."""
 
     def deco(func: RecordCheck) -> RecordCheck:
-        _register(code, name, func, record_check=True)
+        _register(code, name, func, record_check=True, needs=needs)
         return func
 
     return deco
@@ -104,9 +126,23 @@ def all_rules() -> list[Rule]:
     return [r for _, r in sorted(RULES.items())]
 
 
+_loaded = False
+
+
 def _load() -> None:
-    # Importing the family modules registers their rules.
-    from ftkit.checks import content, conversation, dataset, file, length, structure  # noqa: F401
+    # Importing the family modules registers their rules (once: this is called per lookup).
+    global _loaded
+    if not _loaded:
+        from ftkit.checks import content, conversation, dataset, file, length, structure  # noqa: F401
+
+        _loaded = True
+
+
+def rule_name(code: str) -> str:
+    """The readable name of a code (the code itself for one that is not registered)."""
+    _load()
+    rule = RULES.get(code)
+    return rule.name if rule is not None else code
 
 
 class Selector:

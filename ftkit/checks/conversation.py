@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from itertools import pairwise
 from typing import Any
 
-from ftkit.checks import Problem, pointer, rule
+from ftkit.checks import ROLES, Problem, pointer, rule
 from ftkit.policy.profile import DataRules
 
 
@@ -41,7 +41,7 @@ def _dialogue(roles: list[str]) -> list[tuple[int, str]]:
     return [(i, r) for i, r in enumerate(roles) if r != "system"]
 
 
-@rule("FT201", "system-not-first")
+@rule("FT201", "system-not-first", needs=ROLES)
 def system_not_first(record: Any, rules: DataRules) -> Iterator[Problem]:
     """A system message comes after a user or assistant message.
 
@@ -58,7 +58,7 @@ def system_not_first(record: Any, rules: DataRules) -> Iterator[Problem]:
                 yield pointer("messages", i), f"system message at position {i} follows a {roles[i - 1]} message; move it to the beginning"
 
 
-@rule("FT202", "first-turn-not-user")
+@rule("FT202", "first-turn-not-user", needs=ROLES)
 def first_turn_not_user(record: Any, rules: DataRules) -> Iterator[Problem]:
     """The first non-system message is not from the user.
 
@@ -74,7 +74,7 @@ def first_turn_not_user(record: Any, rules: DataRules) -> Iterator[Problem]:
         yield pointer("messages", i, "role"), f"the first non-system message is {role}, expected user"
 
 
-@rule("FT203", "turns-not-alternating")
+@rule("FT203", "turns-not-alternating", needs=ROLES)
 def turns_not_alternating(record: Any, rules: DataRules) -> Iterator[Problem]:
     """Two user or two assistant messages in a row.
 
@@ -91,7 +91,7 @@ def turns_not_alternating(record: Any, rules: DataRules) -> Iterator[Problem]:
             yield pointer("messages", i, "role"), f"{role} message follows another {role} message; user and assistant must alternate"
 
 
-@rule("FT204", "ends-without-reply")
+@rule("FT204", "ends-without-reply", needs=ROLES)
 def ends_without_reply(record: Any, rules: DataRules) -> Iterator[Problem]:
     """The conversation ends with a user message that has no assistant reply.
 
@@ -107,7 +107,7 @@ def ends_without_reply(record: Any, rules: DataRules) -> Iterator[Problem]:
         yield pointer("messages", turns[-1][0]), "the conversation ends with a user message; add the assistant's reply or drop the turn"
 
 
-@rule("FT205", "no-dialogue")
+@rule("FT205", "no-dialogue", needs=ROLES)
 def no_dialogue(record: Any, rules: DataRules) -> Iterator[Problem]:
     """The record has system messages only: no user/assistant pair.
 
@@ -121,7 +121,7 @@ def no_dialogue(record: Any, rules: DataRules) -> Iterator[Problem]:
         yield pointer("messages"), "the record has only system messages; add at least one user message and its assistant reply"
 
 
-@rule("FT206", "several-system-messages")
+@rule("FT206", "several-system-messages", needs=ROLES)
 def several_system_messages(record: Any, rules: DataRules) -> Iterator[Problem]:
     """More than one system message at the start.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ftkit.checks import Problem, describe, pointer, rule
+from ftkit.checks import OBJECT, VALUE, Problem, describe, pointer, rule
 from ftkit.policy.profile import DataRules
 
 
@@ -24,7 +24,7 @@ def _message_objects(record: Any) -> Iterator[tuple[int, dict[str, Any]]]:
             yield i, msg
 
 
-@rule("FT101", "record-not-object")
+@rule("FT101", "record-not-object", needs=VALUE)
 def record_not_object(record: Any, rules: DataRules) -> Iterator[Problem]:
     """The line's JSON value is not an object.
 
@@ -38,7 +38,7 @@ def record_not_object(record: Any, rules: DataRules) -> Iterator[Problem]:
         yield "", f'record is {describe(record)}, expected a JSON object with a "messages" array{hint}'
 
 
-@rule("FT102", "messages-missing")
+@rule("FT102", "messages-missing", needs=OBJECT)
 def messages_missing(record: Any, rules: DataRules) -> Iterator[Problem]:
     """The record has no "messages" key.
 
@@ -60,7 +60,7 @@ def messages_missing(record: Any, rules: DataRules) -> Iterator[Problem]:
         yield "", f'record has no "messages" key{shape}'
 
 
-@rule("FT103", "messages-not-array")
+@rule("FT103", "messages-not-array", needs=OBJECT)
 def messages_not_array(record: Any, rules: DataRules) -> Iterator[Problem]:
     """ "messages" is not an array.
 
@@ -193,7 +193,7 @@ def content_not_string(record: Any, rules: DataRules) -> Iterator[Problem]:
             yield pointer("messages", i, "content"), f"content is {describe(content)}, expected a string{hint}"
 
 
-@rule("FT111", "unknown-record-key")
+@rule("FT111", "unknown-record-key", needs=OBJECT)
 def unknown_record_key(record: Any, rules: DataRules) -> Iterator[Problem]:
     """The record has keys other than "messages" (e.g. id, tools, system).
 

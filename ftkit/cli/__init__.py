@@ -149,6 +149,14 @@ class Group(click.Group):
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:  # before click, which would turn a closed pipe into exit 1
+            if exc.errno == errno.EPIPE:
+                _pipe_closed()
+            raise
+
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ftkit")
@@ -190,8 +198,10 @@ def _run(command: Callable[[], Any]) -> NoReturn:
             _pipe_closed()
         if os.environ.get("FTKIT_DEBUG"):
             raise
-        fail(f"cannot write the output: {exc.strerror or exc}" if exc.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT)
-             else f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}")  # fmt: skip
+        if exc.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG):
+            _drop_stdout()  # what is still buffered for stdout cannot be written either
+            fail(f"cannot write the output: {exc.strerror or exc}")
+        fail(f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}")
     except Exception as exc:  # a bug: say so in one line
         if os.environ.get("FTKIT_DEBUG"):
             raise
@@ -217,15 +227,19 @@ def _quiet_stderr() -> None:
         pass
 
 
-def _pipe_closed() -> NoReturn:
-    # The reader went away: nothing more to say to it. Point stdout at /dev/null so that the
-    # interpreter's final flush does not fail again, and exit as a shell reports SIGPIPE.
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush does not fail again."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):
         pass
-    os._exit(EXIT_PIPE)
+
+
+def _pipe_closed() -> NoReturn:
+    # The reader went away: nothing more to say to it; exit as a shell reports SIGPIPE.
+    _drop_stdout()
+    sys.exit(EXIT_PIPE)
 
 
 # Each command lives in its own module and registers itself on the group.

@@ -12,6 +12,7 @@ from ftkit.cli import EXIT_FINDINGS, EXIT_OK, cli, common_options, emit, jobs_op
 from ftkit.cli.progress import Display
 from ftkit.errors import ParameterError
 from ftkit.policy import goal_names
+from ftkit.render.safe import model_json
 
 
 def _pairs(args: Sequence[str]) -> dict[str, str]:
@@ -81,14 +82,14 @@ def recommend(args: tuple[str, ...], model: str | None, goal: str, fmt: str, che
         if not values:
             raise ParameterError("--check needs KEY=VALUE arguments or --params FILE")
         result = check_parameters(values, ctx.profile)
-        emit(result.model_dump_json(indent=2) if fmt == "json" else render_check_text(result))
+        emit(model_json(result) if fmt == "json" else render_check_text(result))
         sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)
     if not args:
         raise ParameterError("recommend needs a PATH (or --check KEY=VALUE ...)")
     with open_inputs(list(args)) as inputs, Display.for_command("recommend", quiet) as display:
         table = token_table(ctx, inputs, keys=True, jobs=jobs, progress=display.progress)  # keys: the same split as split and cost
     rec = run(table, ctx.profile, goal)
-    emit(rec.model_dump_json(indent=2) if fmt == "json" else render_recommendation_text(rec, table.paths))
+    emit(model_json(rec) if fmt == "json" else render_recommendation_text(rec, table.paths))
 
 
 @cli.command()
@@ -124,4 +125,4 @@ def cost(paths: tuple[str, ...], model: str | None, epochs: int | None, max_toke
         raise DataError(f"{', '.join(table.paths)}: no valid record to cost: fix the errors `ftkit validate` reports first")
     est = estimate(table, profile=ctx.profile, model=table.assumptions.model, epochs=epochs, max_tokens=ctx.settings.max_tokens,
                    price=price, currency=currency, val_ratio=val_ratio, compare=compare)  # fmt: skip
-    emit(est.model_dump_json(indent=2) if fmt == "json" else render_cost_text(est, table.paths))
+    emit(model_json(est) if fmt == "json" else render_cost_text(est, table.paths))

@@ -15,6 +15,7 @@ import click
 
 from ftkit.cli import EXIT_FINDINGS, EXIT_OK, cli, common_options, emit, quiet_option, settings_context
 from ftkit.cli.progress import Display
+from ftkit.render.safe import model_json
 
 _format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 
@@ -68,7 +69,7 @@ def fix(path: str, output: str | None, rejects: str | None, changes: str | None,
         result = fix_file(inputs.items[0], Path(output) if output else None, ctx.profile, ctx.selected,
                           rejects=Path(rejects) if rejects else None, changes=Path(changes) if changes else None,
                           options=fixes, in_place=in_place, force=force, counter=display.progress)  # fmt: skip
-    emit(result.model_dump_json(indent=2) if fmt == "json" else render_fix(result))
+    emit(model_json(result) if fmt == "json" else render_fix(result))
     sys.exit(EXIT_OK if not result.rejected and result.output_check.clean else EXIT_FINDINGS)
 
 
@@ -131,5 +132,5 @@ def convert(
             force=force,
             counter=display.progress,
         )
-    emit(result.model_dump_json(indent=2) if fmt == "json" else render_convert(result))
+    emit(model_json(result) if fmt == "json" else render_convert(result))
     sys.exit(EXIT_OK if not result.rejected and result.output_check.clean else EXIT_FINDINGS)

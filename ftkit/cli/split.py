@@ -8,6 +8,7 @@ from typing import cast
 import click
 
 from ftkit.cli import EXIT_FINDINGS, cli, colour, common_options, emit, emit_lines, fail, jobs_option, quiet_option, settings_context
+from ftkit.render.safe import model_json
 
 
 @cli.command()
@@ -77,5 +78,5 @@ def split(path: str, out_dir: str, val_ratio: float | None, val_count: int | Non
 
                 emit_lines(text_lines(exc.scan, max_shown=ctx.settings.max_shown if max_shown is None else max_shown, colour=colour()))
         fail(f"not split: {exc}", EXIT_FINDINGS)
-    emit(result.model_dump_json(indent=2) if fmt == "json" else render_split(result))
+    emit(model_json(result) if fmt == "json" else render_split(result))
     sys.exit(0)

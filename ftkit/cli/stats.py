@@ -6,6 +6,7 @@ import click
 
 from ftkit.cli import cli, common_options, emit, jobs_option, quiet_option, settings_context
 from ftkit.cli.progress import Display
+from ftkit.render.safe import model_json
 
 
 @cli.command()
@@ -36,7 +37,7 @@ def stats(paths: tuple[str, ...], model: str | None, tokenizer: str | None, max_
     from ftkit.render.plan import render_stats_text
 
     result = compute_stats(table)
-    emit(result.model_dump_json(indent=2) if fmt == "json" else render_stats_text(result))
+    emit(model_json(result) if fmt == "json" else render_stats_text(result))
     if result.records == 0:  # nothing to count: say why (empty, compressed, not JSON Lines, ...)
         from ftkit.api import nothing_counted
 

@@ -50,7 +50,6 @@ Output bytes
 from __future__ import annotations
 
 import os
-from collections import defaultdict
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -130,25 +129,32 @@ def split_file(
     before = _fingerprint(item.path)
     table = build_table([item], profile, selected, keys=True, seed=seed, jobs=jobs, dataset_rules=False, counter=counter, config=config)
     scan, assumptions = table.scan, table.assumptions.lines()
-    errors = scan.errors_by_line(item.name)
-    whole_file = sorted({f.code for f in errors.get(0, ())})
+    result = scan.files[0]
+    error = [f for f in result.findings if scan.severity_of(f.code) == "error"]  # small tuples, shared
+    whole_file = sorted({f.code for f in error if f.line is None})
     if whole_file:
         raise DataError(
             f"{item.name}: findings about the whole file ({', '.join(whole_file)}) cannot be dropped line by line; fix the file first", scan
         )
-    rejected = set(table.rejected.get(item.name, ())) | set(errors)
-    if rejected and not drop_invalid:
-        lines = len(rejected)
+    import polars as pl
+
+    # Lines with errors, as one int64 column (not a set of Python ints: a million bad lines is 8 MB)
+    bad = pl.Series("line", [f.line for f in error], dtype=pl.Int64).append(
+        pl.Series("line", table.rejected.get(item.name, []), dtype=pl.Int64)
+    )
+    bad = bad.unique()
+    del error
+    if bad.len() and not drop_invalid:
+        lines = bad.len()
         raise DataError(
             f"{item.name}: {lines:,} line{'s' if lines != 1 else ''} with errors; fix them or pass --drop-invalid to write them to {outputs['rejected']}",
             scan,
         )
     frame = table.frame.select("line", "total", "key", "system_key", "first_user_key") if table.frame.height else table.frame
     del table  # the other columns are not needed: free them before choosing
-    if rejected and frame.height:
-        import polars as pl
-
-        frame = frame.filter(~pl.col("line").is_in(pl.Series(sorted(rejected), dtype=pl.Int64).implode()))
+    if bad.len() and frame.height:  # a dataset rule made an error by the profile can hit a kept record
+        frame = frame.filter(~pl.col("line").is_in(bad.implode()))
+    del bad
     n = frame.height
     if n < 2:
         raise DataError(f"{item.name}: {n} usable record{'s' if n != 1 else ''}; a split needs at least 2", scan)
@@ -363,10 +369,7 @@ def _write(item: Input, outputs: dict[str, Path], frame: pl.DataFrame, val: pl.S
         for k in range(first + 1, min(last, len(side) - 1) + 1):
             side[k] = side[first]  # a record over several lines (FT008 not an error) moves whole
         starts.update((k, first) for k in range(first + 1, last + 1))
-    findings: dict[int, list[Finding]] = defaultdict(list)
-    for f in result.findings:
-        if f.line is not None:
-            findings[f.line].append(f)
+    findings = _by_line(result.findings)  # findings are sorted by line: walked alongside the lines
     kinds = ["train", "validation"] + (["rejected"] if drop_invalid else [])
     counts = dict.fromkeys(kinds, 0)
     with atomic_outputs([outputs[kind] for kind in kinds], like=item.path, force=force) as outs:  # all or nothing
@@ -388,7 +391,7 @@ def _write(item: Input, outputs: dict[str, Path], frame: pl.DataFrame, val: pl.S
                             scan,
                         )
                     else:
-                        rejects.add({"line": n}, _reasons(findings.get(n), starts.get(n)), kept(raw))
+                        rejects.add({"line": n}, _reasons(findings.at(n), starts.get(n)), kept(raw))
                         counts["rejected"] += 1
                         continue
                     counts["train" if where == _TRAIN else "validation"] += 1
@@ -397,6 +400,24 @@ def _write(item: Input, outputs: dict[str, Path], frame: pl.DataFrame, val: pl.S
         if _fingerprint(item.path) != fingerprint:  # the routing was planned on other contents
             raise InputError(f"{item.name} changed while it was being split; nothing was written, run the split again")
     return counts
+
+
+class _by_line:
+    """The findings of each line, for lines asked in increasing order (no dict of a million lists)."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        self.findings, self.i = findings, 0
+        while self.i < len(findings) and findings[self.i].line is None:
+            self.i += 1
+
+    def at(self, line: int) -> list[Finding]:
+        found, items = [], self.findings
+        while self.i < len(items) and (items[self.i].line or 0) < line:
+            self.i += 1
+        while self.i < len(items) and items[self.i].line == line:
+            found.append(items[self.i])
+            self.i += 1
+        return found
 
 
 def _reasons(found: list[Finding] | None, record_start: int | None) -> list[str]:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import IO
 
-from ftkit.checks import RULES, all_rules
+from ftkit.checks import rule_name
 from ftkit.findings import REPORT_VERSION, Finding, Scan
-from ftkit.render.safe import encode, safe
+from ftkit.render.safe import encode, json_safe, json_safe_bytes, safe
 
 _COLOURS = {"error": "31", "warning": "33", "info": "36", "bold": "1", "dim": "2"}
 #: A finding that repeats word for word is shown this many times, then counted.
@@ -25,9 +26,7 @@ def _paint(text: str, style: str, colour: bool) -> str:
     return f"\x1b[{_COLOURS[style]}m{text}\x1b[0m" if colour else text
 
 
-def _name(code: str) -> str:
-    all_rules()
-    return RULES[code].name if code in RULES else code
+_name = lru_cache(maxsize=None)(rule_name)
 
 
 def render_text(scan: Scan, max_shown: int = 50, colour: bool = False) -> str:
@@ -106,13 +105,16 @@ def render_github(scan: Scan) -> str:
 
 
 def github_lines(scan: Scan) -> Iterator[str]:
-    for path, f in scan.violations():
-        props = [f"file={_gh_property(path)}"]
-        if f.line is not None:
-            props.append(f"line={f.line}")
-        props.append(f"title={_gh_property(f'{f.code} {_name(f.code)}')}")
-        where = f" (at {f.pointer})" if f.pointer else ""
-        yield f"::{_GH_LEVEL[scan.severity_of(f.code)]} {','.join(props)}::{_gh_data(f.message + where)}"
+    titles: dict[str, str] = {}
+    for result in scan.files:
+        file = f"file={_gh_property(result.path)}"
+        for f in result.findings:
+            title = titles.get(f.code)
+            if title is None:
+                title = titles[f.code] = f"title={_gh_property(f'{f.code} {_name(f.code)}')}"
+            line = f",line={f.line}" if f.line is not None else ""
+            where = f" (at {f.pointer})" if f.pointer else ""
+            yield f"::{_GH_LEVEL[scan.severity_of(f.code)]} {file}{line},{title}::{_gh_data(f.message + where)}"
 
 
 # --- JSON ---------------------------------------------------------------------------------------------
@@ -120,21 +122,29 @@ def github_lines(scan: Scan) -> Iterator[str]:
 
 def write_json(scan: Scan, out: IO[bytes]) -> None:
     """The documented JSON (``ftkit.models.Report``, version "1"), written finding by finding."""
+    import orjson
+
     counts = scan.summary
     files = [{"path": f.path, "records": f.records, "valid_records": f.valid_records} for f in scan.files]
     head = {"version": REPORT_VERSION, "profile": scan.profile, "config": scan.config, "files": files}
-    text = json.dumps(head, indent=2, ensure_ascii=False)
+    text = json_safe(json.dumps(head, indent=2, ensure_ascii=False))
     out.write(encode(text[:-2] + ',\n  "violations": ['))
-    first = True
-    batch: list[str] = []
-    for path, f in scan.violations():
-        entry = {"path": path, "line": f.line, "pointer": f.pointer, "code": f.code, "name": _name(f.code),
-                 "severity": scan.severity_of(f.code), "message": f.message}  # fmt: skip
-        batch.append(("\n    " if first else ",\n    ") + json.dumps(entry, ensure_ascii=False))
-        first = False
-        if len(batch) >= 4096:
-            out.write(encode("".join(batch)))
-            batch.clear()
-    out.write(encode("".join(batch)))
+    sep = b"\n    "
+    batch: list[bytes] = []
+    for result in scan.files:
+        path = result.path
+        for f in result.findings:
+            entry = {"path": path, "line": f.line, "pointer": f.pointer, "code": f.code, "name": _name(f.code),
+                     "severity": scan.severity_of(f.code), "message": f.message}  # fmt: skip
+            try:
+                data = orjson.dumps(entry)
+            except TypeError:  # a lone surrogate: json writes it as its \u escape
+                data = json.dumps(entry).encode("ascii")
+            batch.append(sep + data)
+            sep = b",\n    "
+            if len(batch) >= 4096:
+                out.write(json_safe_bytes(b"".join(batch)))
+                batch.clear()
+    out.write(json_safe_bytes(b"".join(batch)))
     summary = json.dumps({"by_severity": counts.by_severity, "by_code": counts.by_code}, indent=2, ensure_ascii=False)
-    out.write(encode(("\n  ]" if not first else "]") + ',\n  "summary": ' + summary.replace("\n", "\n  ") + "\n}\n"))
+    out.write(encode(("\n  ]" if sep != b"\n    " else "]") + ',\n  "summary": ' + summary.replace("\n", "\n  ") + "\n}\n"))

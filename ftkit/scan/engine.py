@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any, BinaryIO
 
-from ftkit.checks import Selector, all_rules, record_checks
+from ftkit.checks import ROLES, Selector, all_rules, level_of, record_checks
 from ftkit.errors import InputError
 from ftkit.findings import FileResult, Finding, Scan, sort_findings
 from ftkit.policy.profile import Profile
@@ -48,7 +48,8 @@ class FileScan:
         self.profile, self.data = profile, profile.data
         self.selected = selected
         self.severity: dict[str, str] = dict(profile.severity)
-        self.checks = [r for r in record_checks() if selected(r.code)]
+        chosen = [r for r in record_checks() if selected(r.code)]
+        self.checks = [[r for r in chosen if r.needs <= level] for level in range(ROLES + 1)]  # by level_of
         self.clean = CleanCheck(self.data)
         self._reset()
 
@@ -98,10 +99,14 @@ class FileScan:
             return
         child = parallel.fork_call(lambda: self._scan_part(cut, size))
         reader = Reader(stream, self.data.max_line_bytes, limit=cut, counter=self.counter)
-        self._scan(reader)
-        if self.collector is not None:
-            self.collector.prepare_merge()  # while the child may still be busy
-        part = child()
+        try:
+            self._scan(reader)
+            if self.collector is not None:
+                self.collector.prepare_merge()  # while the child may still be busy
+        except BaseException:  # an error, Ctrl-C, SIGTERM: the child must not outlive us
+            child.stop()
+            raise
+        part = child.result()
         if self.counter is not None:
             self.counter.absorb_child()
         if reader.read_past_end:  # a multi-line record may cross the cut: rescan alone, to be exact
@@ -179,7 +184,7 @@ class FileScan:
                 error |= self.add(Finding(line, "FT017", "", message))
             else:
                 data = self.data
-                for rule in self.checks:
+                for rule in self.checks[level_of(value, data.roles)]:
                     for pointer, message in rule.check(value, data):  # type: ignore[misc]  # record rules have a check
                         error |= self.add(Finding(line, rule.code, pointer, message))
         if value is not UNPARSED and not error and self.facts is not None:

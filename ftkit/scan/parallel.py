@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
@@ -37,41 +38,68 @@ def cut_point(stream: BinaryIO, size: int) -> int:
 
 
 def _reply_and_exit(fd: int, compute: Callable[[], Any]) -> None:
-    """In a child: send ``compute()`` (or the error it raised) back, pickled, and exit."""
+    """In a child: send ``compute()`` (or the error it raised) back, pickled, and exit. Never
+    returns: the parent's cleanup (temporary files, ...) is the parent's alone."""
     try:
-        payload = pickle.dumps(("ok", compute()), protocol=pickle.HIGHEST_PROTOCOL)
-    except BaseException as exc:
-        payload = pickle.dumps(("error", f"{type(exc).__name__}: {exc}"))
-    with os.fdopen(fd, "wb") as out:
-        out.write(payload)
-    os._exit(0)
+        try:
+            payload = pickle.dumps(("ok", compute()), protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException as exc:  # everything goes back to the parent
+            payload = pickle.dumps(("error", f"{type(exc).__name__}: {exc}"))
+        with os.fdopen(fd, "wb") as out:
+            out.write(payload)
+    finally:
+        os._exit(0)
 
 
-def fork_call(work: Callable[[], Any]) -> Callable[[], Any]:
-    """Run ``work`` in a forked child; the returned function waits for and returns its result.
-
-    Plain fork + pipe: the child inherits the loaded profile and rules (and the same hash seed,
-    so record hashes agree) and only ever returns pickled data.
-    """
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child
-        os.close(read_fd)
-        _reply_and_exit(write_fd, work)
-    os.close(write_fd)
-
-    def wait() -> Any:
-        with os.fdopen(read_fd, "rb") as pipe:
-            data = pipe.read()
+def _reap(pid: int, kill: bool) -> None:
+    """Wait for a child; first kill it when the parent gives up on it (an error, Ctrl-C, SIGTERM)."""
+    try:
+        if kill:
+            os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
+    except (ChildProcessError, ProcessLookupError):
+        pass  # already gone
+
+
+class Child:
+    """A forked child computing one result; ``result()`` waits for it, ``stop()`` ends it."""
+
+    def __init__(self, work: Callable[[], Any]) -> None:
+        read_fd, write_fd = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child
+            os.close(read_fd)
+            _reply_and_exit(write_fd, work)
+        os.close(write_fd)
+        self._read: int = read_fd
+
+    def result(self) -> Any:
+        try:
+            with os.fdopen(self._read, "rb") as pipe:
+                self._read = -1
+                data = pipe.read()
+        except BaseException:
+            self.stop()
+            raise
+        _reap(self.pid, kill=False)
         if not data:
-            raise RuntimeError("the second validation process died without a result")
+            raise RuntimeError("the second scanning process died without a result")
         status, result = pickle.loads(data)
         if status != "ok":
-            raise RuntimeError(f"the second validation process failed: {result}")
+            raise RuntimeError(f"the second scanning process failed: {result}")
         return result
 
-    return wait
+    def stop(self) -> None:
+        if self._read >= 0:
+            os.close(self._read)
+            self._read = -1
+        _reap(self.pid, kill=True)
+
+
+def fork_call(work: Callable[[], Any]) -> Child:
+    """Run ``work`` in a forked child (it inherits the loaded profile, rules and hash seed, and
+    only ever returns pickled data); ``result()`` waits for it."""
+    return Child(work)
 
 
 class Helper:
@@ -79,7 +107,7 @@ class Helper:
     then answers one request: ``ask(request)`` returns ``handle(request)`` computed there.
 
     Fork it before anything else (no threads yet); ``close()`` (or leaving the ``with``)
-    ends it whether or not it was asked.
+    ends it whether or not it was asked, and whatever ended the block.
     """
 
     def __init__(self, prepare: Callable[[], None], handle: Callable[[Any], Any]) -> None:
@@ -101,30 +129,33 @@ class Helper:
             _reply_and_exit(from_child, answer)
         os.close(to_child)
         os.close(from_child)
+        self._done = False
 
     def ask(self, request: Any) -> Any:
         with os.fdopen(self._request, "wb") as out:
+            self._request = -1
             out.write(pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
-        self._request = -1
         with os.fdopen(self._reply, "rb") as inbox:
+            self._reply = -1
             data = inbox.read()
-        self._reply = -1
-        os.waitpid(self.pid, 0)
+        _reap(self.pid, kill=False)
+        self._done = True
         status, result = pickle.loads(data) if data else ("error", "the helper process died")
         if status != "ok":
             raise RuntimeError(f"the helper process failed: {result}")
         return result
 
-    def close(self) -> None:
+    def close(self, kill: bool = False) -> None:
         for fd in (self._request, self._reply):
             if fd >= 0:
                 os.close(fd)
-        if self._request >= 0 or self._reply >= 0:
-            os.waitpid(self.pid, 0)
         self._request = self._reply = -1
+        if not self._done:
+            _reap(self.pid, kill=kill)
+            self._done = True
 
     def __enter__(self) -> Helper:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: object, *exc: object) -> None:
+        self.close(kill=kind is not None)  # on an error or an interruption, do not wait for it

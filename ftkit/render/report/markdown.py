@@ -9,6 +9,7 @@ from collections.abc import Set as AbstractSet
 
 from ftkit.plan.params import fmt_number
 from ftkit.plan.report_model import QualityReport, RuleFindings
+from ftkit.render.safe import safe
 
 
 def _s(n: int) -> str:
@@ -23,14 +24,26 @@ def _count(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
+_TAG = re.compile(r"<(?=[A-Za-z/!?])")  # what could open raw HTML in CommonMark
+_ENTITY = re.compile(r"&(?=#?\w+;)")
+
+
+def prose(text: object) -> str:
+    """Text from data as Markdown prose: line breaks as spaces, control characters escaped, and
+    anything that could open raw HTML written as text (``<img onerror=...>`` shows; it does not
+    run). ``a < b`` and ``<|im_end|>`` stay as they are."""
+    flat = safe(re.sub(r"\s*[\r\n]+\s*", " ", str(text)))
+    return _TAG.sub("&lt;", _ENTITY.sub("&amp;", flat))
+
+
 def cell(text: object) -> str:
-    """Text safe inside a table cell: pipes escaped, line breaks as spaces."""
-    return re.sub(r"\s*[\r\n]+\s*", " ", str(text)).replace("\\", "\\\\").replace("|", "\\|")
+    """Text safe inside a table cell: as ``prose``, with pipes and backslashes escaped."""
+    return prose(text).replace("\\", "\\\\").replace("|", "\\|")
 
 
 def code(text: str) -> str:
     """An inline code span that holds any text: the fence is longer than any run of backticks in it."""
-    text = re.sub(r"[\r\n]+", " ", text)
+    text = safe(re.sub(r"[\r\n]+", " ", text))
     fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
     return f"{fence}{pad}{text}{pad}{fence}"
@@ -44,7 +57,7 @@ def _table(head: list[str], rows: list[list[str]], right: AbstractSet[int] = fro
 def _rule(g: RuleFindings) -> list[str]:
     out = [f"### {g.code} {g.name} ({g.severity}, {_n(g.count)} finding{'s' if g.count != 1 else ''})", "", g.summary, ""]
     for ex in g.examples:
-        where = ex.path + (f":{ex.line}" if ex.line is not None else "") + (f" at {code(ex.pointer)}" if ex.pointer else "")
+        where = prose(ex.path) + (f":{ex.line}" if ex.line is not None else "") + (f" at {code(ex.pointer)}" if ex.pointer else "")
         out.append(f"- {where}: {cell(ex.message)}")
         if ex.text:
             out.append(f"  {code(ex.text)}")
@@ -198,11 +211,11 @@ def _cost(r: QualityReport) -> list[str]:
 
 def render_markdown(r: QualityReport) -> str:
     """The whole report as Markdown, ending with one newline."""
-    files = ", ".join(f.path for f in r.validation.files) or "(no file)"
+    files = ", ".join(prose(f.path) for f in r.validation.files) or "(no file)"
     out = [
         "# Data-quality report",
         "",
-        f"{files} · profile {r.profile} · model {r.model} · goal {r.goal}",
+        f"{files} · profile {prose(r.profile)} · model {prose(r.model)} · goal {r.goal}",
         "",
         f"> **{r.verdict.headline}:** {r.verdict.reason}",
         "",
@@ -212,7 +225,7 @@ def render_markdown(r: QualityReport) -> str:
     out += [
         "## What the token numbers assume",
         "",
-        *(f"- {a}" for a in r.stats.assumptions),
+        *(f"- {prose(a)}" for a in r.stats.assumptions),
         "",
         f"Made by {r.tool} (report format {r.version}).",
     ]
