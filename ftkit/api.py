@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -33,6 +34,7 @@ from ftkit.scan.inputs import Inputs, open_inputs
 if TYPE_CHECKING:
     from ftkit.models import Report
     from ftkit.plan.cost import CostEstimate
+    from ftkit.plan.payoff_inputs import PayoffRequest
     from ftkit.plan.recommend import Recommendation
     from ftkit.plan.report_model import QualityReport
     from ftkit.plan.split import GroupBy, SplitResult, Stratify
@@ -283,6 +285,12 @@ def cost(
     val_ratio: float | str | Decimal | Fraction | None = None,
     seed: str = "ftkit",
     compare: bool = False,
+    prompt_before: str | os.PathLike[str] | None = None,
+    prompt_after: str | os.PathLike[str] | None = None,
+    calls: int | None = None,
+    output_tokens: int | None = None,
+    inference_price: str | tuple[Any, Any] | None = None,
+    today: date | None = None,
     select: Iterable[str] | str | None = None,
     ignore: Iterable[str] | str | None = None,
     config: str | os.PathLike[str] | bool | None = None,
@@ -290,18 +298,26 @@ def cost(
     progress: Progress | None = None,
 ) -> CostEstimate:
     """Billed training tokens (and the cost, given ``price`` per million tokens) with the
-    formula and dated prices. Raises ``DataError`` when no record is valid."""
+    formula and dated prices. Raises ``DataError`` when no record is valid.
+
+    ``prompt_before`` (the prompt's text, or a path-like to read it from) adds ``payoff``: what
+    ``prompt_after`` (default: the file's most common system prompt) saves per call, the cost of
+    ``calls`` calls before and after at ``inference_price`` ("BEFORE,AFTER" or a pair; default:
+    rules/prices.toml) with ``output_tokens`` per reply, and the break-even against the training
+    cost; ``today`` dates the prices' age (default: the system's date)."""
     from ftkit.plan.cost import estimate
+    from ftkit.plan.payoff_inputs import payoff_request
     from ftkit.plan.split import check_seed
 
     check_seed(seed)
     ctx = context(config, profile=profile, select=select, ignore=ignore, model=model, max_tokens=max_tokens)
+    payoff = payoff_request(prompt_before, prompt_after, calls, output_tokens, inference_price, today)
     with open_inputs(source) as inputs:
         tab = token_table(ctx, inputs, keys=True, seed=seed, jobs=jobs, progress=progress)
     if not tab.frame.height:
         raise DataError("no valid record to cost: fix the errors `ftkit validate` reports first", tab.scan)
     return estimate(tab, profile=ctx.profile, model=tab.assumptions.model, epochs=epochs, max_tokens=ctx.settings.max_tokens,
-                    price=price, currency=currency, val_ratio=val_ratio, compare=compare)  # fmt: skip
+                    price=price, currency=currency, val_ratio=val_ratio, compare=compare, payoff=payoff)  # fmt: skip
 
 
 ReportFormat = Literal["html", "md", "json"]
@@ -318,6 +334,12 @@ def report(
     price: Decimal | str | None = None,
     currency: str | None = None,
     examples: int = 3,
+    prompt_before: str | os.PathLike[str] | None = None,
+    prompt_after: str | os.PathLike[str] | None = None,
+    calls: int | None = None,
+    output_tokens: int | None = None,
+    inference_price: str | tuple[Any, Any] | None = None,
+    today: date | None = None,
     profile: str | Profile | None = None,
     model: str | None = None,
     max_tokens: int | None = None,
@@ -330,14 +352,18 @@ def report(
     """The data-quality report: verdict, findings, token statistics, duplicates, quality,
     recommendation and cost, from one pass. With ``output``, also writes it (HTML, Markdown or
     JSON, from ``format`` or the file's suffix), atomically and never over an existing file
-    unless ``force``."""
+    unless ``force``. ``prompt_before`` and the other payoff keywords of ``cost`` add the
+    inference payoff (``cost.payoff``, a Payoff section)."""
+    from ftkit.plan.payoff_inputs import payoff_request
+
     ctx = context(config, profile=profile, select=select, ignore=ignore, model=model, max_tokens=max_tokens)
+    payoff = payoff_request(prompt_before, prompt_after, calls, output_tokens, inference_price, today)
     with open_inputs(source) as inputs:
         out = Path(output) if output is not None else None
         fmt = report_format(format, out)
         check_report_inputs(ctx, inputs, out, force, price)
         tab = token_table(ctx, inputs, keys=True, jobs=jobs, near_duplicates=True, dataset_rules=True, progress=progress)
-        result = build_quality_report(ctx, tab, goal=goal, price=price, currency=currency, examples=examples)
+        result = build_quality_report(ctx, tab, goal=goal, price=price, currency=currency, examples=examples, payoff=payoff)
         if out is not None:
             write_report(result, out, fmt, force=force, like=inputs.items[0].path if inputs.items else None)
     return result
@@ -353,7 +379,7 @@ def report_format(fmt: str | None, output: Path | None) -> ReportFormat:
 
 def check_report_inputs(ctx: Context, inputs: Inputs, output: Path | None, force: bool, price: Any) -> None:
     from ftkit.outputs import check_outputs
-    from ftkit.plan.cost import parse_price
+    from ftkit.plan.money import parse_price
 
     if output is not None:
         check_outputs([output], [i.path for i in inputs], force=force)
@@ -369,10 +395,11 @@ def check_report_inputs(ctx: Context, inputs: Inputs, output: Path | None, force
 
 
 def build_quality_report(ctx: Context, tab: RecordTable, *, goal: str = "standard", price: Any = None,
-                         currency: str | None = None, examples: int = 3) -> QualityReport:  # fmt: skip
+                         currency: str | None = None, examples: int = 3, payoff: PayoffRequest | None = None) -> QualityReport:  # fmt: skip
     from ftkit.plan.report import build_report
 
-    return build_report(tab, ctx.profile, goal=goal, price=price, currency=currency, selected=ctx.selected, examples=examples)
+    return build_report(tab, ctx.profile, goal=goal, price=price, currency=currency, selected=ctx.selected, examples=examples,
+                        payoff=payoff)  # fmt: skip
 
 
 def render_report(result: QualityReport, fmt: ReportFormat) -> str:

@@ -20,7 +20,9 @@ import base64
 import errno
 import json
 import os
+import signal
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,12 +80,13 @@ def atomic_outputs(paths: Sequence[Path], *, like: Path | None = None, force: bo
     temps: list[tuple[str, BinaryIO]] = []
     try:
         for path in paths:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            except OSError as exc:
-                raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-            temps.append((tmp, os.fdopen(fd, "wb")))
+            with _signals_held():  # a temporary file is never created without being recorded
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+                except OSError as exc:
+                    raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+                temps.append((tmp, os.fdopen(fd, "wb")))
             os.chmod(tmp, mode)
         yield [stream for _, stream in temps]
         for (_, stream), path in zip(temps, paths):
@@ -93,17 +96,43 @@ def atomic_outputs(paths: Sequence[Path], *, like: Path | None = None, force: bo
                 stream.close()
             except OSError as exc:
                 raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-        _move_all([tmp for tmp, _ in temps], list(paths), replace)
+        with _signals_held():  # all final names or none, even when a signal arrives meanwhile
+            _move_all([tmp for tmp, _ in temps], list(paths), replace)
     finally:
-        for tmp, stream in temps:
-            try:
-                stream.close()
-            except OSError:
-                pass
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
+        with _signals_held():
+            for tmp, stream in temps:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+                try:
+                    os.unlink(tmp)
+                except FileNotFoundError:
+                    pass
+
+
+_HELD = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)}
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C, SIGTERM and SIGHUP back for a few system calls that must not be cut apart
+    (a temporary file created but not yet recorded, a cleanup half done); a signal that arrives
+    meanwhile is delivered right after, and unwinds as usual. (Masking the signal would not do:
+    another thread, such as the progress display's, may receive it.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: arrived.append(signum)) for sig in _HELD}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            if handler is not None:  # None: a handler installed outside Python, left as it was
+                signal.signal(sig, handler)
+        for sig in dict.fromkeys(arrived):
+            signal.raise_signal(sig)
 
 
 @contextmanager

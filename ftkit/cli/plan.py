@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,6 +13,9 @@ from ftkit.cli.progress import Display
 from ftkit.errors import ParameterError
 from ftkit.policy import goal_names
 from ftkit.render.safe import model_json
+
+if TYPE_CHECKING:
+    from ftkit.plan.payoff_inputs import PayoffRequest
 
 
 def _pairs(args: Sequence[str]) -> dict[str, str]:
@@ -42,6 +45,39 @@ def _params_file(path: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ParameterError(f"--params {path}: expected a table of parameter = value, got {type(data).__name__}")
     return {k: (v["value"] if isinstance(v, dict) and "value" in v else v) for k, v in data.items()}
+
+
+def payoff_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The inference-payoff options of ``cost`` and ``report``."""
+    options = [
+        click.option("--prompt-before", metavar="TEXT|@FILE",
+                     help="System prompt the base model needs (@FILE: the text of a file): adds the inference payoff."),
+        click.option("--prompt-after", metavar="TEXT|@FILE",
+                     help="Prompt of the fine-tuned model [default: the training file's most common system prompt, if any]."),
+        click.option("--calls", type=click.IntRange(min=0), help="Calls costed before and after [default: 1,000,000]."),
+        click.option("--output-tokens", type=click.IntRange(min=0),
+                     help="Reply tokens billed per call [default: the file's mean reply plus its end token]."),
+        click.option("--inference-price", metavar="BEFORE,AFTER",
+                     help="Inference prices per million tokens of the base and the fine-tuned model, in --currency "
+                          "[default: rules/prices.toml; an empty side keeps it]."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def payoff_of(prompt_before: str | None, prompt_after: str | None, calls: int | None, output_tokens: int | None,
+              inference_price: str | None) -> PayoffRequest | None:  # fmt: skip
+    """The payoff the options ask for (prompt files read now, before the data), or None."""
+    from ftkit.plan.payoff_inputs import payoff_request, prompt_arg
+
+    return payoff_request(
+        None if prompt_before is None else prompt_arg(prompt_before),
+        None if prompt_after is None else prompt_arg(prompt_after),
+        calls,
+        output_tokens,
+        inference_price,
+    )
 
 
 @cli.command()
@@ -102,14 +138,21 @@ def recommend(args: tuple[str, ...], model: str | None, goal: str, fmt: str, che
 @click.option("--val-ratio", help="Validation split ratio, as `ftkit split` does it; 0 = all training [default: the profile's 0.1].")
 @click.option("--seed", default="ftkit", show_default=True, help="Split seed (the same as `ftkit split --seed`).")
 @click.option("--compare", is_flag=True, help="Add providers whose training prices are published, each with its date.")
+@payoff_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @common_options
 @jobs_option
 @quiet_option
 def cost(paths: tuple[str, ...], model: str | None, epochs: int | None, max_tokens: int | None, price: str | None,
-         currency: str | None, val_ratio: str | None, seed: str, compare: bool, fmt: str, jobs: int, quiet: bool,
-         **options: object) -> None:  # fmt: skip
-    """Estimate billed training tokens (and cost, with --price) for PATH."""
+         currency: str | None, val_ratio: str | None, seed: str, compare: bool, prompt_before: str | None,
+         prompt_after: str | None, calls: int | None, output_tokens: int | None, inference_price: str | None, fmt: str,
+         jobs: int, quiet: bool, **options: object) -> None:  # fmt: skip
+    """Estimate billed training tokens (and cost, with --price) for PATH.
+
+    With --prompt-before, also the payoff at inference: what the fine-tuned model's shorter
+    prompt saves per call, the cost of --calls calls before and after, and the break-even
+    number of calls against the training cost (with --price).
+    """
     from ftkit.api import token_table
     from ftkit.errors import DataError
     from ftkit.plan.cost import estimate
@@ -119,10 +162,11 @@ def cost(paths: tuple[str, ...], model: str | None, epochs: int | None, max_toke
 
     check_seed(seed)
     ctx = settings_context(options, model=model, max_tokens=max_tokens)
+    payoff = payoff_of(prompt_before, prompt_after, calls, output_tokens, inference_price)
     with open_inputs(list(paths)) as inputs, Display.for_command("cost", quiet) as display:
         table = token_table(ctx, inputs, keys=True, seed=seed, jobs=jobs, progress=display.progress)
     if not table.frame.height:
         raise DataError(f"{', '.join(table.paths)}: no valid record to cost: fix the errors `ftkit validate` reports first")
     est = estimate(table, profile=ctx.profile, model=table.assumptions.model, epochs=epochs, max_tokens=ctx.settings.max_tokens,
-                   price=price, currency=currency, val_ratio=val_ratio, compare=compare)  # fmt: skip
+                   price=price, currency=currency, val_ratio=val_ratio, compare=compare, payoff=payoff)  # fmt: skip
     emit(model_json(est) if fmt == "json" else render_cost_text(est, table.paths))

@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from ftkit.cli import EXIT_FINDINGS, EXIT_OK, cli, common_options, emit, jobs_option, quiet_option, settings_context
+from ftkit.cli.plan import payoff_of, payoff_options
 from ftkit.cli.progress import Display
 from ftkit.errors import ParameterError
 from ftkit.policy import goal_names
@@ -56,13 +57,19 @@ HELPER_FROM_BYTES = 8 << 20
     help="Exit 1 when a finding is at or above this severity [default: exit 0 whenever the report is written].",
 )
 @click.option("--force", is_flag=True, help="Replace the output file if it exists (atomically).")
+@payoff_options
 @common_options
 @jobs_option
 @quiet_option
 def report(paths: tuple[str, ...], output: Path | None, fmt: str | None, model: str | None, max_tokens: int | None, goal: str,
-           price: str | None, currency: str | None, examples: int, fail_on: str | None, force: bool, jobs: int, quiet: bool,
-           **options: object) -> None:  # fmt: skip
-    """A data-quality report: verdict, findings, token statistics, recommendation and cost."""
+           price: str | None, currency: str | None, examples: int, fail_on: str | None, force: bool, prompt_before: str | None,
+           prompt_after: str | None, calls: int | None, output_tokens: int | None, inference_price: str | None, jobs: int,
+           quiet: bool, **options: object) -> None:  # fmt: skip
+    """A data-quality report: verdict, findings, token statistics, recommendation and cost.
+
+    With --prompt-before (and the other payoff options of `ftkit cost`), also a Payoff section:
+    what the fine-tuned model's shorter prompt saves per call, and the break-even.
+    """
     from ftkit.api import build_quality_report, check_report_inputs, render_report, report_format, token_table, write_report
     from ftkit.scan.inputs import open_inputs
 
@@ -70,12 +77,13 @@ def report(paths: tuple[str, ...], output: Path | None, fmt: str | None, model: 
     form = report_format(fmt, output)
     if output is None and form == "html" and sys.stdout.isatty():
         raise ParameterError("an HTML report is a file: give -o report.html (or redirect stdout, or use --format md)")
+    payoff = payoff_of(prompt_before, prompt_after, calls, output_tokens, inference_price)
     with open_inputs(list(paths)) as inputs:
         check_report_inputs(ctx, inputs, output, force, price)
         with _html_helper(form, inputs.total_size, jobs) as helper, Display.for_command("report", quiet) as display:
             table = token_table(ctx, inputs, keys=True, jobs=jobs, near_duplicates=True, dataset_rules=True, progress=display.progress)
             display.progress.phase = "statistics, recommendation and cost"
-            result = build_quality_report(ctx, table, goal=goal, price=price, currency=currency, examples=examples)
+            result = build_quality_report(ctx, table, goal=goal, price=price, currency=currency, examples=examples, payoff=payoff)
             display.progress.phase = "drawing and writing"
             text = helper.ask(result) if helper is not None else render_report(result, form)
             if output is not None:

@@ -3,7 +3,7 @@
 Billed training tokens = epochs x sum over TRAINING records of min(templated tokens, Max Tokens).
 SiliconFlow does not document how it counts, so every estimate states this as an assumption.
 Money arithmetic is exact: prices are ``Decimal`` and ``cost = billed_tokens x price / 10**6`` is
-computed in a context that traps any rounding (dividing by 10**6 only shifts the exponent).
+computed in a context that traps any rounding (``ftkit.plan.money``).
 The prices and constants come from ``rules/prices.toml``; this module holds no figure of its own.
 """
 
@@ -12,11 +12,14 @@ from __future__ import annotations
 import decimal
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field, PlainSerializer
+from pydantic import BaseModel, Field
 
 from ftkit.errors import ParameterError
+from ftkit.plan.money import Money, exact_cost, parse_price
+from ftkit.plan.payoff import Payoff, compute_payoff
+from ftkit.plan.payoff_inputs import PayoffRequest
 from ftkit.plan.split import parse_ratio, ratio_text, validation_mask
 from ftkit.policy.prices import PriceTable, load_prices
 from ftkit.policy.profile import Profile, as_profile
@@ -26,29 +29,8 @@ if TYPE_CHECKING:
 
     from ftkit.tokens.table import RecordTable
 
-#: Exact context: 80 digits and a trap on Inexact, so a cost is never silently rounded.
-EXACT = decimal.Context(prec=80, traps=[decimal.Inexact, decimal.InvalidOperation, decimal.Overflow])
 #: Self-hosted figures are estimates of estimates: kept to this many decimal places.
 ESTIMATE_PLACES = Decimal("0.000001")
-
-#: Decimals are written to JSON as plain decimal strings ("0.075312"), never floats or exponents.
-Money = Annotated[Decimal, PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json")]
-
-
-def parse_price(price: Decimal | str | int | float) -> Decimal:
-    """A price per million tokens as an exact, finite, non-negative Decimal."""
-    try:
-        value = Decimal(str(price)) if not isinstance(price, Decimal) else price
-    except decimal.InvalidOperation:
-        raise ParameterError(f"price {price!r} is not a number; give the price per million tokens, e.g. 4.5") from None
-    if not value.is_finite() or value < 0:
-        raise ParameterError(f"price {price} must be a finite number >= 0 (price per million tokens)")
-    return value
-
-
-def exact_cost(tokens: int, price_per_million: Decimal) -> Decimal:
-    """tokens x price / 10**6, exactly (raises decimal.Inexact rather than round), without trailing zeros."""
-    return EXACT.multiply(Decimal(tokens), price_per_million).scaleb(-6, EXACT).normalize(EXACT)
 
 
 # --- the estimate ---------------------------------------------------------------------------------
@@ -99,6 +81,7 @@ class CostEstimate(BaseModel):
     compare: list[CompareRow] | None = None
     self_hosted: list[SelfHostedRow] = Field(default_factory=list)
     assumptions: list[str]
+    payoff: Payoff | None = Field(None, description="inference payoff of the shorter prompt; null unless asked (--prompt-before)")
 
 
 def _frame_and_context(source: RecordTable | pl.DataFrame) -> tuple[pl.DataFrame, str | None, list[str]]:
@@ -142,12 +125,15 @@ def estimate(
     val_ratio: float | str | Decimal | Fraction | None = None,
     compare: bool = False,
     prices: PriceTable | None = None,
+    payoff: PayoffRequest | None = None,
 ) -> CostEstimate:
     """Estimate the billed tokens (and cost, given a price) of training on ``source``.
 
     ``source`` is a ``RecordTable`` built with ``keys=True`` or a frame with ``total`` and (when
     ``val_ratio`` > 0) ``key`` columns. Defaults: the profile's suggested epochs, its Max Tokens
-    ceiling and its validation ratio. Never prints; raises ``ParameterError`` on unusable inputs.
+    ceiling and its validation ratio. ``payoff`` (``ftkit.plan.payoff.payoff_request``) adds
+    what the shorter prompt saves at inference and the break-even against this cost. Never
+    prints; raises ``ParameterError`` on unusable inputs.
     """
     import polars as pl
 
@@ -231,6 +217,10 @@ def estimate(
         ]
     elif params_b is None:
         assumptions.append(f"self-hosted: no parameter count for {model_name} in rules/prices.toml")
+    paid = None
+    if payoff is not None:
+        paid = compute_payoff(source, frame, payoff, model=model_name, prices=table, training_cost=cost,
+                              training_currency=cur, max_line_bytes=prof.data.max_line_bytes)  # fmt: skip
     return CostEstimate(
         model=model_name,
         epochs=epochs,
@@ -249,6 +239,7 @@ def estimate(
         compare=rows,
         self_hosted=hosted,
         assumptions=assumptions,
+        payoff=paid,
     )
 
 

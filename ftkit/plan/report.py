@@ -35,6 +35,7 @@ from ftkit.policy.profile import Profile
 
 if TYPE_CHECKING:
     from ftkit.plan.cost import CostEstimate
+    from ftkit.plan.payoff_inputs import PayoffRequest
     from ftkit.plan.recommend import Recommendation
     from ftkit.tokens.table import RecordTable
 
@@ -56,9 +57,10 @@ def build_report(
     currency: str | None = None,
     selected: Selector | None = None,
     examples: int = 3,
+    payoff: PayoffRequest | None = None,
 ) -> QualityReport:
     """Everything ``ftkit report`` shows, from one ``RecordTable`` (built with ``keys=True`` and
-    ``near_duplicates=True``).
+    ``near_duplicates=True``). ``payoff`` adds the inference payoff to the cost (its own section).
 
     Raises ``ParameterError`` for an unusable ``price``; never prints, never exits.
     """
@@ -117,7 +119,7 @@ def build_report(
         rules=platform,
     )
     recommendation, recommendation_note = _recommend(table, profile, goal)
-    cost, cost_note = _cost(table, profile, price, currency)
+    cost, cost_note = _cost(table, profile, price, currency, payoff)
     return QualityReport(
         tool=f"ftkit {__version__}",
         profile=profile.name,
@@ -320,12 +322,13 @@ def _recommend(table: RecordTable, profile: Profile, goal: str) -> tuple[Recomme
 
 
 def _cost(
-    table: RecordTable, profile: Profile, price: Decimal | str | None, currency: str | None
+    table: RecordTable, profile: Profile, price: Decimal | str | None, currency: str | None, payoff: PayoffRequest | None = None
 ) -> tuple[CostEstimate | None, str | None]:
     from ftkit.plan.cost import estimate
 
     if table.frame.is_empty():
         return None, "no valid record to cost: fix the errors above first"
+    limit = table.assumptions.max_tokens
     return estimate(
-        table, profile=profile, model=table.assumptions.model, max_tokens=table.assumptions.max_tokens, price=price, currency=currency
+        table, profile=profile, model=table.assumptions.model, max_tokens=limit, price=price, currency=currency, payoff=payoff
     ), None

@@ -77,4 +77,5 @@ def build_table(
     assumptions = Assumptions(model_name, tok.name, template.name, template.message, template.trainable_suffix,
                               bool(use_default and template.system_prompt), first.head, limit)  # fmt: skip
     frame = pl.concat(frames) if frames else pl.DataFrame()
-    return RecordTable(scan, frame, names, [i.path for i in inputs], rejected, assumptions, dict(profile.severity))
+    prompts = {key: text for b in builders for key, text in b.system_prompts().items()}
+    return RecordTable(scan, frame, names, [i.path for i in inputs], rejected, assumptions, dict(profile.severity), prompts)

@@ -64,6 +64,35 @@ class SelfHostedConstants(BaseModel):
     utilisation_source: str
 
 
+class InferencePrice(BaseModel):
+    """What one million tokens of inference cost on ``model`` (input = output price)."""
+
+    model: str  # the base model (for a LoRA price: the model that was fine-tuned)
+    price: Decimal
+    currency: str
+    unit: str
+    as_of: str
+    source: str
+    variant: str = ""  # another model id serving the same base (e.g. a paid Pro tier); not the default
+    note: str = ""
+
+
+class InferencePrices(BaseModel):
+    provider: str = ""
+    billing: str = ""
+    base: list[InferencePrice] = []
+    lora: list[InferencePrice] = []
+
+    def base_price(self, model: str) -> InferencePrice | None:
+        return next((p for p in self.base if p.model == model and not p.variant), None)
+
+    def lora_price(self, model: str) -> InferencePrice | None:
+        return next((p for p in self.lora if p.model == model and not p.variant), None)
+
+    def variants(self, model: str) -> list[InferencePrice]:
+        return [p for p in self.base if p.model == model and p.variant]
+
+
 class PriceTable(BaseModel):
     """``rules/prices.toml``."""
 
@@ -73,6 +102,7 @@ class PriceTable(BaseModel):
     self_hosted: SelfHostedConstants
     models: dict[str, ModelSize]
     gpus: list[GpuPrice]
+    inference: InferencePrices = InferencePrices()
 
 
 @lru_cache(maxsize=4)

@@ -11,6 +11,7 @@ from ftkit.render.safe import safe
 if TYPE_CHECKING:
     from ftkit.plan.cost import CostEstimate
     from ftkit.plan.params import CheckResult
+    from ftkit.plan.payoff import Payoff
     from ftkit.plan.recommend import Recommendation
     from ftkit.plan.split import SplitResult
     from ftkit.plan.stats import Stats
@@ -144,4 +145,21 @@ def render_cost_text(est: CostEstimate, paths: Sequence[str]) -> str:
                 f"  {h.gpu}: {h.gpu_hours} GPU-hours x {h.price_per_gpu_hour} {h.currency}/h (as of {h.as_of}) -> {h.cost} {h.currency}"
             )
     lines += ["", "assumptions:"] + [f"  - {a}" for a in est.assumptions]
+    if est.payoff is not None:
+        lines += ["", *render_payoff_text(est.payoff)]
     return "\n".join(lines)
+
+
+def render_payoff_text(p: Payoff) -> list[str]:
+    """The inference payoff: a table of one call before and after, then the answers."""
+    from ftkit.render import payoff
+
+    rows = payoff.rows(p)
+    w0 = max(len(r.label) for r in rows)
+    w1, w2 = (max(len("before"), *(len(safe(getattr(r, side))) for r in rows)) for side in ("before", "after"))
+    out = [f"inference payoff of fine-tuning {safe(p.model)} (one call = system prompt + one user message + one reply):",
+           f"  {'':<{w0}}  {'before':>{w1}}  {'after':>{w2}}"]  # fmt: skip
+    for r in rows:
+        out.append(f"  {r.label:<{w0}}  {safe(r.before):>{w1}}  {safe(r.after):>{w2}}" + (f"  ({safe(r.note)})" if r.note else ""))
+    out += [""] + [f"  {safe(line)}" for line in payoff.summary(p)]
+    return out + ["", "payoff assumptions:"] + [f"  - {safe(a)}" for a in p.assumptions]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -183,6 +183,10 @@ class TableBuilder:
         first_user = next((m["content"] for m in msgs if m["role"] == "user"), "")
         return (*row, stable_hash(canonical(record), seed), stable_hash(first_user.encode("utf-8", "surrogatepass"), seed))
 
+    def system_prompts(self) -> dict[int, str]:
+        """system_key -> text of every system prompt cached so far."""
+        return {key: text for text, (_, key) in self.cache.items()}
+
     def export(self) -> tuple[dict[str, bytes], bytes]:
         return {k: v.tobytes() for k, v in self.cols.items()}, self.rejected.tobytes()
 
@@ -214,6 +218,9 @@ class RecordTable:
     rejected: dict[str, list[int]]  # name -> lines of records left out for errors
     assumptions: Assumptions
     severity: dict[str, str]  # the profile's severities, for findings derived from the table
+    # system_key -> text of the system prompts the builders cached (the scan's own process only;
+    # bounded by the cache): the payoff needs the text of the file's most common prompt.
+    system_prompts: dict[int, str] = field(default_factory=dict)
 
     @property
     def rejected_count(self) -> int:

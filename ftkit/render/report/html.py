@@ -19,8 +19,14 @@ _SECTIONS = (
     ("quality", "Quality"),
     ("recommendation", "Recommendation"),
     ("cost", "Cost"),
+    ("payoff", "Payoff"),  # only when asked for (--prompt-before)
     ("assumptions", "Assumptions"),
 )
+
+
+def _shown(r: QualityReport) -> list[tuple[str, str]]:
+    has_payoff = r.cost is not None and r.cost.payoff is not None
+    return [(key, title) for key, title in _SECTIONS if key != "payoff" or has_payoff]
 
 
 def e(value: object) -> str:
@@ -91,7 +97,7 @@ def _header(r: QualityReport) -> str:
     card_html = "".join(
         f'<div class="card"><span class="num">{e(num)}</span><span class="label">{e(label)}</span></div>' for num, label in cards
     )
-    toc = "".join(f'<a href="#{key}">{e(title)}</a>' for key, title in _SECTIONS)
+    toc = "".join(f'<a href="#{key}">{e(title)}</a>' for key, title in _shown(r))
     return (
         f"<header><h1>Data-quality report</h1>"
         f'<p class="meta">{e(files)} · profile {e(r.profile)} · model {e(r.model)} · goal {e(r.goal)}</p></header>'
@@ -230,6 +236,21 @@ def _cost(r: QualityReport) -> str:
     return out + '<h3>Assumptions</h3><ul class="plain">' + "".join(f"<li>{e(a)}</li>" for a in c.assumptions) + "</ul>"
 
 
+def _payoff(r: QualityReport) -> str:
+    p = r.cost.payoff if r.cost is not None else None
+    if p is None:
+        return ""
+    from ftkit.render import payoff
+
+    intro = (
+        f"<p>What fine-tuning <code>{e(p.model)}</code> saves when the tuned model is called with the shorter prompt: "
+        "one call is the system prompt, one user message and one reply.</p>"
+    )
+    table = _table(["per call", "before", "after", "what it is"], [[e(x) for x in row] for row in payoff.rows(p)], {1, 2}, {3})
+    answers = '<ul class="plain">' + "".join(f"<li>{e(line)}</li>" for line in payoff.summary(p)) + "</ul>"
+    return intro + table + answers + '<h3>Assumptions</h3><ul class="plain">' + "".join(f"<li>{e(a)}</li>" for a in p.assumptions) + "</ul>"
+
+
 def render_html(r: QualityReport) -> str:
     """The whole page."""
     bodies = {
@@ -240,6 +261,7 @@ def render_html(r: QualityReport) -> str:
         "quality": _quality(r),
         "recommendation": _recommendation(r),
         "cost": _cost(r),
+        "payoff": _payoff(r),
         "assumptions": '<ul class="plain">' + "".join(f"<li>{e(a)}</li>" for a in r.stats.assumptions) + "</ul>",
     }
     titles = dict(_SECTIONS) | {
@@ -249,9 +271,10 @@ def render_html(r: QualityReport) -> str:
         "quality": "Quality findings",
         "recommendation": "Recommended LoRA parameters",
         "cost": "Cost estimate",
+        "payoff": "Payoff at inference",
         "assumptions": "What the token numbers assume",
     }
-    sections = "".join(f'<section class="block" id="{key}"><h2>{e(titles[key])}</h2>{bodies[key]}</section>' for key, _ in _SECTIONS)
+    sections = "".join(f'<section class="block" id="{key}"><h2>{e(titles[key])}</h2>{bodies[key]}</section>' for key, _ in _shown(r))
     title = "ftkit report: " + ", ".join(f.path for f in r.validation.files)
     return (
         "<!DOCTYPE html>\n"

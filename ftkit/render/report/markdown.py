@@ -209,6 +209,29 @@ def _cost(r: QualityReport) -> list[str]:
     return out + ["Assumptions:", "", *(f"- {a}" for a in c.assumptions), ""]
 
 
+def _payoff(r: QualityReport) -> list[str]:
+    """Only when the payoff was asked for (--prompt-before): reports without it are unchanged."""
+    p = r.cost.payoff if r.cost is not None else None
+    if p is None:
+        return []
+    from ftkit.render import payoff
+
+    out = [
+        "## Payoff at inference",
+        "",
+        f"What fine-tuning {code(safe(p.model))} saves when the tuned model is called with the shorter prompt: one call is "
+        "the system prompt, one user message and one reply.",
+        "",
+    ]
+    out += _table(
+        ["per call", "before", "after", "what it is"],
+        [[cell(safe(x)) for x in row] for row in payoff.rows(p)],
+        {1, 2},
+    )
+    out += [f"- {cell(safe(line))}" for line in payoff.summary(p)]
+    return [*out, "", "Assumptions:", "", *(f"- {cell(safe(a))}" for a in p.assumptions), ""]
+
+
 def render_markdown(r: QualityReport) -> str:
     """The whole report as Markdown, ending with one newline."""
     files = ", ".join(prose(f.path) for f in r.validation.files) or "(no file)"
@@ -220,7 +243,7 @@ def render_markdown(r: QualityReport) -> str:
         f"> **{r.verdict.headline}:** {r.verdict.reason}",
         "",
     ]
-    for part in (_validation, _tokens, _shares, _duplicates, _quality, _recommendation, _cost):
+    for part in (_validation, _tokens, _shares, _duplicates, _quality, _recommendation, _cost, _payoff):
         out += part(r)
     out += [
         "## What the token numbers assume",
