@@ -290,3 +290,4 @@ def test_tiktoken_named_never_downloads(monkeypatch: pytest.MonkeyPatch, tmp_pat
         tokens._tiktoken_named("cl100k_base")
     assert asked == []
     assert tiktoken.load.read_file is network_read  # restored after the attempt
+    assert tiktoken.load.read_file_cached.__module__ == "tiktoken.load"

@@ -13,7 +13,10 @@ if TYPE_CHECKING:
     from ftkit.plan.params import CheckResult
     from ftkit.plan.recommend import Recommendation
     from ftkit.plan.split import SplitResult
-    from ftkit.plan.stats import Stats
+    from ftkit.plan.stats import Stats, TokenizerData
+
+#: Hex characters of a digest shown to people (the JSON has all 64).
+DIGEST_CHARS = 12
 
 
 def render_stats_text(stats: Stats, width: int = 40) -> str:
@@ -61,7 +64,22 @@ def render_stats_text(stats: Stats, width: int = 40) -> str:
     out.append("")
     out.append("Assumptions:")
     out.extend(f"  - {a}" for a in stats.assumptions)
+    out.append(f"  - {safe(tokenizer_text(stats.tokenizer))}")
     return "\n".join(out)
+
+
+def tokenizer_text(t: TokenizerData) -> str:
+    """The tokenizer data as one sentence: which, from which package and version, its digest.
+    Not escaped: each renderer escapes it for its output."""
+    origin = f" from {t.package} {t.version or '(version unknown)'}" if t.package else ""
+    details = [t.file] if t.file and t.file != t.name else []
+    if t.kind == "tokenizer.json":
+        details.append("tokenizer.json given")
+    if t.vocab is not None:
+        details.append(f"{t.vocab:,} {'ranks' if t.kind.startswith('tiktoken') else 'vocabulary entries'}")
+    if t.sha256:
+        details.append(f"sha256 {t.sha256[:DIGEST_CHARS]}" + (", as pinned" if t.kind == "tiktoken-file" else ""))
+    return f"tokenizer data: {t.name}{origin}" + (f" ({', '.join(details)})" if details else "")
 
 
 def render_split(result: SplitResult) -> str:

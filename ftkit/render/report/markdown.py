@@ -9,6 +9,8 @@ from collections.abc import Set as AbstractSet
 
 from ftkit.plan.params import fmt_number
 from ftkit.plan.report_model import QualityReport, RuleFindings
+from ftkit.render.plan import tokenizer_text
+from ftkit.render.safe import safe
 
 
 def _s(n: int) -> str:
@@ -213,6 +215,7 @@ def render_markdown(r: QualityReport) -> str:
         "## What the token numbers assume",
         "",
         *(f"- {a}" for a in r.stats.assumptions),
+        f"- {safe(tokenizer_text(r.stats.tokenizer))}",
         "",
         f"Made by {r.tool} (report format {r.version}).",
     ]
