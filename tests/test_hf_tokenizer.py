@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -57,6 +58,24 @@ def test_stats_with_a_tokenizer_file(tokenizer_json: Path, tmp_path: Path) -> No
         ("system", "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."), ("user", "Hello world"), ("assistant", "你好，世界")])
     assert stats["tokens"]["total"] == count(rendered)
     assert any("tokenizer.json" in a for a in stats["assumptions"])
+    # the file is named with its own digest (it comes from no package)
+    digest = hashlib.sha256(tokenizer_json.read_bytes()).hexdigest()
+    assert stats["tokenizer"] == {"name": str(tokenizer_json), "kind": "tokenizer.json", "package": None, "version": None,
+                                  "file": str(tokenizer_json), "sha256": digest, "vocab": hf.get_vocab_size(with_added_tokens=False)}  # fmt: skip
+    text = CliRunner().invoke(cli, ["stats", str(data), "--tokenizer", str(tokenizer_json)]).output
+    assert f"  - tokenizer data: {tokenizer_json} (tokenizer.json given, {stats['tokenizer']['vocab']:,} vocabulary entries, sha256 {digest[:12]})" in text
+
+
+def test_a_tokenizer_json_that_is_not_one_is_a_usage_error(tmp_path: Path) -> None:
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]}\n')
+    bad = tmp_path / "tokenizer.json"
+    for content in (b'{"model": 1}', b"\xff not utf-8"):
+        bad.write_bytes(content)
+        result = CliRunner().invoke(cli, ["stats", str(data), "--tokenizer", str(bad)])
+        assert result.exit_code == 2, result.output
+        (line,) = result.output.splitlines()
+        assert line.startswith(f"ftkit: cannot read {bad} as a Hugging Face tokenizer.json: ")
 
 
 def test_missing_tokenizer_file_is_a_usage_error(tmp_path: Path) -> None:

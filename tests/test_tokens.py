@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 import unicodedata
 from pathlib import Path
 
@@ -66,13 +65,9 @@ def tpl() -> ChatTemplate:
     return ChatTemplate.from_spec("Qwen/Qwen2.5-7B-Instruct")
 
 
-def test_tokenizer_ready_time_is_sane() -> None:
-    t0 = time.perf_counter()
-    built = tokens.tokenizer_from_config("qwen2_5")  # uncached build
-    elapsed = time.perf_counter() - t0
-    print(f"qwen2_5 tokenizer built in {elapsed:.3f} s")
-    assert elapsed < 3.0
-    assert built.count("Hello world") == 2
+def test_an_uncached_build_counts_like_the_cached_one() -> None:
+    built = tokens.tokenizer_from_config("qwen2_5")  # how long it takes: benchmarks/bench_tokenizer.py
+    assert built.count("Hello world") == 2 == get_tokenizer("qwen2_5").count("Hello world")
 
 
 def test_models_share_one_cached_tokenizer() -> None:
@@ -290,3 +285,4 @@ def test_tiktoken_named_never_downloads(monkeypatch: pytest.MonkeyPatch, tmp_pat
         tokens._tiktoken_named("cl100k_base")
     assert asked == []
     assert tiktoken.load.read_file is network_read  # restored after the attempt
+    assert tiktoken.load.read_file_cached.__module__ == "tiktoken.load"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import TYPE_CHECKING
 
@@ -64,6 +65,19 @@ class SystemPrompts(BaseModel):
     top_prompt_records: int = Field(description="records that carry the most common system prompt")
 
 
+class TokenizerData(BaseModel):
+    """The tokenizer data the counts come from, so that a figure can be traced to the exact file."""
+
+    name: str = Field(description="tokenizer key of the rules, tiktoken encoding name, or the tokenizer.json path given")
+    kind: str = Field(description='"tiktoken-file" (packaged rank file, checked against the pinned sha256, size and vocab), '
+                                  '"tiktoken-encoding" (tiktoken\'s cache), "tokenizer.json" (a file given) or "custom"')  # fmt: skip
+    package: str | None = Field(description="the package that shipped the data (pip name); null for a file given")
+    version: str | None = Field(description="that package's installed version")
+    file: str | None = Field(description="the data file: resource in the package, tiktoken's file name, or the path given")
+    sha256: str | None = Field(description="sha256 of the data file as read; null when it cannot be known")
+    vocab: int | None = Field(description="ranks or vocabulary entries, added tokens not included")
+
+
 class Stats(BaseModel):
     records: int = Field(description="valid records counted")
     rejected: int = Field(description="records left out because of error-level findings")
@@ -75,6 +89,7 @@ class Stats(BaseModel):
     system_prompt: SystemPrompts
     histogram: list[Bin]
     assumptions: list[str]
+    tokenizer: TokenizerData
 
 
 def _nearest_rank(sorted_values: list[int], q: float) -> int:
@@ -140,4 +155,5 @@ def compute_stats(table: RecordTable) -> Stats:
         system_prompt=system,
         histogram=_histogram(totals),
         assumptions=table.assumptions.lines(),
+        tokenizer=TokenizerData(**dataclasses.asdict(table.assumptions.source)),
     )

@@ -13,7 +13,7 @@ from ftkit.scan.engine import run_scan
 from ftkit.scan.inputs import Input
 from ftkit.tokens.table import Assumptions, RecordTable, TableBuilder
 from ftkit.tokens.template import ChatTemplate
-from ftkit.tokens.tokenizer import get_tokenizer, is_configured, token_config
+from ftkit.tokens.tokenizer import get_tokenizer, token_config
 
 
 def resolve_model(profile: Profile, model: str | None) -> str:
@@ -54,8 +54,9 @@ def build_table(
     """
     model_name = resolve_model(profile, model)
     spec = tokenizer or model_name
-    if not is_configured(spec):  # anything but the packaged tokenizers: fail now, not mid-scan
-        get_tokenizer(spec)
+    # Built (and its data checked) now, not mid-scan: a bad tokenizer fails before any work, and a
+    # forked second process inherits the cached tokenizer instead of building it again.
+    get_tokenizer(spec)
     use_default = profile.tokens.default_system if default_system is None else default_system
     template = ChatTemplate.from_spec(model_name, default_system=use_default)
     limit = profile.tokens.max_tokens if max_tokens is None else max_tokens
@@ -75,7 +76,7 @@ def build_table(
     first = builders[0] if builders else TableBuilder(spec, template)
     tok = first.ready()
     assumptions = Assumptions(model_name, tok.name, template.name, template.message, template.trainable_suffix,
-                              bool(use_default and template.system_prompt), first.head, limit)  # fmt: skip
+                              bool(use_default and template.system_prompt), first.head, limit, tok.source)  # fmt: skip
     frame = pl.concat(frames) if frames else pl.DataFrame()
     prompts = {key: text for b in builders for key, text in b.system_prompts().items()}
     return RecordTable(scan, frame, names, [i.path for i in inputs], rejected, assumptions, dict(profile.severity), prompts)

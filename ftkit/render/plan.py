@@ -14,7 +14,10 @@ if TYPE_CHECKING:
     from ftkit.plan.payoff import Payoff
     from ftkit.plan.recommend import Recommendation
     from ftkit.plan.split import SplitResult
-    from ftkit.plan.stats import Stats
+    from ftkit.plan.stats import Stats, TokenizerData
+
+#: Hex characters of a digest shown to people (the JSON has all 64).
+DIGEST_CHARS = 12
 
 
 def render_stats_text(stats: Stats, width: int = 40) -> str:
@@ -61,8 +64,23 @@ def render_stats_text(stats: Stats, width: int = 40) -> str:
         )
     out.append("")
     out.append("Assumptions:")
-    out.extend(f"  - {a}" for a in stats.assumptions)
+    out.extend(f"  - {safe(a)}" for a in stats.assumptions)
+    out.append(f"  - {safe(tokenizer_text(stats.tokenizer))}")
     return "\n".join(out)
+
+
+def tokenizer_text(t: TokenizerData) -> str:
+    """The tokenizer data as one sentence: which, from which package and version, its digest.
+    Not escaped: each renderer escapes it for its output."""
+    origin = f" from {t.package} {t.version or '(version unknown)'}" if t.package else ""
+    details = [t.file] if t.file and t.file != t.name else []
+    if t.kind == "tokenizer.json":
+        details.append("tokenizer.json given")
+    if t.vocab is not None:
+        details.append(f"{t.vocab:,} {'ranks' if t.kind.startswith('tiktoken') else 'vocabulary entries'}")
+    if t.sha256:
+        details.append(f"sha256 {t.sha256[:DIGEST_CHARS]}" + (", as pinned" if t.kind == "tiktoken-file" else ""))
+    return f"tokenizer data: {t.name}{origin}" + (f" ({', '.join(details)})" if details else "")
 
 
 def render_split(result: SplitResult) -> str:
@@ -108,7 +126,7 @@ def render_recommendation_text(rec: Recommendation, paths: Sequence[str]) -> str
     if rec.warnings:
         lines += ["", "warnings:"] + [f"  - {w}" for w in rec.warnings]
     lines += ["", "sources:"] + [f"  {k}: {v}" for k, v in rec.sources.items()]
-    lines += ["", "assumptions:"] + [f"  - {a}" for a in rec.assumptions]
+    lines += ["", "assumptions:"] + [f"  - {safe(a)}" for a in rec.assumptions]
     return "\n".join(lines)
 
 
@@ -144,7 +162,7 @@ def render_cost_text(est: CostEstimate, paths: Sequence[str]) -> str:
             lines.append(
                 f"  {h.gpu}: {h.gpu_hours} GPU-hours x {h.price_per_gpu_hour} {h.currency}/h (as of {h.as_of}) -> {h.cost} {h.currency}"
             )
-    lines += ["", "assumptions:"] + [f"  - {a}" for a in est.assumptions]
+    lines += ["", "assumptions:"] + [f"  - {safe(a)}" for a in est.assumptions]
     if est.payoff is not None:
         lines += ["", *render_payoff_text(est.payoff)]
     return "\n".join(lines)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ftkit.tokens.data import TokenizerSource
 from ftkit.tokens.template import ChatTemplate
 from ftkit.tokens.tokenizer import Tokenizer, get_tokenizer
 
@@ -86,6 +87,7 @@ class Assumptions:
     default_system: bool
     default_system_tokens: int
     max_tokens: int
+    source: TokenizerSource  # the tokenizer data counted with (package, version, sha256)
 
     def lines(self, *, max_tokens: bool = True) -> list[str]:
         """The assumptions as sentences; ``max_tokens=False`` leaves out the Max Tokens one

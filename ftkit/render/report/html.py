@@ -8,6 +8,7 @@ from html import escape
 
 from ftkit.plan.params import fmt_number
 from ftkit.plan.report_model import QualityReport, RuleFindings
+from ftkit.render.plan import tokenizer_text
 from ftkit.render.report import charts
 from ftkit.render.report.style import CSS
 
@@ -262,7 +263,9 @@ def render_html(r: QualityReport) -> str:
         "recommendation": _recommendation(r),
         "cost": _cost(r),
         "payoff": _payoff(r),
-        "assumptions": '<ul class="plain">' + "".join(f"<li>{e(a)}</li>" for a in r.stats.assumptions) + "</ul>",
+        "assumptions": '<ul class="plain">'
+        + "".join(f"<li>{e(a)}</li>" for a in [*r.stats.assumptions, tokenizer_text(r.stats.tokenizer)])
+        + "</ul>",
     }
     titles = dict(_SECTIONS) | {
         "validation": "Validation findings by rule",

@@ -9,6 +9,7 @@ from collections.abc import Set as AbstractSet
 
 from ftkit.plan.params import fmt_number
 from ftkit.plan.report_model import QualityReport, RuleFindings
+from ftkit.render.plan import tokenizer_text
 from ftkit.render.safe import safe
 
 
@@ -249,6 +250,7 @@ def render_markdown(r: QualityReport) -> str:
         "## What the token numbers assume",
         "",
         *(f"- {prose(a)}" for a in r.stats.assumptions),
+        f"- {prose(tokenizer_text(r.stats.tokenizer))}",
         "",
         f"Made by {r.tool} (report format {r.version}).",
     ]
