@@ -49,6 +49,30 @@ class FrozenDict(Mapping[str, Any]):
 
 
 @dataclass(frozen=True)
+class LanguageRules:
+    """Thresholds of FT305 reply-language-mismatch (ftkit's choices, not platform facts). A unit is
+    about a word: a script's letters divided by its chars_per_unit in rules/languages.toml, which
+    holds the script and language tables."""
+
+    #: a final reply with fewer units is not judged (short replies, numbers, links, code alone)
+    min_reply_units: float = 6.0
+    #: nor a reply to a user message with fewer
+    min_prompt_units: float = 2.0
+    #: two languages of one script (told apart by the identification library), or Han characters
+    #: alone against Japanese, are judged only when both texts have this many
+    min_identify_units: float = 8.0
+    #: a text is in a script when that script has at least this share of its units
+    dominant_share: float = 0.7
+    #: a user message with a line of this many units in the reply's language is bilingual (it
+    #: quotes material, or asks about words in another language): not judged
+    bilingual_units: float = 3.0
+    #: a message whose judged start has more than this share of code symbols is code: not judged
+    max_code_share: float = 0.05
+    #: characters judged at the start of each message, after removing code and links
+    sample_chars: int = 300
+
+
+@dataclass(frozen=True)
 class DataRules:
     extensions: tuple[str, ...]
     roles: tuple[str, ...]
@@ -61,6 +85,8 @@ class DataRules:
     role_prefixes: tuple[str, ...] = ()
     #: Chat-template control tokens of the default model's tokenizer (from rules/tokenizers.toml).
     special_tokens: tuple[str, ...] = ()
+    #: FT305's thresholds
+    language: LanguageRules = field(default_factory=LanguageRules)
 
 
 @dataclass(frozen=True)
