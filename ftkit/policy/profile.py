@@ -99,6 +99,24 @@ class QualityRules:
 
 
 @dataclass(frozen=True)
+class OverlapRules:
+    """FT508 evaluation-overlap (ftkit's choices): the n-gram test of the GPT-3 paper's
+    decontamination and datatrove's."""
+
+    #: a training record sharing this many consecutive words with an evaluation record overlaps
+    #: (a character of a character_scripts script counts as a word: Chinese writes no spaces)
+    ngram: int = 13
+    #: scripts of rules/languages.toml whose every character is a word
+    character_scripts: tuple[str, ...] = ("Han", "Hiragana", "Katakana")
+    #: an n-gram found in at least this share of the evaluation records (and at least
+    #: common_records of them) is a template the records share, not an example: not counted
+    common_share: float = 0.05
+    common_records: int = 3
+    #: characters of the overlapping text quoted in a finding
+    quote_chars: int = 80
+
+
+@dataclass(frozen=True)
 class TokenRules:
     max_tokens: int
     default_model: str
@@ -140,6 +158,7 @@ class Profile:
     description: str = ""
     source: str = ""
     quality: QualityRules = field(default_factory=QualityRules)
+    overlap: OverlapRules = field(default_factory=OverlapRules)
 
 
 def _build(cls: type[Any], raw: Any, where: str) -> Any:

@@ -16,6 +16,7 @@ _SECTIONS = (
     ("tokens", "Token statistics"),
     ("shares", "Token shares"),
     ("duplicates", "Duplicates"),
+    ("overlap", "Evaluation overlap"),
     ("quality", "Quality"),
     ("recommendation", "Recommendation"),
     ("cost", "Cost"),
@@ -91,7 +92,7 @@ def _header(r: QualityReport) -> str:
     card_html = "".join(
         f'<div class="card"><span class="num">{e(num)}</span><span class="label">{e(label)}</span></div>' for num, label in cards
     )
-    toc = "".join(f'<a href="#{key}">{e(title)}</a>' for key, title in _SECTIONS)
+    toc = "".join(f'<a href="#{key}">{e(title)}</a>' for key, title in _sections(r))
     return (
         f"<header><h1>Data-quality report</h1>"
         f'<p class="meta">{e(files)} · profile {e(r.profile)} · model {e(r.model)} · goal {e(r.goal)}</p></header>'
@@ -174,6 +175,23 @@ def _duplicates(r: QualityReport) -> str:
     )
 
 
+def _sections(r: QualityReport) -> list[tuple[str, str]]:
+    return [(key, title) for key, title in _SECTIONS if key != "overlap" or r.overlap is not None]  # overlap: --against only
+
+
+def _overlap(r: QualityReport) -> str:
+    o = r.overlap
+    if o is None:
+        return ""
+    files = ", ".join(f"{e(f.path)} ({_count(f.records, 'record')})" for f in o.files)
+    return (
+        f"<p>Compared with {files}: {_n(o.records)} of {_n(r.validation.records)} records copy an evaluation record or share a run "
+        f"of {o.ngram} words with one. An example seen in training makes its evaluation score meaningless.</p>"
+        + _rule(o.exact, open_=bool(o.exact.count))
+        + _rule(o.ngrams, open_=bool(o.ngrams.count))
+    )
+
+
 def _quality(r: QualityReport) -> str:
     rows = [[e(g.code), e(g.name), _sev(g.severity, g.count), _n(g.count), e(g.summary)] for g in r.quality]
     return (
@@ -237,6 +255,7 @@ def render_html(r: QualityReport) -> str:
         "tokens": _tokens(r),
         "shares": _shares(r),
         "duplicates": _duplicates(r),
+        "overlap": _overlap(r),
         "quality": _quality(r),
         "recommendation": _recommendation(r),
         "cost": _cost(r),
@@ -246,12 +265,13 @@ def render_html(r: QualityReport) -> str:
         "validation": "Validation findings by rule",
         "shares": "Token shares by role",
         "duplicates": "Duplicates and near-duplicates",
+        "overlap": "Overlap with evaluation data",
         "quality": "Quality findings",
         "recommendation": "Recommended LoRA parameters",
         "cost": "Cost estimate",
         "assumptions": "What the token numbers assume",
     }
-    sections = "".join(f'<section class="block" id="{key}"><h2>{e(titles[key])}</h2>{bodies[key]}</section>' for key, _ in _SECTIONS)
+    sections = "".join(f'<section class="block" id="{key}"><h2>{e(titles[key])}</h2>{bodies[key]}</section>' for key, _ in _sections(r))
     title = "ftkit report: " + ", ".join(f.path for f in r.validation.files)
     return (
         "<!DOCTYPE html>\n"
