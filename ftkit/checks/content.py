@@ -85,13 +85,19 @@ def role_name_in_content(record: Any, rules: DataRules) -> Iterator[Problem]:
             )
 
 
-@lru_cache(maxsize=8)
-def _language_judge(thresholds: LanguageRules) -> LanguageJudge:
-    # imported here: the judge needs numpy, which a plain `ftkit validate` never loads
-    from ftkit.checks.language import LanguageJudge
-    from ftkit.policy.languages import language_table
+_JUDGES: dict[int, tuple[LanguageRules, LanguageJudge]] = {}
 
-    return LanguageJudge(thresholds, language_table())
+
+def _language_judge(thresholds: LanguageRules) -> LanguageJudge:
+    """One judge per profile's thresholds (found by identity: hashing them costs more per record)."""
+    known = _JUDGES.get(id(thresholds))
+    if known is None or known[0] is not thresholds:
+        # imported here: the judge needs numpy, which a plain `ftkit validate` never loads
+        from ftkit.checks.language import LanguageJudge
+        from ftkit.policy.languages import language_table
+
+        known = _JUDGES[id(thresholds)] = (thresholds, LanguageJudge(thresholds, language_table()))
+    return known[1]
 
 
 @rule("FT305", "reply-language-mismatch", costly=True)

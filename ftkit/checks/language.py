@@ -27,6 +27,13 @@ from ftkit.policy.languages import Language, LanguageTable
 from ftkit.policy.profile import LanguageRules
 
 _UTF32 = np.dtype("<u4")
+# Latin-1 letters lower-cased, everything else a space: words without a regular expression
+_LATIN1_WORDS = bytes(
+    c + 32 if 65 <= c <= 90 or (192 <= c <= 222 and c != 215) else c if 97 <= c <= 122 or (223 <= c <= 255 and c != 247) else 32
+    for c in range(256)
+)
+_WORDS = re.compile(r"[^\W\d_]+")
+_PLAIN_CHARS = 160  # function words are dense: the start of a text shows them
 
 #: (language code, percent of the text) pairs, most likely first; None when the library is unsure.
 Identify = Callable[[str], "list[tuple[str, float]] | None"]
@@ -55,10 +62,10 @@ class Counted:
 
     def __init__(self, sample: str, units: list[float], dominant_share: float, code_share: float = 0.0) -> None:
         self.sample, self.units, self.code_share = sample, units, code_share
-        self.total = sum(units)
-        best = max(range(len(units)), key=units.__getitem__)
-        self.share = units[best] / self.total if self.total else 0.0
-        self.script = best if self.share >= dominant_share else -1
+        self.total = total = sum(units)
+        top = max(units)
+        self.share = top / total if total else 0.0
+        self.script = units.index(top) if total and self.share >= dominant_share else -1
 
 
 class LanguageJudge:
@@ -72,11 +79,13 @@ class LanguageJudge:
             for lo, hi in script.ranges:
                 lut[lo : hi + 1] = i + 1  # 0: no script
         self.lut = lut
-        self.weights = [1.0 / s.chars_per_unit for s in scripts]
-        ascii_scripts = set(lut[:128].tolist()) - {0}
-        # ASCII text (most English) needs no numpy: its letters all belong to one script
-        self.ascii_script = ascii_scripts.pop() - 1 if len(ascii_scripts) == 1 else None
-        self.ascii_drop = bytes(i for i in range(128) if lut[i] == 0)
+        self.weights = np.array([1.0 / s.chars_per_unit for s in scripts])
+        latin1 = set(lut[:256].tolist()) - {0}
+        # Text below U+0100 (English, most of French, German, Spanish...) needs no numpy when the
+        # letters there all belong to one script: bytes.translate deletes the rest
+        self.latin1_script = latin1.pop() - 1 if len(latin1) == 1 else None
+        self.latin1_weight = float(self.weights[self.latin1_script]) if self.latin1_script is not None else 0.0
+        self.latin1_drop = bytes(i for i in range(256) if lut[i] == 0)
         self.code_symbols = table.code_symbols.encode("ascii", "ignore")
         index = {s.name: i for i, s in enumerate(scripts)}
         self.joins = [(index[s.name], [index[j] for j in s.joins], s.join_share) for s in scripts if s.joins]
@@ -84,7 +93,8 @@ class LanguageJudge:
         self.whole = [(i.when, re.compile(i.pattern, flags).sub) for i in table.ignore if i.whole]
         self.noise = [(i.when, re.compile(i.pattern, flags).sub) for i in table.ignore if not i.whole]
         self.same = {code: group for group in table.same for code in group}
-        self.plain = [lang.function_words for lang in table.languages.values() if lang.function_words]
+        self.plain = [(lang.code, lang.function_words) for lang in table.languages.values() if lang.function_words]
+        self.plain_words = frozenset().union(*(words for _, words in self.plain))
         self.languages_of: list[list[Language]] = [[] for _ in scripts]
         for lang in table.languages.values():
             for name in lang.scripts:
@@ -96,12 +106,7 @@ class LanguageJudge:
     def count(self, text: str, careful: bool = False) -> Counted:
         """``text`` counted on its first ``sample_chars`` characters (fenced code removed; when
         ``careful``, everything else that is not language too)."""
-        for when, sub in self.whole:
-            if _holds(text, when):
-                text = sub(" ", text)
-        size = self.rules.sample_chars
-        # the start and the end: a long request often ends with its question
-        sample = text if len(text) <= size else f"{text[: size - size // 3]}\n{text[-(size // 3) :]}"
+        sample = self._sample(text)
         code_share = 0.0
         if careful:
             raw = sample.encode("utf-8", "surrogatepass")
@@ -112,15 +117,41 @@ class LanguageJudge:
                     sample = sub(" ", sample)
         return Counted(sample, self._units(sample), self.rules.dominant_share, code_share)
 
+    def count_pair(self, a: str, b: str) -> tuple[Counted, Counted]:
+        """``count`` of two texts (quick), with one numpy pass for both when they need one."""
+        sa, sb = self._sample(a), self._sample(b)
+        if self._latin1(sa) or self._latin1(sb):
+            units_a, units_b = self._units(sa), self._units(sb)
+        else:
+            n = len(self.scripts) + 1
+            points = np.frombuffer(f"{sa}{sb}".encode("utf-32-le", "surrogatepass"), dtype=_UTF32)
+            index = self.lut[points].astype(np.intp)
+            index[len(sa) :] += n  # the second text counts in the second half of the bins
+            both = np.bincount(index, minlength=2 * n)
+            units_a, units_b = self._joined((both[1:n] * self.weights).tolist()), self._joined((both[n + 1 :] * self.weights).tolist())
+        share = self.rules.dominant_share
+        return Counted(sa, units_a, share), Counted(sb, units_b, share)
+
+    def _sample(self, text: str) -> str:
+        for when, sub in self.whole:
+            if _holds(text, when):
+                text = sub(" ", text)
+        size = self.rules.sample_chars
+        # the start and the end: a long request often ends with its question
+        return text if len(text) <= size else f"{text[: size - size // 3]}\n{text[-(size // 3) :]}"
+
+    def _latin1(self, sample: str) -> bool:
+        return self.latin1_script is not None and (sample.isascii() or (bool(sample) and max(sample) < "\u0100"))
+
     def _units(self, sample: str) -> list[float]:
-        n = len(self.scripts)
-        if self.ascii_script is not None and sample.isascii():
-            units = [0.0] * n
-            units[self.ascii_script] = len(sample.encode("ascii").translate(None, self.ascii_drop)) * self.weights[self.ascii_script]
+        if self._latin1(sample):
+            units = [0.0] * len(self.scripts)
+            units[self.latin1_script] = len(sample.encode("latin-1").translate(None, self.latin1_drop)) * self.latin1_weight  # type: ignore[index]  # _latin1: not None
             return units
         points = np.frombuffer(sample.encode("utf-32-le", "surrogatepass"), dtype=_UTF32)
-        letters = np.bincount(self.lut[points], minlength=n + 1).tolist()
-        units = [c * w for c, w in zip(letters[1:], self.weights)]
+        return self._joined((np.bincount(self.lut[points], minlength=len(self.scripts) + 1)[1:] * self.weights).tolist())
+
+    def _joined(self, units: list[float]) -> list[float]:
         for script, joined, share in self.joins:
             own = units[script]
             if own and own >= share * (own + sum(units[j] for j in joined)):
@@ -138,20 +169,21 @@ class LanguageJudge:
         if not messages or not isinstance(messages[-1], dict) or messages[-1].get("role") != "assistant":
             return None
         reply_text = messages[-1].get("content")
-        users = [m["content"] for m in messages[:-1] if _role(m) == "user" and isinstance(m.get("content"), str)]
-        asked = next((i for i in range(len(messages) - 2, -1, -1) if _role(messages[i]) == "user"), -1)
-        if not isinstance(reply_text, str) or not users or users[-1] is not messages[asked].get("content"):
+        asked = len(messages) - 2
+        while asked >= 0 and _role(messages[asked]) != "user":
+            asked -= 1
+        if asked < 0 or not isinstance(reply_text, str) or not isinstance(user_text := messages[asked].get("content"), str):
             return None
         rules = self.rules
-        quick_reply = self.count(reply_text)
+        quick_reply, quick_user = self.count_pair(reply_text, user_text)
         if quick_reply.total < rules.min_reply_units or quick_reply.script < 0:
             return None  # most records stop here or at the next test
-        user_text = users[-1]
-        quick_user = self.count(user_text)
-        if quick_user.total < rules.min_identify_units and len(users) > 1:
+        if quick_user.total < rules.min_identify_units and asked > 1:
             # a short turn ("continue", "続き") is in the language of the conversation
-            user_text = "\n".join(reversed(users))
-            quick_user = self.count(user_text)
+            users = [m["content"] for m in messages[:asked] if _role(m) == "user" and isinstance(m.get("content"), str)]
+            if users:
+                user_text = "\n".join([user_text, *reversed(users)])
+                quick_user = self.count(user_text)
         if self._differ(quick_reply, quick_user) is None:
             return None
         reply, user = self.count(reply_text, careful=True), self.count(user_text, careful=True)
@@ -205,11 +237,31 @@ class LanguageJudge:
         return False
 
     def _plainly_alike(self, a: str, b: str) -> bool:
-        """Both texts use three function words of one language (a shortcut past the library)."""
+        """Both texts are plainly one language by its function words (a shortcut past the library)."""
         if not self.plain:
             return False
-        words_a, words_b = set(a.casefold().split()), set(b.casefold().split())
-        return any(len(words_a & plain) >= 3 and len(words_b & plain) >= 3 for plain in self.plain)
+        first = self._plain_language(a)
+        return first is not None and first == self._plain_language(b)
+
+    def _plain_language(self, text: str) -> str | None:
+        """The language whose function words the text uses: at least two, and at least twice as
+        many as of any other language's; None when no language stands out."""
+        text = text[:_PLAIN_CHARS]
+        if text.isascii() or max(text) < "\u0100":
+            words = text.encode("latin-1").translate(_LATIN1_WORDS).decode("latin-1").split()
+        else:
+            words = _WORDS.findall(text.lower())
+        found = self.plain_words.intersection(words)
+        if len(found) < 2:
+            return None
+        best, top, second = None, 0, 0
+        for code, plain in self.plain:
+            hits = len(found & plain)
+            if hits > top:
+                best, top, second = code, hits, top
+            elif hits > second:
+                second = hits
+        return best if top >= 2 and top >= 2 * second else None
 
     def _alike(self, code: str, others: list[str]) -> bool:
         group = self.same.get(code, frozenset((code,)))

@@ -52,6 +52,8 @@ class FileScan:
         # The passes that pay for normalising text (validate --tokens, report) also run the
         # costly record rules (FT305), on every record without an error, fast path or not.
         self.costly = [r for r in costly_checks() if selected(r.code)] if near_duplicates else []
+        for rule in self.costly:  # load what they need now, before a second process forks, not in both
+            list(rule.check({"messages": []}, self.data))  # type: ignore[misc]  # record rules have a check
         self.clean = CleanCheck(self.data)
         self._reset()
 
