@@ -27,12 +27,6 @@ from ftkit.policy.languages import Language, LanguageTable
 from ftkit.policy.profile import LanguageRules
 
 _UTF32 = np.dtype("<u4")
-# Latin-1 letters lower-cased, everything else a space: words without a regular expression
-_LATIN1_WORDS = bytes(
-    c + 32 if 65 <= c <= 90 or (192 <= c <= 222 and c != 215) else c if 97 <= c <= 122 or (223 <= c <= 255 and c != 247) else 32
-    for c in range(256)
-)
-_WORDS = re.compile(r"[^\W\d_]+")
 _PLAIN_CHARS = 160  # function words are dense: the start of a text shows them
 
 #: (language code, percent of the text) pairs, most likely first; None when the library is unsure.
@@ -80,6 +74,7 @@ class LanguageJudge:
                 lut[lo : hi + 1] = i + 1  # 0: no script
         self.lut = lut
         self.weights = np.array([1.0 / s.chars_per_unit for s in scripts])
+        self.weights2 = np.concatenate([[0.0], self.weights, [0.0], self.weights])  # two texts' bins side by side
         latin1 = set(lut[:256].tolist()) - {0}
         # Text below U+0100 (English, most of French, German, Spanish...) needs no numpy when the
         # letters there all belong to one script: bytes.translate deletes the rest
@@ -93,8 +88,11 @@ class LanguageJudge:
         self.whole = [(i.when, re.compile(i.pattern, flags).sub) for i in table.ignore if i.whole]
         self.noise = [(i.when, re.compile(i.pattern, flags).sub) for i in table.ignore if not i.whole]
         self.same = {code: group for group in table.same for code in group}
-        self.plain = [(lang.code, lang.function_words) for lang in table.languages.values() if lang.function_words]
-        self.plain_words = frozenset().union(*(words for _, words in self.plain))
+        self.plain: dict[str, tuple[str, ...]] = {}  # function word -> the languages that have it
+        for lang in table.languages.values():
+            for word in lang.function_words:
+                self.plain[word] = (*self.plain.get(word, ()), lang.code)
+        self.plain_words = frozenset(self.plain)
         self.languages_of: list[list[Language]] = [[] for _ in scripts]
         for lang in table.languages.values():
             for name in lang.scripts:
@@ -117,9 +115,8 @@ class LanguageJudge:
                     sample = sub(" ", sample)
         return Counted(sample, self._units(sample), self.rules.dominant_share, code_share)
 
-    def count_pair(self, a: str, b: str) -> tuple[Counted, Counted]:
-        """``count`` of two texts (quick), with one numpy pass for both when they need one."""
-        sa, sb = self._sample(a), self._sample(b)
+    def count_pair(self, sa: str, sb: str) -> tuple[Counted, Counted]:
+        """The quick ``count`` of two samples (``_sample``), with one numpy pass for both."""
         if self._latin1(sa) or self._latin1(sb):
             units_a, units_b = self._units(sa), self._units(sb)
         else:
@@ -127,8 +124,8 @@ class LanguageJudge:
             points = np.frombuffer(f"{sa}{sb}".encode("utf-32-le", "surrogatepass"), dtype=_UTF32)
             index = self.lut[points].astype(np.intp)
             index[len(sa) :] += n  # the second text counts in the second half of the bins
-            both = np.bincount(index, minlength=2 * n)
-            units_a, units_b = self._joined((both[1:n] * self.weights).tolist()), self._joined((both[n + 1 :] * self.weights).tolist())
+            both = (np.bincount(index, minlength=2 * n) * self.weights2).tolist()
+            units_a, units_b = self._joined(both[1:n]), self._joined(both[n + 1 :])
         share = self.rules.dominant_share
         return Counted(sa, units_a, share), Counted(sb, units_b, share)
 
@@ -141,7 +138,8 @@ class LanguageJudge:
         return text if len(text) <= size else f"{text[: size - size // 3]}\n{text[-(size // 3) :]}"
 
     def _latin1(self, sample: str) -> bool:
-        return self.latin1_script is not None and (sample.isascii() or (bool(sample) and max(sample) < "\u0100"))
+        """True for text below U+0100 (English, most European languages), counted without numpy."""
+        return self.latin1_script is not None and _below_256(sample)
 
     def _units(self, sample: str) -> list[float]:
         if self._latin1(sample):
@@ -175,7 +173,10 @@ class LanguageJudge:
         if asked < 0 or not isinstance(reply_text, str) or not isinstance(user_text := messages[asked].get("content"), str):
             return None
         rules = self.rules
-        quick_reply, quick_user = self.count_pair(reply_text, user_text)
+        reply_sample, user_sample = self._sample(reply_text), self._sample(user_text)
+        if self._plain_pair(reply_sample, user_sample):
+            return None
+        quick_reply, quick_user = self.count_pair(reply_sample, user_sample)
         if quick_reply.total < rules.min_reply_units or quick_reply.script < 0:
             return None  # most records stop here or at the next test
         if quick_user.total < rules.min_identify_units and asked > 1:
@@ -236,6 +237,14 @@ class LanguageJudge:
                 return True  # unsure counts as the same: never flag on a guess
         return False
 
+    def _plain_pair(self, reply: str, user: str) -> bool:
+        """The common case settled first and cheaply: two texts below U+0100 (English, most
+        European languages) plainly in one language by their function words."""
+        if not self.plain or not _below_256(reply) or not _below_256(user):
+            return False
+        first = self._plain_language(reply)
+        return first is not None and first == self._plain_language(user)
+
     def _plainly_alike(self, a: str, b: str) -> bool:
         """Both texts are plainly one language by its function words (a shortcut past the library)."""
         if not self.plain:
@@ -246,21 +255,19 @@ class LanguageJudge:
     def _plain_language(self, text: str) -> str | None:
         """The language whose function words the text uses: at least two, and at least twice as
         many as of any other language's; None when no language stands out."""
-        text = text[:_PLAIN_CHARS]
-        if text.isascii() or max(text) < "\u0100":
-            words = text.encode("latin-1").translate(_LATIN1_WORDS).decode("latin-1").split()
-        else:
-            words = _WORDS.findall(text.lower())
-        found = self.plain_words.intersection(words)
+        found = self.plain_words.intersection(text[:_PLAIN_CHARS].lower().split())  # "the," is missed: more words remain
         if len(found) < 2:
             return None
+        hits: dict[str, int] = {}
+        for word in found:
+            for code in self.plain[word]:
+                hits[code] = hits.get(code, 0) + 1
         best, top, second = None, 0, 0
-        for code, plain in self.plain:
-            hits = len(found & plain)
-            if hits > top:
-                best, top, second = code, hits, top
-            elif hits > second:
-                second = hits
+        for code, n in hits.items():
+            if n > top:
+                best, top, second = code, n, top
+            elif n > second:
+                second = n
         return best if top >= 2 and top >= 2 * second else None
 
     def _alike(self, code: str, others: list[str]) -> bool:
@@ -306,6 +313,16 @@ class LanguageJudge:
                 if any(word in folded for word in words):
                     return True
         return False
+
+
+def _below_256(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:  # C speed; max(text) walks the string in Python objects, ten times slower
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _holds(text: str, when: tuple[str, ...]) -> bool:

@@ -6,6 +6,10 @@ parsed again carefully (``ftkit.scan.parse``) and goes through every rule in ``f
 which explain what is wrong. ``tests/test_engine_properties.py`` checks that the fast path
 never accepts a record that a rule would flag.
 
+The passes that count tokens and show findings (``validate --tokens``, ``report``) also run the
+costly record rules (``ftkit.checks.costly_checks``: FT305) on every record without an error,
+whichever path it took; plain ``validate`` does not.
+
 A ``collector`` (e.g. the token table's builder) sees every record: ``add(line, record)`` for
 one without a selected error, ``reject(line)`` for the others.
 """
