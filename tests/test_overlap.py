@@ -164,3 +164,15 @@ def test_the_index_is_a_sorted_array_of_64_bit_hashes(tmp_path: Path) -> None:
     assert index.grams.dtype == np.uint64 and np.all(index.grams[1:] > index.grams[:-1])
     assert index.owner.dtype == np.int32 and index.places[int(index.owner[0])][1] in (1, 2)
     assert index.common == 0 and index.files[0].records == 2
+
+
+@settings(max_examples=100, deadline=None)
+@given(words=st.lists(st.text(alphabet="abcdefghijk", min_size=1, max_size=5), min_size=13, max_size=40), cut=st.integers(0, 5))
+def test_a_window_hash_does_not_depend_on_where_it_starts(words: list[str], cut: int) -> None:
+    """The prefix-sum hash equals the plain polynomial of the window's word hashes."""
+    text = " ".join(words)
+    inverse = pow(0x100000001B3, -1, 1 << 64)
+    hashes = [hash(w) % (1 << 64) for w in words]
+    plain = [sum(hashes[i + k] * pow(inverse, k, 1 << 64) for k in range(13)) % (1 << 64) for i in range(len(words) - 12)]
+    assert WORDS.grams(text).tolist() == plain
+    assert WORDS.grams(" ".join(words[cut:])).tolist() == plain[cut:]

@@ -32,7 +32,8 @@ from ftkit.scan.against import check_distinct, records
 from ftkit.scan.inputs import Input
 
 CODE = "FT508"
-_MULTIPLIER = np.uint64(0x100000001B3)  # FNV's 64-bit prime: the rolling hash of a window of words
+_BASE = 0x100000001B3  # FNV's 64-bit prime: a window's hash is a polynomial in it, modulo 2**64
+_INVERSE = pow(_BASE, -1, 1 << 64)
 _ASCII_WORDS = bytes(c if c < 128 and chr(c).isalnum() else 32 for c in range(256)).lower()  # letters, digits; the rest: space
 
 
@@ -55,6 +56,12 @@ class Words:
         chars = "".join(f"{chr(lo)}-{chr(hi)}" for name in rules.character_scripts for lo, hi in table[name].ranges)
         self.pattern = re.compile(f"[{chars}]|[^\\W_{chars}]+" if chars else r"[^\W_]+")
         self.n = rules.ngram
+        self._powers(1024)
+
+    def _powers(self, size: int) -> None:
+        """Powers of the base and of its inverse modulo 2**64 (numpy's uint64 arithmetic wraps)."""
+        self.inverse_powers = np.cumprod(np.full(size, _INVERSE, dtype=np.uint64)) * np.uint64(_BASE)  # Q**0 .. Q**(size-1)
+        self.base_powers = np.cumprod(np.full(size, _BASE, dtype=np.uint64)) * np.uint64(_INVERSE)  # P**0 .. P**(size-1)
 
     def words(self, text: str) -> list[str]:
         if text.isascii():  # most text: bytes.translate and split, no regular expression
@@ -71,12 +78,15 @@ class Words:
         m = len(words) - self.n + 1
         if m <= 0:
             return np.empty(0, dtype=np.uint64)
-        hashes = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
-        acc = hashes[:m].copy()
-        for k in range(1, self.n):  # wraps around modulo 2**64, as a hash should
-            acc *= _MULTIPLIER
-            acc += hashes[k : k + m]
-        return acc
+        size = len(words)
+        if size > self.base_powers.size:
+            self._powers(max(size, 2 * self.base_powers.size))
+        hashes = np.fromiter(map(hash, words), dtype=np.int64, count=size).view(np.uint64)
+        # prefix sums of h[k] * Q**k: a window's sum, times P**i, is sum h[i+k] * Q**k wherever it
+        # starts; four numpy operations whatever n is
+        prefix = np.zeros(size + 1, dtype=np.uint64)
+        np.cumsum(hashes * self.inverse_powers[:size], out=prefix[1:])
+        return (prefix[self.n :] - prefix[:m]) * self.base_powers[:m]
 
 
 def record_text(record: dict[str, Any]) -> str:
