@@ -9,10 +9,13 @@ count as Chinese against Japanese). Inside one script written by several languag
 Cyrillic, Arabic) the offline identification library CLD2 (``pycld2``: its model is compiled in,
 nothing is downloaded) tells them apart, and only when it calls both texts reliable.
 
-Two passes keep it cheap: a quick count (only fenced code removed) settles most records; a
-record it suspects is counted again without anything that is not language (inline code, links,
-tags, code-like names and lines: the ``[[ignore]]`` table) and judged again, and only then
-checked for a request of the reply's language (``asked_for``).
+A message is judged on its first and last characters (``sample_chars`` in all). Passes of
+growing cost keep it cheap: two texts below U+0100 that plainly use one language's function
+words (English with English) are alike at once; a quick count (only fenced code removed)
+settles most other records; a record it suspects is counted again without anything that is not
+language (inline code, links, tags, quoted words, code-like names and lines: the ``[[ignore]]``
+table), skipped if it is mostly code symbols, judged again, and only then checked for a request
+of the reply's language (``asked_for``) or a line quoting it (``_quotes``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ftkit.errors import ProfileError
 from ftkit.policy.languages import Language, LanguageTable
 from ftkit.policy.profile import LanguageRules
 
@@ -68,6 +72,8 @@ class LanguageJudge:
     def __init__(self, rules: LanguageRules, table: LanguageTable, identify: Identify = cld2_identify) -> None:
         self.rules, self.table, self.identify = rules, table, identify
         self.scripts = scripts = table.scripts
+        if len(scripts) > 254:
+            raise ProfileError("rules/languages.toml: at most 254 scripts (one byte per code point)")
         lut = np.zeros(0x110000, dtype=np.uint8)  # every code point: one lookup, no bounds test
         for i, script in enumerate(scripts):
             for lo, hi in script.ranges:
