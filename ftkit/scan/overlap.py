@@ -9,9 +9,10 @@ instructions shared by design). An n-gram found in many evaluation records (``co
 them, at least ``common_records``) is a template they share, not an example, and is left out.
 
 Linear in both files and light on memory: the evaluation side becomes one sorted numpy array of
-64-bit n-gram hashes (8 bytes each, plus 4 for where it was first seen); each training record's
-n-grams are looked up in it by binary search. Only a record that overlaps is tokenized again,
-to quote the overlapping words as written.
+64-bit n-gram hashes (8 bytes each, and a one-byte share of a bit filter); each training
+record's n-grams go through the filter, and the few it lets past are looked up by binary
+search. Only for the n-grams found is the evaluation side read again, to name the line they are
+on, and only a record that overlaps is tokenized again, to quote the words as written.
 """
 
 from __future__ import annotations
@@ -100,55 +101,84 @@ def record_text(record: dict[str, Any]) -> str:
 
 
 class EvalIndex:
-    """Every n-gram of the evaluation records, sorted, with the record each was first seen in."""
+    """Every distinct n-gram of the evaluation records, sorted (``grams``), without those that
+    many records share. Where an n-gram was seen is looked up afterwards, for the few that a
+    training record shares (``places``): a second pass over the evaluation side costs less than
+    carrying a record number with every n-gram."""
 
     def __init__(self, others: Sequence[Input], profile: Profile, words: Words) -> None:
         rules = profile.overlap
-        self.places: list[tuple[str, int]] = []
+        self.others, self.profile, self.words = others, profile, words
         self.files: list[EvalFile] = []
         parts: list[np.ndarray[Any, np.dtype[np.uint64]]] = []
-        owners: list[np.ndarray[Any, np.dtype[np.int32]]] = []
         for other in others:
             count = 0
-            for line, value in records(other, profile.data.max_line_bytes, strict=True):
+            for _, value in records(other, profile.data.max_line_bytes, strict=True):
                 count += 1
                 grams = np.unique(words.grams(record_text(value)))  # each n-gram once per record
                 if grams.size:
                     parts.append(grams)
-                    owners.append(np.full(grams.size, len(self.places), dtype=np.int32))
-                    self.places.append((other.name, line))
             if not count:
                 raise InputError(f"--against {other.name} holds no records to compare with")
             self.files.append(EvalFile(other.name, count))
-        total = sum(f.records for f in self.files)
-        if parts:
-            every = np.concatenate(parts)
-            owner = np.concatenate(owners)
-            del parts, owners
-            grams, first, seen = np.unique(every, return_index=True, return_counts=True)  # first: where first seen
-            common = max(rules.common_records, rules.common_share * total)
-            keep = seen < common
-            self.common = int((~keep).sum())
-            self.grams, self.owner = grams[keep], owner[first[keep]]
-        else:
-            self.common = 0
-            self.grams, self.owner = np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int32)
+        every = np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
+        del parts
+        every.sort()  # in place: the only big array is this one
+        starts = np.flatnonzero(np.concatenate(([True], every[1:] != every[:-1]))) if every.size else np.empty(0, dtype=np.intp)
+        seen = np.diff(np.append(starts, every.size))  # in how many records each n-gram is
+        common = max(rules.common_records, rules.common_share * sum(f.records for f in self.files))
+        keep = seen < common
+        self.common = int(keep.size - np.count_nonzero(keep))
+        self.grams = every[starts[keep]]
+        del every, starts, seen, keep
+        self._filter()
 
-    def first_hit(self, grams: np.ndarray[Any, np.dtype[np.uint64]]) -> tuple[int, int, int] | None:
-        """(first and last n-gram of the first run of n-grams also in the evaluation data, where
-        its first was seen) or None."""
+    def places(self, wanted: set[int]) -> dict[int, tuple[str, int]]:
+        """The first evaluation record (file name, line) that holds each wanted n-gram."""
+        found: dict[int, tuple[str, int]] = {}
+        if not wanted:
+            return found
+        want = np.array(sorted(wanted), dtype=np.uint64)
+        for other in self.others:
+            for line, value in records(other, self.profile.data.max_line_bytes, strict=True):
+                grams = self.words.grams(record_text(value))
+                for gram in np.intersect1d(grams, want).tolist():
+                    found.setdefault(gram, (other.name, line))
+                if len(found) == len(wanted):
+                    return found
+        return found
+
+    def _filter(self) -> None:
+        """A bit per slot of 8 per n-gram, set by the n-gram's top bits: a look-up in it (small
+        enough to stay in cache) rules out most training n-grams before the binary search, whose
+        every step in a big array is a cache miss. About one n-gram in nine gets past it by chance."""
+        bits = max(16, int(8 * max(1, self.grams.size) - 1).bit_length())
+        self.shift = np.uint64(64 - bits)
+        slots = np.unique(self.grams >> self.shift)
+        # one byte per 8 slots; the slots are distinct, so adding their bits ORs them
+        weights = (np.uint64(1) << (slots & np.uint64(7))).astype(np.float64)
+        self.bitmap = np.bincount((slots >> np.uint64(3)).astype(np.intp), weights=weights, minlength=1 << (bits - 3)).astype(np.uint8)
+
+    def first_hit(self, grams: np.ndarray[Any, np.dtype[np.uint64]]) -> tuple[int, int] | None:
+        """(first, last): the first run of the training n-grams ``grams`` that are also in the
+        evaluation data, or None."""
         if not grams.size or not self.grams.size:
             return None
-        at = np.searchsorted(self.grams, grams)
-        at[at == self.grams.size] = 0
-        found = self.grams[at] == grams
-        hits = np.flatnonzero(found)
-        if not hits.size:
+        slots = grams >> self.shift
+        maybe = np.flatnonzero((self.bitmap[(slots >> np.uint64(3)).astype(np.intp)] >> (slots & np.uint64(7)).astype(np.uint8)) & 1)
+        if not maybe.size:
             return None
-        first = last = int(hits[0])
+        at = np.searchsorted(self.grams, grams[maybe])
+        at[at == self.grams.size] = 0
+        sure = maybe[self.grams[at] == grams[maybe]]
+        if not sure.size:
+            return None
+        found = np.zeros(grams.size, dtype=bool)
+        found[sure] = True
+        first = last = int(sure[0])
         while last + 1 < found.size and found[last + 1]:
             last += 1
-        return first, last, int(self.owner[at[first]])
+        return first, last
 
 
 @dataclass
@@ -172,19 +202,22 @@ def overlapping(inputs: Sequence[Input], others: Sequence[Input], profile: Profi
         files = [EvalFile(o.name, sum(1 for _ in records(o, profile.data.max_line_bytes, strict=True))) for o in others]
         return Overlaps({}, files, rules.ngram)
     index = EvalIndex(others, profile, words)
-    found: dict[str, list[Finding]] = {}
+    hits: list[tuple[str, int, int, int, str]] = []  # (input, line, first n-gram, words shared, quote)
     for item in inputs:
         for line, value in records(item, profile.data.max_line_bytes):
             text = record_text(value)
-            hit = index.first_hit(words.grams(text))
-            if hit is None:
-                continue
-            name, where = index.places[hit[2]]
-            quote = _quote(text, words, hit[0], hit[1] + rules.ngram, rules)
-            run = hit[1] - hit[0] + rules.ngram
-            message = (f"shares {run} consecutive words with the evaluation record at {name}:{where}: {quote}; an "
-                       "example seen in training makes its evaluation score meaningless: drop or rewrite one of them")  # fmt: skip
-            found.setdefault(item.name, []).append(Finding(line, CODE, "", message))
+            grams = words.grams(text)
+            hit = index.first_hit(grams)
+            if hit is not None:
+                quote = _quote(text, words, hit[0], hit[1] + rules.ngram, rules)
+                hits.append((item.name, line, int(grams[hit[0]]), hit[1] - hit[0] + rules.ngram, quote))
+    places = index.places({gram for _, _, gram, _, _ in hits})
+    found: dict[str, list[Finding]] = {}
+    for name, line, gram, run, quote in hits:
+        eval_name, where = places[gram]
+        message = (f"shares {run} consecutive words with the evaluation record at {eval_name}:{where}: {quote}; an "
+                   "example seen in training makes its evaluation score meaningless: drop or rewrite one of them")  # fmt: skip
+        found.setdefault(name, []).append(Finding(line, CODE, "", message))
     return Overlaps(found, index.files, rules.ngram)
 
 
