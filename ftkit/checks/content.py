@@ -92,7 +92,7 @@ def _language_judge(thresholds: LanguageRules) -> LanguageJudge:
     """One judge per profile's thresholds (found by identity: hashing them costs more per record)."""
     known = _JUDGES.get(id(thresholds))
     if known is None or known[0] is not thresholds:
-        # imported here: the judge needs numpy, which a plain `ftkit validate` never loads
+        # imported here: a plain `ftkit validate` never needs the judge
         from ftkit.checks.language import LanguageJudge
         from ftkit.policy.languages import language_table
 

@@ -22,15 +22,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from ftkit.errors import ProfileError
 from ftkit.policy.languages import Language, LanguageTable
 from ftkit.policy.profile import LanguageRules
 
-_UTF32 = np.dtype("<u4")
+if TYPE_CHECKING:
+    import numpy as np
+
 _PLAIN_CHARS = 160  # function words are dense: the start of a text shows them
 
 #: (language code, percent of the text) pairs, most likely first; None when the library is unsure.
@@ -74,19 +74,20 @@ class LanguageJudge:
         self.scripts = scripts = table.scripts
         if len(scripts) > 254:
             raise ProfileError("rules/languages.toml: at most 254 scripts (one byte per code point)")
-        lut = np.zeros(0x110000, dtype=np.uint8)  # every code point: one lookup, no bounds test
+        self.per_unit = [1.0 / s.chars_per_unit for s in scripts]
+        below_256 = [0] * 256
         for i, script in enumerate(scripts):
             for lo, hi in script.ranges:
-                lut[lo : hi + 1] = i + 1  # 0: no script
-        self.lut = lut
-        self.weights = np.array([1.0 / s.chars_per_unit for s in scripts])
-        self.weights2 = np.concatenate([[0.0], self.weights, [0.0], self.weights])  # two texts' bins side by side
-        latin1 = set(lut[:256].tolist()) - {0}
+                for point in range(lo, min(hi, 255) + 1):
+                    below_256[point] = i + 1
+        latin1 = set(below_256) - {0}
         # Text below U+0100 (English, most of French, German, Spanish...) needs no numpy when the
-        # letters there all belong to one script: bytes.translate deletes the rest
+        # letters there all belong to one script: bytes.translate deletes the rest. numpy (a
+        # tenth of a second to import) is loaded with the first text beyond (``_numpy``).
         self.latin1_script = latin1.pop() - 1 if len(latin1) == 1 else None
-        self.latin1_weight = float(self.weights[self.latin1_script]) if self.latin1_script is not None else 0.0
-        self.latin1_drop = bytes(i for i in range(256) if lut[i] == 0)
+        self.latin1_weight = self.per_unit[self.latin1_script] if self.latin1_script is not None else 0.0
+        self.latin1_drop = bytes(i for i in range(256) if below_256[i] == 0)
+        self.np: Any = None
         self.code_symbols = table.code_symbols.encode("ascii", "ignore")
         index = {s.name: i for i, s in enumerate(scripts)}
         self.joins = [(index[s.name], [index[j] for j in s.joins], s.join_share) for s in scripts if s.joins]
@@ -127,10 +128,11 @@ class LanguageJudge:
             units_a, units_b = self._units(sa), self._units(sb)
         else:
             n = len(self.scripts) + 1
-            points = np.frombuffer(f"{sa}{sb}".encode("utf-32-le", "surrogatepass"), dtype=_UTF32)
-            index = self.lut[points].astype(np.intp)
+            np_ = self._numpy()
+            points = np_.frombuffer(f"{sa}{sb}".encode("utf-32-le", "surrogatepass"), dtype=self.utf32)
+            index = self.lut[points].astype(np_.intp)
             index[len(sa) :] += n  # the second text counts in the second half of the bins
-            both = (np.bincount(index, minlength=2 * n) * self.weights2).tolist()
+            both = (np_.bincount(index, minlength=2 * n) * self.weights2).tolist()
             units_a, units_b = self._joined(both[1:n]), self._joined(both[n + 1 :])
         share = self.rules.dominant_share
         return Counted(sa, units_a, share), Counted(sb, units_b, share)
@@ -143,6 +145,22 @@ class LanguageJudge:
         # the start and the end: a long request often ends with its question
         return text if len(text) <= size else f"{text[: size - size // 3]}\n{text[-(size // 3) :]}"
 
+    def _numpy(self) -> Any:
+        """numpy and the code point table, on first need."""
+        if self.np is None:
+            import numpy
+
+            lut = numpy.zeros(0x110000, dtype=numpy.uint8)  # every code point: one lookup, no bounds test
+            for i, script in enumerate(self.scripts):
+                for lo, hi in script.ranges:
+                    lut[lo : hi + 1] = i + 1  # 0: no script
+            self.lut: np.ndarray[Any, np.dtype[np.uint8]] = lut
+            self.weights = numpy.array(self.per_unit)
+            self.weights2 = numpy.concatenate([[0.0], self.weights, [0.0], self.weights])  # two texts' bins side by side
+            self.utf32 = numpy.dtype("<u4")
+            self.np = numpy
+        return self.np
+
     def _latin1(self, sample: str) -> bool:
         """True for text below U+0100 (English, most European languages), counted without numpy."""
         return self.latin1_script is not None and _below_256(sample)
@@ -152,8 +170,9 @@ class LanguageJudge:
             units = [0.0] * len(self.scripts)
             units[self.latin1_script] = len(sample.encode("latin-1").translate(None, self.latin1_drop)) * self.latin1_weight  # type: ignore[index]  # _latin1: not None
             return units
-        points = np.frombuffer(sample.encode("utf-32-le", "surrogatepass"), dtype=_UTF32)
-        return self._joined((np.bincount(self.lut[points], minlength=len(self.scripts) + 1)[1:] * self.weights).tolist())
+        np_ = self._numpy()
+        points = np_.frombuffer(sample.encode("utf-32-le", "surrogatepass"), dtype=self.utf32)
+        return self._joined((np_.bincount(self.lut[points], minlength=len(self.scripts) + 1)[1:] * self.weights).tolist())
 
     def _joined(self, units: list[float]) -> list[float]:
         for script, joined, share in self.joins:
