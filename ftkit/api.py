@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from ftkit.repair.chat_formats import Format, ToolMode
     from ftkit.repair.convert import ConvertResult
     from ftkit.repair.fix import FixResult
+    from ftkit.scan.overlap import Overlaps
     from ftkit.tokens.table import RecordTable
 
 #: What a verb reads: a path, several, "-" for standard input, or (validate, stats) records in memory.
@@ -94,13 +95,30 @@ def check(ctx: Context, inputs: Inputs, *, jobs: int = 1, tokens: bool = False, 
             for i, result in enumerate(scan.files):
                 rows = tab.frame.filter(tab.frame["file"] == i).select("line", "total").iter_rows()
                 _extend(result, over_max_tokens(rows, limit))
-    for other in against:
-        from ftkit.scan.against import shared_records
+    compare_against(ctx, inputs, against, scan)
+    return scan
 
-        found = shared_records(list(inputs), next(iter(other)), ctx.profile, ctx.selected)
+
+def compare_against(ctx: Context, inputs: Inputs, against: Iterable[Inputs], scan: Scan) -> Overlaps | None:
+    """Add what the inputs share with each evaluation file: exact copies (FT503), then runs of
+    n words (FT508, not repeated on a line that is already a copy). None without ``against``."""
+    others = [next(iter(other)) for other in against]
+    if not others:
+        return None
+    from ftkit.scan.against import shared_records
+    from ftkit.scan.overlap import overlapping
+
+    copies: dict[str, set[int | None]] = {}
+    for other in others:
+        found = shared_records(list(inputs), other, ctx.profile, ctx.selected)
         for result in scan.files:
             _extend(result, found.get(result.path, ()))
-    return scan
+            copies.setdefault(result.path, set()).update(f.line for f in found.get(result.path, ()))
+    overlaps = overlapping(list(inputs), others, ctx.profile, ctx.selected)
+    for result in scan.files:
+        seen = copies.get(result.path, set())
+        _extend(result, (f for f in overlaps.findings.get(result.path, ()) if f.line not in seen))
+    return overlaps
 
 
 def _extend(result: FileResult, findings: Iterable[Any]) -> None:
@@ -129,7 +147,8 @@ def validate(
 
     ``tokens=True`` also counts tokens and adds FT401 (over Max Tokens) for ``model`` at
     ``max_tokens`` (defaults: the profile's). ``against``: other file(s) whose records must not
-    also be in these (FT503). Returns ``ftkit.models.Report``.
+    also be in these (FT503) nor share a run of 13 words with them (FT508). Returns
+    ``ftkit.models.Report``.
     """
     ctx = context(config, profile=profile, select=select, ignore=ignore, model=model, max_tokens=max_tokens)
     with open_inputs(source) as inputs:
@@ -347,13 +366,15 @@ def report(
     ignore: Iterable[str] | str | None = None,
     config: str | os.PathLike[str] | bool | None = None,
     jobs: int = 1,
+    against: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None = None,
     progress: Progress | None = None,
 ) -> QualityReport:
     """The data-quality report: verdict, findings, token statistics, duplicates, quality,
     recommendation and cost, from one pass. With ``output``, also writes it (HTML, Markdown or
     JSON, from ``format`` or the file's suffix), atomically and never over an existing file
     unless ``force``. ``prompt_before`` and the other payoff keywords of ``cost`` add the
-    inference payoff (``cost.payoff``, a Payoff section)."""
+    inference payoff (``cost.payoff``, a Payoff section). ``against``: evaluation file(s) to
+    compare with (FT503, FT508), shown in an "Overlap with evaluation data" section."""
     from ftkit.plan.payoff_inputs import payoff_request
 
     ctx = context(config, profile=profile, select=select, ignore=ignore, model=model, max_tokens=max_tokens)
@@ -362,8 +383,15 @@ def report(
         out = Path(output) if output is not None else None
         fmt = report_format(format, out)
         check_report_inputs(ctx, inputs, out, force, price)
-        tab = token_table(ctx, inputs, keys=True, jobs=jobs, near_duplicates=True, dataset_rules=True, progress=progress)
-        result = build_quality_report(ctx, tab, goal=goal, price=price, currency=currency, examples=examples, payoff=payoff)
+        others = [open_inputs(p, directories=False) for p in _paths(against)]
+        try:
+            tab = token_table(ctx, inputs, keys=True, jobs=jobs, near_duplicates=True, dataset_rules=True, progress=progress)
+            overlaps = compare_against(ctx, inputs, others, tab.scan)
+        finally:
+            for other in others:
+                other.close()
+        result = build_quality_report(ctx, tab, goal=goal, price=price, currency=currency, examples=examples, payoff=payoff,
+                                      overlaps=overlaps)  # fmt: skip
         if out is not None:
             write_report(result, out, fmt, force=force, like=inputs.items[0].path if inputs.items else None)
     return result
@@ -395,11 +423,12 @@ def check_report_inputs(ctx: Context, inputs: Inputs, output: Path | None, force
 
 
 def build_quality_report(ctx: Context, tab: RecordTable, *, goal: str = "standard", price: Any = None,
-                         currency: str | None = None, examples: int = 3, payoff: PayoffRequest | None = None) -> QualityReport:  # fmt: skip
+                         currency: str | None = None, examples: int = 3, payoff: PayoffRequest | None = None,
+                         overlaps: Overlaps | None = None) -> QualityReport:  # fmt: skip
     from ftkit.plan.report import build_report
 
     return build_report(tab, ctx.profile, goal=goal, price=price, currency=currency, selected=ctx.selected, examples=examples,
-                        payoff=payoff)  # fmt: skip
+                        payoff=payoff, overlaps=overlaps)  # fmt: skip
 
 
 def render_report(result: QualityReport, fmt: ReportFormat) -> str:

@@ -148,6 +148,7 @@ LONG = "This reply is deliberately long enough to set a healthy median length fo
 QUALITY_CASES = {
     "FT302": [rec("Say the end token", "Sure: <|im_end|>")],
     "FT303": [rec("User: what is up?", "Not much.")],
+    "FT305": [rec("为什么天空是蓝色的？", "Because the air scatters blue light much more strongly than red light.")],
     "FT501": [rec("Same", "Same answer"), rec("Same", "Same answer")],
     "FT504": [rec("Hi there", "Hello!"), rec("hi  There", "Hello!")],
     "FT505": [rec("2+2?", "4"), rec("2+2?", "5")],
@@ -173,7 +174,7 @@ def test_each_quality_rule_appears_when_it_fails(code: str, tmp_path: Path) -> N
 
 def test_quality_rules_listed_when_clean(tmp_path: Path) -> None:
     data = report_json(write(tmp_path, distinct(12)))
-    assert quality(data) == dict.fromkeys(["FT302", "FT303", "FT505", "FT506", "FT507", "FT501", "FT504"], 0)
+    assert quality(data) == dict.fromkeys(["FT302", "FT303", "FT305", "FT505", "FT506", "FT507", "FT501", "FT504"], 0)
 
 
 def test_over_max_tokens_is_a_finding_and_on_the_chart(tmp_path: Path) -> None:

@@ -5,6 +5,11 @@ one parsed record and yields ``(pointer, message)`` pairs. The engine stamps cod
 file and line. Each rule's docstring is its documentation: a one-line summary, why it matters, and
 ``Pass:`` / ``Fail:`` examples that ``tests/test_rule_docs.py`` runs.
 
+A record rule too slow to run on every record of a plain ``validate`` (which must keep pace with
+a bare JSON parser) is registered ``costly``: the scan's fast path skips the ordinary record
+rules for a plainly well-formed record, but the passes that count tokens (``validate --tokens``,
+``report``) run the costly rules on every record without an error, whichever path it took.
+
 File- and JSON-level rules (FT0xx) and dataset rules (FT5xx) are found by the reader and the
 engine rather than by looking at one record; they are registered here all the same (with
 ``check=None``) so that every code has one name, one docstring and one place in ``ftkit rules``.
@@ -51,6 +56,8 @@ class Rule:
     doc: str
     check: RecordCheck | None
     needs: int = MESSAGES  # the level_of a record at which the rule can find anything
+    #: run only where tokens are counted, on every valid record (see the module docstring)
+    costly: bool = False
 
     @property
     def summary(self) -> str:
@@ -64,19 +71,20 @@ class Rule:
 RULES: dict[str, Rule] = {}
 
 
-def _register(code: str, name: str, func: Callable[..., Any], record_check: bool, needs: int = MESSAGES) -> None:
+def _register(code: str, name: str, func: Callable[..., Any], record_check: bool, needs: int = MESSAGES, costly: bool = False) -> None:
     if code in RULES:
         raise RuntimeError(f"rule code {code} registered twice")
-    RULES[code] = Rule(code, name, inspect.getdoc(func) or "", func if record_check else None, needs)
+    RULES[code] = Rule(code, name, inspect.getdoc(func) or "", func if record_check else None, needs, costly)
 
 
-def rule(code: str, name: str, needs: int = MESSAGES) -> Callable[[RecordCheck], RecordCheck]:
+def rule(code: str, name: str, needs: int = MESSAGES, costly: bool = False) -> Callable[[RecordCheck], RecordCheck]:
     """Register a record rule: ``func(record, data_rules)`` yields ``(pointer, message)``.
     ``needs``: the ``level_of`` a record must reach for the rule to find anything (the rule
-    must yield nothing below it; tests/test_engine_properties.py checks that)."""
+    must yield nothing below it; tests/test_engine_properties.py checks that). ``costly``: run
+    only where tokens are counted (see the module docstring)."""
 
     def deco(func: RecordCheck) -> RecordCheck:
-        _register(code, name, func, record_check=True, needs=needs)
+        _register(code, name, func, record_check=True, needs=needs, costly=costly)
         return func
 
     return deco
@@ -116,9 +124,15 @@ def describe(value: Any) -> str:
 
 
 def record_checks() -> list[Rule]:
-    """Every rule that looks at a single parsed record, in code order."""
+    """Every rule that looks at a single parsed record on every scan, in code order."""
     _load()
-    return [r for _, r in sorted(RULES.items()) if r.check is not None]
+    return [r for _, r in sorted(RULES.items()) if r.check is not None and not r.costly]
+
+
+def costly_checks() -> list[Rule]:
+    """The record rules that run only where tokens are counted, in code order."""
+    _load()
+    return [r for _, r in sorted(RULES.items()) if r.check is not None and r.costly]
 
 
 def all_rules() -> list[Rule]:

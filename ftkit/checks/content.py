@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ftkit.checks import Problem, pointer, rule
-from ftkit.policy.profile import DataRules
+from ftkit.policy.profile import DataRules, LanguageRules
+
+if TYPE_CHECKING:
+    from ftkit.checks.language import LanguageJudge
 
 
 def _contents(record: Any) -> Iterator[tuple[int, str]]:
@@ -80,3 +83,45 @@ def role_name_in_content(record: Any, rules: DataRules) -> Iterator[Problem]:
                 pointer("messages", i, "content"),
                 f"content starts with the speaker label {label!r}; remove it, the chat template marks the role",
             )
+
+
+_JUDGES: dict[int, tuple[LanguageRules, LanguageJudge]] = {}
+
+
+def _language_judge(thresholds: LanguageRules) -> LanguageJudge:
+    """One judge per profile's thresholds (found by identity: hashing them costs more per record)."""
+    known = _JUDGES.get(id(thresholds))
+    if known is None or known[0] is not thresholds:
+        # imported here: a plain `ftkit validate` never needs the judge
+        from ftkit.checks.language import LanguageJudge
+        from ftkit.policy.languages import language_table
+
+        known = _JUDGES[id(thresholds)] = (thresholds, LanguageJudge(thresholds, language_table()))
+    return known[1]
+
+
+@rule("FT305", "reply-language-mismatch", costly=True)
+def reply_language_mismatch(record: Any, rules: DataRules) -> Iterator[Problem]:
+    r"""The final assistant reply is in another language than the user message it answers.
+
+    Why: a model learns the switch along with the answer; it is the failure in the fine-tuning
+    guide's own before/after table, where the base model answers a Chinese prompt in English.
+    Decided by each message's script share (Han, Latin, Cyrillic, Arabic, Hangul, kana, ...: the
+    tables are rules/languages.toml) and, inside one script written by several languages, by the
+    offline library CLD2 when it is sure of both. Code, numbers, links, quoted words and short
+    messages (thresholds in the profile's [data.language]) are not judged. A translation is not a
+    mismatch: a system prompt or user message that asks to translate, or names the reply's
+    language ("翻译成英文", "answer in French"), asked for it. Runs where tokens are counted:
+    ``ftkit validate --tokens`` and ``ftkit report``.
+
+    Pass: {"messages": [{"role": "user", "content": "为什么天空是蓝色的？"}, {"role": "assistant", "content": "因为空气对蓝光的散射比对红光强得多，所以天空看起来是蓝色的。"}]}
+    Pass: {"messages": [{"role": "user", "content": "请把这句话翻译成英文：今天的会议推迟到下午三点。"}, {"role": "assistant", "content": "Today's meeting has been moved to three o'clock this afternoon."}]}
+    Pass: {"messages": [{"role": "user", "content": "用 Python 写一个函数，判断字符串是不是回文。"}, {"role": "assistant", "content": "```python\ndef is_palindrome(s):\n    return s == s[::-1]\n```"}]}
+    Fail: {"messages": [{"role": "user", "content": "为什么天空是蓝色的？"}, {"role": "assistant", "content": "Because the air scatters blue light much more strongly than red light, so the sky looks blue."}]}
+    Fail: {"messages": [{"role": "user", "content": "Pourquoi le ciel est-il bleu pendant la journée et rouge au coucher du soleil ?"}, {"role": "assistant", "content": "Because the air scatters short blue wavelengths much more strongly than long red ones, the sky looks blue during the day."}]}
+    """
+    messages = record.get("messages") if isinstance(record, dict) else None
+    if isinstance(messages, list):
+        found = _language_judge(rules.language).judge(messages)
+        if found is not None:
+            yield pointer("messages", found[0], "content"), found[1]

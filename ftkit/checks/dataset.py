@@ -87,3 +87,20 @@ def _same_system_prompt() -> None:
 
     Pass: {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     """
+
+
+@documented("FT508", "evaluation-overlap")
+def _evaluation_overlap() -> None:
+    """A record shares a run of 13 consecutive words with a record of the file given to --against.
+
+    Why: an evaluation example that was trained on measures memory, not skill: the GPT-3 paper and
+    datatrove call a document contaminated when it shares one 13-gram with a benchmark. Words
+    are lower-cased runs of letters and digits; each Han or kana character is a word (n and the
+    scripts are in the profile's [overlap] table). System prompts are not compared, nor n-grams
+    shared by many evaluation records (a template). Found only by ``ftkit validate FILE
+    --against EVAL`` (repeatable) and ``ftkit report FILE --against EVAL``; an exact copy is
+    FT503 instead. The message quotes the overlapping words and names the evaluation line.
+
+    Fail (validate train.jsonl --against eval.jsonl, a training reply that copies 13 words of an evaluation answer): train.jsonl:1 names eval.jsonl:1
+    Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
+    """

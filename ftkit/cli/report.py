@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -58,19 +58,34 @@ HELPER_FROM_BYTES = 8 << 20
 )
 @click.option("--force", is_flag=True, help="Replace the output file if it exists (atomically).")
 @payoff_options
+@click.option(
+    "--against",
+    multiple=True,
+    type=click.Path(path_type=str),
+    help="Evaluation file to compare with (FT503 copies, FT508 shared runs of words), in its own section. Repeatable.",
+)
 @common_options
 @jobs_option
 @quiet_option
 def report(paths: tuple[str, ...], output: Path | None, fmt: str | None, model: str | None, max_tokens: int | None, goal: str,
            price: str | None, currency: str | None, examples: int, fail_on: str | None, force: bool, prompt_before: str | None,
-           prompt_after: str | None, calls: int | None, output_tokens: int | None, inference_price: str | None, jobs: int,
-           quiet: bool, **options: object) -> None:  # fmt: skip
+           prompt_after: str | None, calls: int | None, output_tokens: int | None, inference_price: str | None,
+           against: tuple[str, ...], jobs: int, quiet: bool, **options: object) -> None:  # fmt: skip
     """A data-quality report: verdict, findings, token statistics, recommendation and cost.
 
     With --prompt-before (and the other payoff options of `ftkit cost`), also a Payoff section:
-    what the fine-tuned model's shorter prompt saves per call, and the break-even.
+    what the fine-tuned model's shorter prompt saves per call, and the break-even. With
+    --against, an "Overlap with evaluation data" section.
     """
-    from ftkit.api import build_quality_report, check_report_inputs, render_report, report_format, token_table, write_report
+    from ftkit.api import (
+        build_quality_report,
+        check_report_inputs,
+        compare_against,
+        render_report,
+        report_format,
+        token_table,
+        write_report,
+    )
     from ftkit.scan.inputs import open_inputs
 
     ctx = settings_context(options, model=model, max_tokens=max_tokens)
@@ -78,12 +93,18 @@ def report(paths: tuple[str, ...], output: Path | None, fmt: str | None, model: 
     if output is None and form == "html" and sys.stdout.isatty():
         raise ParameterError("an HTML report is a file: give -o report.html (or redirect stdout, or use --format md)")
     payoff = payoff_of(prompt_before, prompt_after, calls, output_tokens, inference_price)
-    with open_inputs(list(paths)) as inputs:
+    with open_inputs(list(paths)) as inputs, ExitStack() as stack:
         check_report_inputs(ctx, inputs, output, force, price)
+        others = [stack.enter_context(open_inputs(path, directories=False)) for path in against]
         with _html_helper(form, inputs.total_size, jobs) as helper, Display.for_command("report", quiet) as display:
             table = token_table(ctx, inputs, keys=True, jobs=jobs, near_duplicates=True, dataset_rules=True, progress=display.progress)
+            if others:
+                display.progress.phase = "comparing with the evaluation data"
+            overlaps = compare_against(ctx, inputs, others, table.scan)
             display.progress.phase = "statistics, recommendation and cost"
-            result = build_quality_report(ctx, table, goal=goal, price=price, currency=currency, examples=examples, payoff=payoff)
+            result = build_quality_report(
+                ctx, table, goal=goal, price=price, currency=currency, examples=examples, payoff=payoff, overlaps=overlaps
+            )
             display.progress.phase = "drawing and writing"
             text = helper.ask(result) if helper is not None else render_report(result, form)
             if output is not None:

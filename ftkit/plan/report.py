@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal, cast
 
 from ftkit import __version__
 from ftkit.checks import Selector
-from ftkit.findings import SEVERITY_RANK, Finding, Severity
+from ftkit.findings import SEVERITY_RANK, Finding, Scan, Severity
 from ftkit.models import FileSummary
 from ftkit.plan.report_model import (
     DUPLICATE_CODES,
+    OVERLAP_CODES,
     QUALITY_CODES,
     Distribution,
     Duplicates,
+    EvaluationFile,
     Example,
+    Overlap,
     QualityReport,
     RuleFindings,
     Share,
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
     from ftkit.plan.cost import CostEstimate
     from ftkit.plan.payoff_inputs import PayoffRequest
     from ftkit.plan.recommend import Recommendation
+    from ftkit.scan.overlap import Overlaps
     from ftkit.tokens.table import RecordTable
 
 Located = tuple[str, Finding]  # (file name, finding)
@@ -58,9 +62,12 @@ def build_report(
     selected: Selector | None = None,
     examples: int = 3,
     payoff: PayoffRequest | None = None,
+    overlaps: Overlaps | None = None,
 ) -> QualityReport:
     """Everything ``ftkit report`` shows, from one ``RecordTable`` (built with ``keys=True`` and
-    ``near_duplicates=True``). ``payoff`` adds the inference payoff to the cost (its own section).
+    ``near_duplicates=True``). ``payoff`` adds the inference payoff to the cost (its own section);
+    ``overlaps`` (``--against``: its FT503 and FT508 findings already in the table's scan) adds
+    the overlap section.
 
     Raises ``ParameterError`` for an unusable ``price``; never prints, never exits.
     """
@@ -106,7 +113,8 @@ def build_report(
         )
 
     platform = sorted(
-        (g for c, g in groups.items() if c not in DUPLICATE_CODES + QUALITY_CODES), key=lambda g: (-SEVERITY_RANK[g.severity], g.code)
+        (g for c, g in groups.items() if c not in DUPLICATE_CODES + QUALITY_CODES + OVERLAP_CODES),
+        key=lambda g: (-SEVERITY_RANK[g.severity], g.code),
     )
     by_severity = {s: sum(g.count for g in groups.values() if g.severity == s) for s in ("error", "warning", "info")}
     files = [FileSummary(path=f.path, records=f.records, valid_records=f.valid_records) for f in scan.files]
@@ -136,10 +144,22 @@ def build_report(
         token_shares=_shares(stats, cost, table.assumptions.default_system),
         duplicates=Duplicates(exact=group("FT501"), near=group("FT504")),
         quality=[group(c) for c in QUALITY_CODES],
+        overlap=_overlap(scan, overlaps, group) if overlaps is not None else None,
         recommendation=recommendation,
         recommendation_note=recommendation_note,
         cost=cost,
         cost_note=cost_note,
+    )
+
+
+def _overlap(scan: Scan, overlaps: Overlaps, group: Callable[[str], RuleFindings]) -> Overlap:
+    lines = {(path, f.line) for path, f in scan.violations() if f.code in OVERLAP_CODES}
+    return Overlap(
+        files=[EvaluationFile(path=f.path, records=f.records) for f in overlaps.files],
+        ngram=overlaps.ngram,
+        records=len(lines),
+        exact=group("FT503"),
+        ngrams=group("FT508"),
     )
 
 

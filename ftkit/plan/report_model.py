@@ -17,7 +17,9 @@ REPORT_VERSION = "1"
 
 #: Dataset rules shown in their own sections rather than with the platform's rules.
 DUPLICATE_CODES = ("FT501", "FT504")
-QUALITY_CODES = ("FT302", "FT303", "FT505", "FT506", "FT507")
+QUALITY_CODES = ("FT302", "FT303", "FT305", "FT505", "FT506", "FT507")
+#: What the data shares with evaluation files (``--against``), shown in their own section.
+OVERLAP_CODES = ("FT503", "FT508")
 
 
 class Example(BaseModel):
@@ -89,6 +91,21 @@ class Duplicates(BaseModel):
     near: RuleFindings
 
 
+class EvaluationFile(BaseModel):
+    path: str
+    records: int
+
+
+class Overlap(BaseModel):
+    """What the data shares with the evaluation files given to ``--against``."""
+
+    files: list[EvaluationFile]
+    ngram: int = Field(description="consecutive words that make an overlap (FT508)")
+    records: int = Field(description="records that copy (FT503) or overlap (FT508) an evaluation record")
+    exact: RuleFindings = Field(description="FT503: the same record")
+    ngrams: RuleFindings = Field(description="FT508: a shared run of ngram words")
+
+
 class QualityReport(BaseModel):
     """What ``ftkit.report.build_report`` returns; ``ftkit report --format json`` prints it."""
 
@@ -104,6 +121,7 @@ class QualityReport(BaseModel):
     token_shares: TokenShares
     duplicates: Duplicates
     quality: list[RuleFindings] = Field(description="the quality rules, each listed even when it found nothing")
+    overlap: Overlap | None = Field(None, description="with --against only: what the data shares with evaluation files")
     recommendation: Recommendation | None
     recommendation_note: str | None = Field(None, description="why there is no recommendation")
     cost: CostEstimate | None

@@ -49,6 +49,30 @@ class FrozenDict(Mapping[str, Any]):
 
 
 @dataclass(frozen=True)
+class LanguageRules:
+    """Thresholds of FT305 reply-language-mismatch (ftkit's choices, not platform facts). A unit is
+    about a word: a script's letters divided by its chars_per_unit in rules/languages.toml, which
+    holds the script and language tables."""
+
+    #: a final reply with fewer units is not judged (short replies, numbers, links, code alone)
+    min_reply_units: float = 6.0
+    #: nor a reply to a user message with fewer
+    min_prompt_units: float = 2.0
+    #: two languages of one script (told apart by the identification library), or Han characters
+    #: alone against Japanese, are judged only when both texts have this many
+    min_identify_units: float = 8.0
+    #: a text is in a script when that script has at least this share of its units
+    dominant_share: float = 0.7
+    #: a user message with a line of this many units in the reply's language is bilingual (it
+    #: quotes material, or asks about words in another language): not judged
+    bilingual_units: float = 3.0
+    #: a message whose judged start has more than this share of code symbols is code: not judged
+    max_code_share: float = 0.05
+    #: characters judged at the start of each message, after removing code and links
+    sample_chars: int = 300
+
+
+@dataclass(frozen=True)
 class DataRules:
     extensions: tuple[str, ...]
     roles: tuple[str, ...]
@@ -61,6 +85,8 @@ class DataRules:
     role_prefixes: tuple[str, ...] = ()
     #: Chat-template control tokens of the default model's tokenizer (from rules/tokenizers.toml).
     special_tokens: tuple[str, ...] = ()
+    #: FT305's thresholds
+    language: LanguageRules = field(default_factory=LanguageRules)
 
 
 @dataclass(frozen=True)
@@ -70,6 +96,24 @@ class QualityRules:
     short_reply_ratio: float = 0.1
     short_reply_min_median: int = 40
     short_reply_min_records: int = 20
+
+
+@dataclass(frozen=True)
+class OverlapRules:
+    """FT508 evaluation-overlap (ftkit's choices): the n-gram test of the GPT-3 paper's
+    decontamination and datatrove's."""
+
+    #: a training record sharing this many consecutive words with an evaluation record overlaps
+    #: (a character of a character_scripts script counts as a word: Chinese writes no spaces)
+    ngram: int = 13
+    #: scripts of rules/languages.toml whose every character is a word
+    character_scripts: tuple[str, ...] = ("Han", "Hiragana", "Katakana")
+    #: an n-gram found in at least this share of the evaluation records (and at least
+    #: common_records of them) is a template the records share, not an example: not counted
+    common_share: float = 0.05
+    common_records: int = 3
+    #: characters of the overlapping text quoted in a finding
+    quote_chars: int = 80
 
 
 @dataclass(frozen=True)
@@ -114,6 +158,7 @@ class Profile:
     description: str = ""
     source: str = ""
     quality: QualityRules = field(default_factory=QualityRules)
+    overlap: OverlapRules = field(default_factory=OverlapRules)
 
 
 def _build(cls: type[Any], raw: Any, where: str) -> Any:

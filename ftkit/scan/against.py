@@ -11,6 +11,7 @@ usage error rather than a silent "nothing shared".
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from ftkit.checks import Selector
 from ftkit.errors import InputError
@@ -23,8 +24,9 @@ from ftkit.tokens.table import canonical, stable_hash
 CODE = "FT503"
 
 
-def _record_hashes(item: Input, max_line_bytes: int, strict: bool = False) -> Iterator[tuple[int, int]]:
-    """(line, hash of the canonical JSON) for every record that is a JSON object."""
+def records(item: Input, max_line_bytes: int, strict: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, record) for every record that is a JSON object; ``strict``: a file that is not JSON
+    Lines text is a usage error (the other side of ``--against``), else it has no records."""
     try:
         with open(item.path, "rb") as stream:
             found = sniff(stream.read(HEAD_BYTES))
@@ -35,17 +37,22 @@ def _record_hashes(item: Input, max_line_bytes: int, strict: bool = False) -> It
             stream.seek(0)
             for line, _, _, value, _ in Reader(stream, max_line_bytes):
                 if isinstance(value, dict):  # BLANK and UNPARSED are not
-                    yield line, stable_hash(canonical(value))
+                    yield line, value
     except OSError as exc:
         raise InputError(f"cannot read {item.name}: {describe_os_error(exc)}") from None
+
+
+def _record_hashes(item: Input, max_line_bytes: int, strict: bool = False) -> Iterator[tuple[int, int]]:
+    """(line, hash of the canonical JSON) for every record that is a JSON object."""
+    for line, value in records(item, max_line_bytes, strict):
+        yield line, stable_hash(canonical(value))
 
 
 def shared_records(inputs: Sequence[Input], against: Input, profile: Profile, selected: Selector) -> dict[str, list[Finding]]:
     """FT503 findings, by input name, for each record of ``inputs`` that is also in ``against``."""
     if not selected(CODE):
         return {}
-    if any(_same(item, against) for item in inputs):
-        raise InputError(f"--against {against.name} is also one of the files being validated; compare two different files")
+    check_distinct(inputs, against)
     first: dict[int, int] = {}
     copies: dict[int, int] = {}
     for n, h in _record_hashes(against, profile.data.max_line_bytes, strict=True):
@@ -65,6 +72,11 @@ def shared_records(inputs: Sequence[Input], against: Input, profile: Profile, se
                        "better than it is: keep it in one file")  # fmt: skip
             found.setdefault(item.name, []).append(Finding(n, CODE, "", message))
     return found
+
+
+def check_distinct(inputs: Sequence[Input], against: Input) -> None:
+    if any(_same(item, against) for item in inputs):
+        raise InputError(f"--against {against.name} is also one of the files being validated; compare two different files")
 
 
 def _same(a: Input, b: Input) -> bool:

@@ -6,6 +6,10 @@ parsed again carefully (``ftkit.scan.parse``) and goes through every rule in ``f
 which explain what is wrong. ``tests/test_engine_properties.py`` checks that the fast path
 never accepts a record that a rule would flag.
 
+The passes that count tokens and show findings (``validate --tokens``, ``report``) also run the
+costly record rules (``ftkit.checks.costly_checks``: FT305) on every record without an error,
+whichever path it took; plain ``validate`` does not.
+
 A ``collector`` (e.g. the token table's builder) sees every record: ``add(line, record)`` for
 one without a selected error, ``reject(line)`` for the others.
 """
@@ -16,7 +20,7 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any, BinaryIO
 
-from ftkit.checks import ROLES, Selector, all_rules, level_of, record_checks
+from ftkit.checks import ROLES, Selector, all_rules, costly_checks, level_of, record_checks
 from ftkit.errors import InputError
 from ftkit.findings import FileResult, Finding, Scan, sort_findings
 from ftkit.policy.profile import Profile
@@ -50,6 +54,11 @@ class FileScan:
         self.severity: dict[str, str] = dict(profile.severity)
         chosen = [r for r in record_checks() if selected(r.code)]
         self.checks = [[r for r in chosen if r.needs <= level] for level in range(ROLES + 1)]  # by level_of
+        # The passes that pay for normalising text (validate --tokens, report) also run the
+        # costly record rules (FT305), on every record without an error, fast path or not.
+        self.costly = [r for r in costly_checks() if selected(r.code)] if near_duplicates else []
+        for rule in self.costly:  # load what they need now, before a second process forks, not in both
+            list(rule.check({"messages": []}, self.data))  # type: ignore[misc]  # record rules have a check
         self.clean = CleanCheck(self.data)
         self._reset()
 
@@ -144,7 +153,7 @@ class FileScan:
         self.first_crlf = self.first_crlf or first_crlf
 
     def _scan(self, reader: Reader) -> None:
-        clean = self.clean
+        clean, costly = self.clean, self.costly
         observe = self.facts.observe if self.facts is not None else None
         collect = self.collector.add if self.collector is not None else None
         records = 0
@@ -155,6 +164,11 @@ class FileScan:
             records += 1
             if problems is None:
                 if clean(value, raw):  # type: ignore[arg-type]  # a fast-parsed item's raw is bytes
+                    if costly and self._costly(line, value):  # a profile made a costly rule an error
+                        self.invalid += 1
+                        if self.collector is not None:
+                            self.collector.reject(line)
+                        continue
                     if observe is not None:
                         observe(line, raw, value["messages"])  # type: ignore[arg-type]  # as above
                     if collect is not None:
@@ -187,6 +201,8 @@ class FileScan:
                 for rule in self.checks[level_of(value, data.roles)]:
                     for pointer, message in rule.check(value, data):  # type: ignore[misc]  # record rules have a check
                         error |= self.add(Finding(line, rule.code, pointer, message))
+                if self.costly and not error:
+                    error = self._costly(line, value)
         if value is not UNPARSED and not error and self.facts is not None:
             try:
                 self.facts.observe(line, raw, value["messages"])  # type: ignore[arg-type]  # as above
@@ -198,6 +214,14 @@ class FileScan:
             else:
                 self.collector.reject(line)
         self.invalid += error
+
+    def _costly(self, line: int, value: Any) -> bool:
+        """The costly record rules on one record; True when one of them found an error."""
+        error = False
+        for rule in self.costly:
+            for pointer, message in rule.check(value, self.data):  # type: ignore[misc]  # record rules have a check
+                error |= self.add(Finding(line, rule.code, pointer, message))
+        return error
 
     def _file_level(self) -> None:
         suffix = self.item.suffix

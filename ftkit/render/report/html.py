@@ -17,6 +17,7 @@ _SECTIONS = (
     ("tokens", "Token statistics"),
     ("shares", "Token shares"),
     ("duplicates", "Duplicates"),
+    ("overlap", "Evaluation overlap"),
     ("quality", "Quality"),
     ("recommendation", "Recommendation"),
     ("cost", "Cost"),
@@ -26,8 +27,12 @@ _SECTIONS = (
 
 
 def _shown(r: QualityReport) -> list[tuple[str, str]]:
+    """The sections this report has: payoff only when asked for, overlap only with --against."""
     has_payoff = r.cost is not None and r.cost.payoff is not None
-    return [(key, title) for key, title in _SECTIONS if key != "payoff" or has_payoff]
+    hidden = {"payoff"} if not has_payoff else set()
+    if r.overlap is None:
+        hidden.add("overlap")
+    return [(key, title) for key, title in _SECTIONS if key not in hidden]
 
 
 def e(value: object) -> str:
@@ -181,6 +186,19 @@ def _duplicates(r: QualityReport) -> str:
     )
 
 
+def _overlap(r: QualityReport) -> str:
+    o = r.overlap
+    if o is None:
+        return ""
+    files = ", ".join(f"{e(f.path)} ({_count(f.records, 'record')})" for f in o.files)
+    return (
+        f"<p>Compared with {files}: {_n(o.records)} of {_n(r.validation.records)} records copy an evaluation record or share a run "
+        f"of {o.ngram} words with one. An example seen in training makes its evaluation score meaningless.</p>"
+        + _rule(o.exact, open_=bool(o.exact.count))
+        + _rule(o.ngrams, open_=bool(o.ngrams.count))
+    )
+
+
 def _quality(r: QualityReport) -> str:
     rows = [[e(g.code), e(g.name), _sev(g.severity, g.count), _n(g.count), e(g.summary)] for g in r.quality]
     return (
@@ -259,6 +277,7 @@ def render_html(r: QualityReport) -> str:
         "tokens": _tokens(r),
         "shares": _shares(r),
         "duplicates": _duplicates(r),
+        "overlap": _overlap(r),
         "quality": _quality(r),
         "recommendation": _recommendation(r),
         "cost": _cost(r),
@@ -271,6 +290,7 @@ def render_html(r: QualityReport) -> str:
         "validation": "Validation findings by rule",
         "shares": "Token shares by role",
         "duplicates": "Duplicates and near-duplicates",
+        "overlap": "Overlap with evaluation data",
         "quality": "Quality findings",
         "recommendation": "Recommended LoRA parameters",
         "cost": "Cost estimate",

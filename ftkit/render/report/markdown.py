@@ -151,6 +151,21 @@ def _duplicates(r: QualityReport) -> list[str]:
     return out + _rule(d.exact) + _rule(d.near)
 
 
+def _overlap(r: QualityReport) -> list[str]:
+    o = r.overlap
+    if o is None:  # only with --against
+        return []
+    files = ", ".join(f"{cell(f.path)} ({_count(f.records, 'record')})" for f in o.files)
+    out = [
+        "## Overlap with evaluation data",
+        "",
+        f"Compared with {files}: {_n(o.records)} of {_n(r.validation.records)} records copy an evaluation record or share a run "
+        f"of {o.ngram} words with one. An example seen in training makes its evaluation score meaningless.",
+        "",
+    ]
+    return out + _rule(o.exact) + _rule(o.ngrams)
+
+
 def _quality(r: QualityReport) -> list[str]:
     out = ["## Quality findings", "", "Checks beyond the platform's rules (warnings; `ftkit validate` reports them too).", ""]
     out += _table(["code", "rule", "findings", "what it means"], [[g.code, g.name, _n(g.count), cell(g.summary)] for g in r.quality], {2})
@@ -244,7 +259,7 @@ def render_markdown(r: QualityReport) -> str:
         f"> **{r.verdict.headline}:** {r.verdict.reason}",
         "",
     ]
-    for part in (_validation, _tokens, _shares, _duplicates, _quality, _recommendation, _cost, _payoff):
+    for part in (_validation, _tokens, _shares, _duplicates, _overlap, _quality, _recommendation, _cost, _payoff):
         out += part(r)
     out += [
         "## What the token numbers assume",
