@@ -239,8 +239,8 @@ def recommend(
     if covered > ceiling:
         fact += f"; capped at the platform's ceiling {ceiling:,}"
         covered = ceiling
-    cut = cuts(frame, covered, truncation)
-    fact += "; " + _cut_text(cut, cuts(frame, ceiling, truncation).trained_tokens, ceiling)
+    cut, at_ceiling = cuts(frame, covered, truncation), cuts(frame, ceiling, truncation)
+    fact += "; " + _cut_text(cut, at_ceiling.trained_tokens, ceiling)
     put("max_tokens", covered, fact, mr.source)
 
     # Rank: band by trainable tokens, scaled for the goal.
@@ -276,7 +276,6 @@ def recommend(
         name: Advice(label=ranges[name].label, value=values[name], reason=reasons[name], source=sources[name]) for name in PARAMETERS
     }
     key, differences = nearest_scheme(values, prof, prefer=goal_rule.scheme)
-    at_ceiling = cuts(frame, ceiling, truncation)
     facts.truncated, facts.tokens_cut, facts.tokens_saved = cut.records, cut.tokens_cut, at_ceiling.trained_tokens - cut.trained_tokens
     facts.replies_cut, facts.reply_cut_lines = cut.replies_cut, cut.reply_cut_lines
     facts.replies_lost, facts.reply_lost_lines, facts.truncation = cut.replies_lost, cut.reply_lost_lines, truncation
