@@ -10,6 +10,7 @@ command's documented JSON output.
 - ``ftkit.recommend(source, ...) -> Recommendation``: LoRA parameters with their reasons
 - ``ftkit.cost(source, ...) -> CostEstimate``: billed training tokens and cost, exact
 - ``ftkit.report(source, output=None, ...) -> QualityReport``: the data-quality report
+- ``ftkit.show(source, line, ...) -> RecordView``: one record as the model sees it, token by token
 - ``ftkit.fix(path, output, ...) -> FixResult``: safe, logged repairs
 - ``ftkit.convert(path, output, ...) -> ConvertResult``: other chat formats to SiliconFlow's
 
@@ -29,6 +30,8 @@ _VERBS = ("validate", "stats", "split", "recommend", "cost", "report", "fix", "c
 _LAZY = {
     **dict.fromkeys(_VERBS, "ftkit.api"),
     "table": "ftkit.api",
+    "show": "ftkit.api",
+    "RecordView": "ftkit.plan.show",
     "Report": "ftkit.models",
     "Violation": "ftkit.models",
     "Stats": "ftkit.plan.stats",
@@ -65,6 +68,7 @@ __all__ = [
     "Progress",
     "QualityReport",
     "Recommendation",
+    "RecordView",
     "Report",
     "SplitResult",
     "Stats",
@@ -77,6 +81,7 @@ __all__ = [
     "load_profile",
     "recommend",
     "report",
+    "show",
     "split",
     "stats",
     "table",
@@ -84,7 +89,7 @@ __all__ = [
 ]  # fmt: skip
 
 if TYPE_CHECKING:
-    from ftkit.api import convert, cost, fix, recommend, report, split, stats, table, validate
+    from ftkit.api import convert, cost, fix, recommend, report, show, split, stats, table, validate
     from ftkit.errors import (
         ConfigError,
         DataError,
@@ -100,6 +105,7 @@ if TYPE_CHECKING:
     from ftkit.plan.cost import CostEstimate
     from ftkit.plan.recommend import Recommendation
     from ftkit.plan.report_model import QualityReport
+    from ftkit.plan.show import RecordView
     from ftkit.plan.split import SplitResult
     from ftkit.plan.stats import Stats
     from ftkit.policy.profile import load_profile

@@ -1,4 +1,4 @@
-"""The library: eight verbs, one per command, each returning the typed result whose
+"""The library: one verb per command, each returning the typed result whose
 ``model_dump(mode="json")`` is that command's documented JSON.
 
 Every verb resolves its settings the same way (``ftkit.config.resolve``: ``[tool.ftkit]`` when
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from ftkit.plan.payoff_inputs import PayoffRequest
     from ftkit.plan.recommend import Recommendation
     from ftkit.plan.report_model import QualityReport
+    from ftkit.plan.show import RecordView
     from ftkit.plan.split import GroupBy, SplitResult, Stratify
     from ftkit.plan.stats import Stats
     from ftkit.repair.chat_formats import Format, ToolMode
@@ -88,13 +89,13 @@ def check(ctx: Context, inputs: Inputs, *, jobs: int = 1, tokens: bool = False, 
             ctx, inputs, model=model, max_tokens=max_tokens, jobs=jobs, near_duplicates=True, dataset_rules=True, progress=progress
         )
         scan = tab.scan
-        if ctx.selected("FT401") and tab.frame.height:
-            from ftkit.checks.length import over_max_tokens
+        from ftkit.plan.cuts import length_findings
 
-            limit = tab.assumptions.max_tokens
-            for i, result in enumerate(scan.files):
-                rows = tab.frame.filter(tab.frame["file"] == i).select("line", "total").iter_rows()
-                _extend(result, over_max_tokens(rows, limit))
+        by_file: dict[int, list[Any]] = {}
+        for i, finding in length_findings(tab, ctx.selected):
+            by_file.setdefault(i, []).append(finding)
+        for i, lengths in by_file.items():
+            _extend(scan.files[i], lengths)
     compare_against(ctx, inputs, against, scan)
     return scan
 
@@ -145,9 +146,10 @@ def validate(
     """Validate files, a folder of ``*.jsonl`` files, standard input (``"-"``) or records in
     memory against the platform's rules; every finding with its line, JSON pointer and code.
 
-    ``tokens=True`` also counts tokens and adds FT401 (over Max Tokens) for ``model`` at
-    ``max_tokens`` (defaults: the profile's). ``against``: other file(s) whose records must not
-    also be in these (FT503) nor share a run of 13 words with them (FT508). Returns
+    ``tokens=True`` also counts tokens and adds FT401 (over Max Tokens), FT402 (reply cut) and
+    FT403 (reply lost) for ``model`` at ``max_tokens`` (defaults: the profile's), and the rules
+    that run where tokens are counted (FT305, FT504). ``against``: other file(s) whose records
+    must not also be in these (FT503) nor share a run of 13 words with them (FT508). Returns
     ``ftkit.models.Report``.
     """
     ctx = context(config, profile=profile, select=select, ignore=ignore, model=model, max_tokens=max_tokens)
@@ -450,6 +452,32 @@ def write_report(result: QualityReport, output: Path, fmt: ReportFormat, *, forc
         out.write(data)
 
 
+def show(
+    source: Source,
+    line: int,
+    *,
+    profile: str | Profile | None = None,
+    model: str | None = None,
+    tokenizer: str | None = None,
+    max_tokens: int | None = None,
+    default_system: bool | None = None,
+    select: Iterable[str] | str | None = None,
+    ignore: Iterable[str] | str | None = None,
+    config: str | os.PathLike[str] | bool | None = None,
+) -> RecordView:
+    """The record starting on ``line`` of one file (or ``"-"``, or records in memory: record N
+    is line N) as the model sees it: the templated text exactly as the tokenizer receives it,
+    each token with its id, text and trainable flag, the tokens of each message, where Max Tokens
+    cuts, and the record's findings. Raises ``ParameterError`` for a line that holds no record
+    and ``DataError`` for a record that cannot be templated."""
+    from ftkit.plan.show import show_record
+
+    ctx = context(config, profile=profile, select=select, ignore=ignore, model=model, max_tokens=max_tokens)
+    with open_inputs(source, directories=False, single=True) as inputs:
+        return show_record(inputs.items[0], line, ctx.profile, ctx.selected, model=ctx.settings.model, tokenizer=tokenizer,
+                           default_system=default_system, max_tokens=ctx.settings.max_tokens)  # fmt: skip
+
+
 # --- repair ---------------------------------------------------------------------------------------
 
 
@@ -523,4 +551,4 @@ def _opt_path(value: str | os.PathLike[str] | None) -> Path | None:
     return Path(value) if value is not None else None
 
 
-__all__ = ["check", "context", "convert", "cost", "fix", "recommend", "report", "split", "stats", "table", "validate"]
+__all__ = ["check", "context", "convert", "cost", "fix", "recommend", "report", "show", "split", "stats", "table", "validate"]

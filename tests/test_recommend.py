@@ -109,7 +109,7 @@ def test_long_records_warn_about_truncation() -> None:
     frame = pl.DataFrame({"total": [500] * 97 + [6_000] * 3, "trainable": [100] * 100})
     rec = recommend(frame, PROFILE, "quality")
     assert rec.parameters["max_tokens"].value == 4096
-    assert "p99 is 6,000 tokens: 3% of records (3) will be truncated at 4,096" in rec.warnings
+    assert "p99 is 6,000 tokens: 3% of records (3) will be truncated at 4,096; 3 their whole reply (lines 98, 99, 100)" in rec.warnings
     few = recommend(pl.DataFrame({"total": [100] * 45, "trainable": [50] * 45}), PROFILE)
     assert any(w.startswith("40 examples: high overfitting risk") for w in few.warnings)
 

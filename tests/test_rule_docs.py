@@ -19,13 +19,16 @@ def test_docstring_has_summary_and_why(rule) -> None:  # type: ignore[no-untyped
     assert rule.examples("Pass") or rule.examples("Fail"), rule.code
 
 
-def _example_file(text: str) -> tuple[str, bytes]:
-    name = "example.jsonl"
+def _example_file(text: str) -> tuple[str, bytes, dict[str, int]]:
+    name, options = "example.jsonl", {}
     if text.startswith("path="):
         name, _, text = text.partition(" ")
         name = name[len("path="):]
+    if text.startswith("max_tokens="):  # the example's Max Tokens (FT4xx)
+        limit, _, text = text.partition(" ")
+        options["max_tokens"] = int(limit[len("max_tokens="):])
     data = decode_markers(text)
-    return name, data + b"\n" if data else data
+    return name, data + b"\n" if data else data, options
 
 
 EXAMPLES = [(r, kind, ex) for r in RULES for kind in ("Pass", "Fail") for ex in r.examples(kind)]
@@ -33,9 +36,9 @@ EXAMPLES = [(r, kind, ex) for r in RULES for kind in ("Pass", "Fail") for ex in 
 
 @pytest.mark.parametrize(("rule", "kind", "example"), EXAMPLES, ids=[f"{r.code}-{k}-{i}" for i, (r, k, _) in enumerate(EXAMPLES)])
 def test_docstring_example(tmp_path: Path, rule, kind: str, example: str) -> None:  # type: ignore[no-untyped-def]
-    name, data = _example_file(example)
+    name, data, options = _example_file(example)
     tokens = "validate --tokens" in rule.doc  # rules that run only where tokens are counted
-    report = validate_bytes(tmp_path, data, name=name, tokens=tokens)
+    report = validate_bytes(tmp_path, data, name=name, tokens=tokens, **options)
     codes = {v.code for v in report.violations}
     if kind == "Pass":
         assert rule.code not in codes, report.violations

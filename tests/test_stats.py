@@ -78,7 +78,15 @@ def test_over_max_tokens_counts_records_and_cut_tokens(tmp_path: Path) -> None:
     data = stats_json(str(path), "--max-tokens", "40")
     total_long = data["lengths"]["max"]
     assert data["records"] == 3 and data["rejected"] == 1
-    assert data["over_max_tokens"] == {"limit": 40, "records": 1, "tokens_cut": total_long - 40, "lines": [2]}
+    # the long reply starts after the default system prompt (21), the user message (5 + 1) and
+    # "<|im_start|>assistant\n" (3): 10 of its tokens are within 40, the rest is lost
+    trainable_long = data["tokens"]["trainable"] - 2 * 2  # the short replies are "Hello" + <|im_end|>
+    assert data["over_max_tokens"] == {
+        "limit": 40, "truncation": "right", "records": 1, "tokens_cut": total_long - 40, "lines": [2],
+        "reply_cut": {"records": 1, "trainable_lost": trainable_long - 10, "lines": [2]},
+        "reply_lost": {"records": 0, "trainable_lost": 0, "lines": []},
+    }  # fmt: skip
+    assert data["tokens"]["trainable_kept"] == data["tokens"]["trainable"] - (trainable_long - 10)
     assert data["lengths"]["min"] == 33
 
 

@@ -246,6 +246,7 @@ def _pipe_closed() -> NoReturn:
 from ftkit.cli import plan as _plan  # noqa: E402,F401
 from ftkit.cli import repair as _repair  # noqa: E402,F401
 from ftkit.cli import report as _report  # noqa: E402,F401
+from ftkit.cli import show as _show  # noqa: E402,F401
 from ftkit.cli import split as _split  # noqa: E402,F401
 from ftkit.cli import stats as _stats  # noqa: E402,F401
 from ftkit.cli import validate as _validate  # noqa: E402,F401

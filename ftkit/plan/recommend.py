@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 from ftkit.errors import DataError, ParameterError
+from ftkit.plan.cuts import Cuts, cuts, keep_every_reply
 from ftkit.plan.params import fmt_number as _fmt
 from ftkit.plan.params import range_text as _range_text
 from ftkit.plan.split import parse_ratio, validation_count, validation_mask
@@ -53,6 +54,13 @@ class DataFacts(BaseModel):
     max: int
     rejected: int = Field(description="records left out because of error-level findings")
     truncated: int = Field(0, description="records longer than the recommended max_tokens")
+    tokens_cut: int = Field(0, description="templated tokens (one epoch, all records) training never sees at the recommended max_tokens")
+    tokens_saved: int = Field(0, description="templated tokens (one epoch, all records) fewer than at the platform's ceiling")
+    replies_cut: int = Field(0, description="records whose reply the recommended max_tokens cuts (FT402 at that value)")
+    reply_cut_lines: list[int] = Field(default_factory=list, description="their lines, in file order (up to 20)")
+    replies_lost: int = Field(0, description="records that keep no trainable token: they train on nothing (FT403 at that value)")
+    reply_lost_lines: list[int] = Field(default_factory=list, description="their lines, in file order (up to 20)")
+    truncation: str = Field("right", description='the truncation assumed (profile [tokens] truncation): "right" or "drop"')
 
 
 class Recommendation(BaseModel):
@@ -117,13 +125,15 @@ def _pct(part: int, whole: int) -> str:
     return f"{share:.0f}%" if share >= 1 else ("<0.1%" if share < 0.1 else f"{share:.1f}%")
 
 
-def _source(table: pl.DataFrame | RecordTable) -> tuple[pl.DataFrame, int, list[str]]:
-    from ftkit.tokens.table import RecordTable
+def _source(table: pl.DataFrame | RecordTable, profile: Profile) -> tuple[pl.DataFrame, int, list[str], str]:
+    from ftkit.tokens.table import RecordTable, truncation_text
 
     if isinstance(table, RecordTable):
         # The table's Max Tokens is the ceiling, not the recommended value: leave it out.
-        return table.frame, table.rejected_count, table.assumptions.lines(max_tokens=False)
-    return table, 0, []
+        truncation = table.assumptions.truncation
+        lines = [*table.assumptions.lines(max_tokens=False), truncation_text(truncation)]
+        return table.frame, table.rejected_count, lines, truncation
+    return table, 0, [], profile.tokens.truncation
 
 
 # --- the recommendation ---------------------------------------------------------------------------
@@ -144,7 +154,7 @@ def recommend(
     rule = rules or load_rules()
     if goal not in rule.goals:
         raise ParameterError(f"unknown goal {goal!r}; expected one of {', '.join(rule.goals)}")
-    frame, rejected, table_assumptions = _source(table)
+    frame, rejected, table_assumptions, truncation = _source(table, prof)
     n = frame.height
     if n == 0:
         raise DataError("no valid record to recommend from: fix the errors `ftkit validate` reports first")
@@ -221,9 +231,16 @@ def recommend(
     ceiling = min(prof.tokens.max_tokens, int(ranges["max_tokens"].max))
     covered = max(mr.floor, -(-cover // mr.multiple) * mr.multiple)
     fact = f"{cover_name} is {cover:,} tokens -> {covered:,}, {mr.why}"
+    keep = keep_every_reply(frame, truncation)  # the smallest value at which no reply is lost entirely
+    if goal_rule.keep_replies and covered < keep:
+        raised = max(mr.floor, -(-keep // mr.multiple) * mr.multiple)
+        fact += f"; {mr.keep_replies_why}: -> {min(raised, ceiling):,}"
+        covered = raised
     if covered > ceiling:
         fact += f"; capped at the platform's ceiling {ceiling:,}"
         covered = ceiling
+    cut, at_ceiling = cuts(frame, covered, truncation), cuts(frame, ceiling, truncation)
+    fact += "; " + _cut_text(cut, at_ceiling.trained_tokens, ceiling)
     put("max_tokens", covered, fact, mr.source)
 
     # Rank: band by trainable tokens, scaled for the goal.
@@ -259,8 +276,11 @@ def recommend(
         name: Advice(label=ranges[name].label, value=values[name], reason=reasons[name], source=sources[name]) for name in PARAMETERS
     }
     key, differences = nearest_scheme(values, prof, prefer=goal_rule.scheme)
-    facts.truncated = int((frame["total"] > values["max_tokens"]).sum())
-    warnings = _warnings(facts, int(values["max_tokens"]), base, prof, rule, ratio)
+    facts.truncated, facts.tokens_cut, facts.tokens_saved = cut.records, cut.tokens_cut, at_ceiling.trained_tokens - cut.trained_tokens
+    facts.replies_cut, facts.reply_cut_lines = cut.replies_cut, cut.reply_cut_lines
+    facts.replies_lost, facts.reply_lost_lines, facts.truncation = cut.replies_lost, cut.reply_lost_lines, truncation
+    replies = _reply_warnings(cut, goal, goal_rule.keep_replies, keep, ceiling)
+    warnings = _warnings(facts, int(values["max_tokens"]), base, prof, rule, ratio, replies)
     used = sorted({a.source for a in parameters.values()})
     return Recommendation(
         goal=goal,
@@ -296,7 +316,37 @@ def nearest_scheme(values: Mapping[str, float], profile: Profile, prefer: str = 
     return order[0], differences
 
 
-def _warnings(facts: DataFacts, max_tokens: int, raw_epochs: int, profile: Profile, rule: RecommendRules, ratio: Fraction) -> list[str]:
+def _lines(lines: list[int], count: int, shown: int = 10) -> str:
+    return ", ".join(map(str, lines[:shown])) + (" ..." if count > shown else "")
+
+
+def _cut_text(cut: Cuts, trained_at_ceiling: int, ceiling: int) -> str:
+    """What Max Tokens ``cut.limit`` cuts, for the reason: records, replies, tokens saved."""
+    if not cut.records:
+        return "cuts no record"
+    verb = "leaves out" if cut.truncation == "drop" else "cuts"
+    replies = f"{cut.replies_cut:,} repl{'y' if cut.replies_cut == 1 else 'ies'} cut" if cut.replies_cut else "no reply cut"
+    replies += f", {cut.replies_lost:,} lost entirely" if cut.replies_lost else ", none lost entirely"
+    saved = trained_at_ceiling - cut.trained_tokens
+    share = f" ({_pct(saved, trained_at_ceiling)})" if trained_at_ceiling else ""
+    return (f"{verb} {cut.records:,} record{'s' if cut.records != 1 else ''} ({replies}), saving {saved:,} of the "
+            f"{trained_at_ceiling:,} templated tokens per epoch at {ceiling:,}{share}")  # fmt: skip
+
+
+def _reply_warnings(cut: Cuts, goal: str, keep_replies: bool, keep: int, ceiling: int) -> list[str]:
+    """Records that train on nothing at the chosen Max Tokens: allowed for the fast goal only."""
+    if not cut.replies_lost:
+        return []
+    lines = _lines(cut.reply_lost_lines, cut.replies_lost)
+    lost = f"{cut.replies_lost:,} record{'s' if cut.replies_lost != 1 else ''} lose{'s' if cut.replies_lost == 1 else ''} the whole reply"
+    if keep_replies:  # even the ceiling is too short for them
+        return [f"{lost} even at the platform's ceiling {ceiling:,} (lines {lines}): they train on nothing (FT403); shorten them"]
+    fix = f"; Max Tokens {keep:,} would keep every reply" if keep <= ceiling else ""
+    return [f"goal {goal}: Max Tokens {cut.limit:,} is chosen for cost, and {lost} (lines {lines}): they train on nothing (FT403){fix}"]
+
+
+def _warnings(facts: DataFacts, max_tokens: int, raw_epochs: int, profile: Profile, rule: RecommendRules, ratio: Fraction,
+              replies: list[str]) -> list[str]:  # fmt: skip
     out = []
     for band in rule.warnings.examples:
         if facts.train_records < band.below:
@@ -311,7 +361,15 @@ def _warnings(facts: DataFacts, max_tokens: int, raw_epochs: int, profile: Profi
     if facts.max > max_tokens:
         over = facts.truncated
         lead = f"p99 is {facts.p99:,} tokens" if facts.p99 > max_tokens else f"the longest record is {facts.max:,} tokens"
-        out.append(f"{lead}: {_pct(over, facts.records)} of records ({over:,}) will be truncated at {max_tokens:,}")
+        verb = "left out" if facts.truncation == "drop" else "truncated"
+        parts = []
+        if facts.replies_cut:
+            parts.append(f"{facts.replies_cut:,} lose the end of their reply (lines {_lines(facts.reply_cut_lines, facts.replies_cut)})")
+        if facts.replies_lost:
+            parts.append(f"{facts.replies_lost:,} their whole reply (lines {_lines(facts.reply_lost_lines, facts.replies_lost)})")
+        cut = "; ".join(parts) if parts else "no reply is cut"
+        out.append(f"{lead}: {_pct(over, facts.records)} of records ({over:,}) will be {verb} at {max_tokens:,}; {cut}")
+    out += replies
     if ratio and facts.validation_records == 0:
         out.append(f"{facts.records} record: too few for the platform's automatic validation split; nothing to validate on")
     if facts.rejected:

@@ -76,10 +76,9 @@ def build_report(
     all_rules()
     scan = table.scan
     stats = compute_stats(table)
-    violations, over_count = _findings(table, selected or Selector(), examples)
+    violations, length_counts = _findings(table, selected or Selector(), examples)
     counts = Counter(f.code for _, f in scan.violations())
-    if over_count:
-        counts["FT401"] = over_count
+    counts.update(length_counts)
     shown = _examples(violations, examples)
     snippets = _snippets(table, [e for group in shown.values() for e in group], profile.data.max_line_bytes)
     groups = {}
@@ -215,21 +214,13 @@ def _codes(groups: list[RuleFindings], shown: int = 3) -> str:
 # --- findings -------------------------------------------------------------------------------------
 
 
-def _findings(table: RecordTable, selected: Selector, examples: int) -> tuple[list[Located], int]:
-    """The scan's findings plus the first FT401 (over Max Tokens) ones, and how many FT401 there are."""
-    import polars as pl
-
-    from ftkit.checks.length import over_max_tokens
+def _findings(table: RecordTable, selected: Selector, examples: int) -> tuple[list[Located], dict[str, int]]:
+    """The scan's findings plus the first FT401-FT403 ones (Max Tokens), and how many of each."""
+    from ftkit.plan.cuts import length_counts, length_findings
 
     found = list(table.scan.violations())
-    frame = table.frame
-    if frame.is_empty() or not selected("FT401"):
-        return found, 0
-    over = frame.filter(pl.col("total") > table.assumptions.max_tokens)
-    if over.height:  # the messages of the first few, from the rule itself
-        for file, line, total in over.sort("file", "line").head(examples).select("file", "line", "total").iter_rows():
-            found += [(table.paths[file], f) for f in over_max_tokens([(line, total)], table.assumptions.max_tokens)]
-    return found, over.height
+    found += [(table.paths[file], f) for file, f in length_findings(table, selected, first=examples)]  # the rules' own messages
+    return found, length_counts(table, selected)
 
 
 def _examples(violations: Iterable[Located], per_rule: int) -> dict[str, list[Located]]:

@@ -57,7 +57,7 @@ class Validation(BaseModel):
     files: list[FileSummary]
     records: int
     valid_records: int
-    by_severity: dict[str, int] = Field(description="every finding, FT401 (over Max Tokens) included")
+    by_severity: dict[str, int] = Field(description="every finding, FT401-FT403 (Max Tokens) included")
     rules: list[RuleFindings] = Field(description="platform rules (not duplicates or quality rules), worst severity first")
 
 

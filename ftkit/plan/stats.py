@@ -8,7 +8,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from ftkit.plan.cuts import SHOWN_LINES, cuts
+
 if TYPE_CHECKING:
+    import polars as pl
+
     from ftkit.tokens.table import RecordTable
 
 PERCENTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
@@ -23,6 +27,7 @@ class ContentByRole(BaseModel):
 class TokenTotals(BaseModel):
     total: int = Field(description="templated tokens of all valid records")
     trainable: int = Field(description="assistant content + end tokens")
+    trainable_kept: int = Field(description="trainable tokens left within Max Tokens under the profile's truncation")
     content_by_role: ContentByRole
 
 
@@ -38,11 +43,22 @@ class Lengths(BaseModel):
     max: int
 
 
+class ReplyLoss(BaseModel):
+    """Records whose reply Max Tokens cuts (FT402) or removes entirely (FT403)."""
+
+    records: int
+    trainable_lost: int = Field(description="trainable tokens these records lose")
+    lines: list[int] = Field(description="their line numbers, in file order (up to 20)")
+
+
 class OverMax(BaseModel):
     limit: int
+    truncation: str = Field(description='the truncation assumed (profile [tokens] truncation): "right" or "drop"')
     records: int
-    tokens_cut: int
+    tokens_cut: int = Field(description="templated tokens training never sees: past the limit (right) or of the dropped records (drop)")
     lines: list[int] = Field(description="line numbers of the longest records over the limit (up to 20)")
+    reply_cut: ReplyLoss = Field(description="records that keep only part of their trainable tokens (FT402)")
+    reply_lost: ReplyLoss = Field(description="records that keep none of them: they train on nothing (FT403)")
 
 
 class Turns(BaseModel):
@@ -107,6 +123,12 @@ def _histogram(values: list[int], bins: int = 12) -> list[Bin]:
     return [Bin(lo=lo + i * width, hi=lo + (i + 1) * width - 1, count=c) for i, c in enumerate(counts)]
 
 
+def _loss(rows: pl.DataFrame, lost: pl.Series) -> ReplyLoss:
+    return ReplyLoss(
+        records=rows.height, trainable_lost=int(lost.sum()) if rows.height else 0, lines=rows["line"].head(SHOWN_LINES).to_list()
+    )
+
+
 def compute_stats(table: RecordTable) -> Stats:
     """Summarise the table: totals, length distribution, truncation, system-prompt cost."""
     import polars as pl
@@ -127,9 +149,11 @@ def compute_stats(table: RecordTable) -> Stats:
         )
         t = frame["turns"]
         turns = Turns(min=int(t.min()), mean=round(float(t.mean()), 2), max=int(t.max()))  # type: ignore[arg-type]  # polars types min/max of a column as any scalar
-    over = frame.filter(pl.col("total") > limit) if records else frame
-    over_lines = over.sort("total", descending=True)["line"].head(20).to_list() if over.height else []
-    cut = int((over["total"] - limit).sum()) if over.height else 0
+    truncation = table.assumptions.truncation
+    cut = cuts(frame, limit, truncation)
+    kept = int(frame["trainable_kept"].sum()) if records else 0
+    partly = frame.filter((pl.col("trainable_kept") > 0) & (pl.col("trainable_kept") < pl.col("trainable"))) if records else frame
+    nothing = frame.filter((pl.col("trainable_kept") == 0) & (pl.col("trainable") > 0)) if records else frame
     with_system = frame.filter(pl.col("system") > 0) if records else frame
     system = SystemPrompts(
         records_with_system=with_system.height,
@@ -147,11 +171,20 @@ def compute_stats(table: RecordTable) -> Stats:
         tokens=TokenTotals(
             total=sums["total"],
             trainable=sums["trainable"],
+            trainable_kept=kept,
             content_by_role=ContentByRole(system=sums["system"], user=sums["user"], assistant=sums["assistant"]),
         ),
         lengths=lengths,
         turns=turns,
-        over_max_tokens=OverMax(limit=limit, records=over.height, tokens_cut=cut, lines=over_lines),
+        over_max_tokens=OverMax(
+            limit=limit,
+            truncation=truncation,
+            records=cut.records,
+            tokens_cut=cut.tokens_cut,
+            lines=cut.lines,
+            reply_cut=_loss(partly, lost=partly["trainable"] - partly["trainable_kept"]),
+            reply_lost=_loss(nothing, lost=nothing["trainable"]),
+        ),
         system_prompt=system,
         histogram=_histogram(totals),
         assumptions=table.assumptions.lines(),

@@ -60,10 +60,11 @@ def build_table(
     use_default = profile.tokens.default_system if default_system is None else default_system
     template = ChatTemplate.from_spec(model_name, default_system=use_default)
     limit = profile.tokens.max_tokens if max_tokens is None else max_tokens
+    truncation = profile.tokens.truncation
     builders: list[TableBuilder] = []
 
     def make_builder() -> TableBuilder:
-        builders.append(TableBuilder(spec, template, keys=keys, seed=seed))
+        builders.append(TableBuilder(spec, template, keys=keys, seed=seed, max_tokens=limit, truncation=truncation))
         return builders[-1]
 
     scan = run_scan(inputs, profile, selected, jobs=jobs, collector=make_builder, near_duplicates=near_duplicates,
@@ -73,10 +74,10 @@ def build_table(
     frames = [b.frame().with_columns(file=pl.lit(i, dtype=pl.Int32)) for i, b in enumerate(builders)]
     names = [f.path for f in scan.files]
     rejected = {names[i]: sorted(b.rejected.tolist()) for i, b in enumerate(builders)}
-    first = builders[0] if builders else TableBuilder(spec, template)
+    first = builders[0] if builders else TableBuilder(spec, template, max_tokens=limit, truncation=truncation)
     tok = first.ready()
     assumptions = Assumptions(model_name, tok.name, template.name, template.message, template.trainable_suffix,
-                              bool(use_default and template.system_prompt), first.head, limit, tok.source)  # fmt: skip
+                              bool(use_default and template.system_prompt), first.head, limit, tok.source, truncation)  # fmt: skip
     frame = pl.concat(frames) if frames else pl.DataFrame()
     prompts = {key: text for b in builders for key, text in b.system_prompts().items()}
     return RecordTable(scan, frame, names, [i.path for i in inputs], rejected, assumptions, dict(profile.severity), prompts)

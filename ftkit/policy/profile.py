@@ -18,6 +18,8 @@ from ftkit.errors import ProfileError
 from ftkit.policy import rules_dir
 
 Severity = Literal["error", "warning", "info"]
+#: What training does with a record longer than Max Tokens: cut at the right, or drop it whole.
+Truncation = Literal["right", "drop"]
 
 
 class FrozenDict(Mapping[str, Any]):
@@ -121,6 +123,8 @@ class TokenRules:
     max_tokens: int
     default_model: str
     default_system: bool = True
+    #: Not documented by the platform: an assumption the profile states (see siliconflow.toml).
+    truncation: Truncation = "right"
 
 
 @dataclass(frozen=True)

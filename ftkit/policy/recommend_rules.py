@@ -39,6 +39,8 @@ class BatchRule(_Cited):
 class MaxTokensRule(_Cited):
     multiple: int
     floor: int
+    #: Said when the value is raised so that no reply is lost entirely (goals with keep_replies).
+    keep_replies_why: str = "raised so that every reply keeps at least one token"
 
 
 class RankBand(BaseModel):
@@ -68,6 +70,8 @@ class DropoutRule(_Cited):
 class GoalRule(BaseModel):
     scheme: str
     cover: Literal["p95", "p99", "max"]
+    #: Never pick a Max Tokens at which a record loses its whole reply (it would train on nothing).
+    keep_replies: bool = True
 
 
 class ExamplesWarning(BaseModel):

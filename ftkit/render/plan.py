@@ -26,7 +26,9 @@ def render_stats_text(stats: Stats, width: int = 40) -> str:
     out = [
         f"Records: {stats.records:,} counted" + (f", {stats.rejected:,} left out for errors (see ftkit validate)" if stats.rejected else "")
     ]
-    out.append(f"Tokens: {t.total:,} total (templated), {t.trainable:,} trainable (assistant)")
+    out.append(
+        f"Tokens: {t.total:,} total (templated), {t.trainable:,} trainable (assistant), {t.trainable_kept:,} trainable within Max Tokens"
+    )
     role = t.content_by_role
     out.append(f"Content tokens by role: system {role.system:,}, user {role.user:,}, assistant {role.assistant:,}")
     if stats.lengths:
@@ -52,6 +54,10 @@ def render_stats_text(stats: Stats, width: int = 40) -> str:
         )
     else:
         out.append(f"Over Max Tokens ({over.limit:,}): none")
+    for loss, what in ((over.reply_cut, "reply cut (FT402)"), (over.reply_lost, "reply lost entirely, trains on nothing (FT403)")):
+        if loss.records:
+            shown = ", ".join(map(str, loss.lines[:10])) + (" ..." if loss.records > 10 else "")
+            out.append(f"  {what}: {loss.records:,} records, {loss.trainable_lost:,} trainable tokens lost (lines {shown})")
     sp = stats.system_prompt
     if sp.records_with_system:
         repeat = (
@@ -67,6 +73,25 @@ def render_stats_text(stats: Stats, width: int = 40) -> str:
     out.extend(f"  - {safe(a)}" for a in stats.assumptions)
     out.append(f"  - {safe(tokenizer_text(stats.tokenizer))}")
     return "\n".join(out)
+
+
+def kept_text(stats: Stats) -> str:
+    """Trainable tokens kept vs lost at Max Tokens, in one sentence (numbers only, nothing to escape)."""
+    t, over = stats.tokens, stats.over_max_tokens
+    head = f"Trainable tokens within Max Tokens {over.limit:,}"
+    if t.trainable_kept >= t.trainable:
+        return f"{head}: all {t.trainable:,} kept; no reply is cut."
+    share = f" ({t.trainable_kept / t.trainable:.1%})" if t.trainable else ""
+    parts = []
+    for loss, what, code in (
+        (over.reply_cut, "its reply cut", "FT402"),
+        (over.reply_lost, "its reply lost entirely, training on nothing", "FT403"),
+    ):
+        if loss.records:
+            lines = ", ".join(map(str, loss.lines[:10])) + (" ..." if loss.records > 10 else "")
+            parts.append(f"{loss.records:,} record{'s' if loss.records != 1 else ''} with {what} ({code}, {loss.trainable_lost:,} tokens; "
+                         f"line{'s' if loss.records != 1 else ''} {lines})")  # fmt: skip
+    return f"{head}: {t.trainable_kept:,} of {t.trainable:,} kept{share}, {t.trainable - t.trainable_kept:,} lost: {'; '.join(parts)}."
 
 
 def tokenizer_text(t: TokenizerData) -> str:

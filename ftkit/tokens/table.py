@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,11 +37,19 @@ COLUMNS = {
     "total": "templated tokens of the whole record (default system prompt included when applied)",
     "trainable": "assistant content tokens plus each assistant's end token",
     "turns": "assistant messages (user/assistant pairs)",
+    # Where the trainable tokens sit in the templated sequence (0-based token positions), so
+    # that what a Max Tokens cut leaves can be worked out for any limit: at limit L a reply is
+    # cut when reply_end > L and lost entirely when reply_start >= L (right truncation). A
+    # record with no assistant message has 0 and 0.
+    "reply_start": "position of the first trainable token",
+    "reply_end": "position just past the last trainable token",
+    "trainable_kept": "trainable tokens training sees at the table's Max Tokens under the profile's truncation",
     "key": "keyed hash of the record's canonical JSON (sorted keys), for split and cross-file checks",
     "system_key": "keyed hash of the first system prompt's text (0: none)",
     "first_user_key": "hash of the first user message text",
 }
-_INT_COLUMNS = ("line", "system", "user", "assistant", "total", "trainable", "turns", "system_key")
+_INT_COLUMNS = ("line", "system", "user", "assistant", "total", "trainable", "turns", "system_key",
+                "reply_start", "reply_end", "trainable_kept")  # fmt: skip
 _KEY_COLUMNS = ("key", "first_user_key")
 # Repeated system prompts are counted once; a bound keeps memory small on odd data.
 _CACHE_LIMIT = 4096
@@ -88,6 +97,7 @@ class Assumptions:
     default_system_tokens: int
     max_tokens: int
     source: TokenizerSource  # the tokenizer data counted with (package, version, sha256)
+    truncation: str = "right"  # the profile's [tokens] truncation: "right" or "drop"
 
     def lines(self, *, max_tokens: bool = True) -> list[str]:
         """The assumptions as sentences; ``max_tokens=False`` leaves out the Max Tokens one
@@ -102,15 +112,26 @@ class Assumptions:
             else "trainable tokens: assistant content",
         ]  # fmt: skip
         if max_tokens:
-            out.append(f"Max Tokens: {self.max_tokens}; longer records are truncated to it")
+            out.append(truncation_text(self.truncation, self.max_tokens))
         return out
+
+
+def truncation_text(truncation: str, limit: int | None = None) -> str:
+    """The truncation model as one sentence (``limit``: the Max Tokens it applies to, if one)."""
+    lead = f"Max Tokens: {limit}; a longer record" if limit is not None else "a record longer than Max Tokens"
+    what = ("is cut at the right: its templated tokens past Max Tokens are not trained on, and a reply that starts "
+            "past it is lost" if truncation == "right" else "is left out of training whole")  # fmt: skip
+    return f'{lead} {what} (profile [tokens] truncation = "{truncation}"; the platform does not document it)'
 
 
 class TableBuilder:
     """Collects one row per valid record during the scan (the scan's ``collector``)."""
 
-    def __init__(self, tokenizer: str, template: ChatTemplate, keys: bool = False, seed: str = "ftkit") -> None:
+    def __init__(self, tokenizer: str, template: ChatTemplate, keys: bool = False, seed: str = "ftkit",
+                 max_tokens: int | None = None, truncation: str = "right") -> None:  # fmt: skip
         self.spec, self.template, self.keys, self.seed = tokenizer, template, keys, seed
+        # trainable_kept is worked out for this limit (None: no limit, every trainable token kept)
+        self.limit, self.drop = max_tokens if max_tokens is not None else sys.maxsize, truncation == "drop"
         # Built on first use: a parallel scan forks first, so both processes build it at once.
         self.tok: Tokenizer | None = None
         self.reset()
@@ -123,6 +144,7 @@ class TableBuilder:
             self.additive = template.additive(tok)
             self.overhead = {r: template.overhead(tok, r) for r in ("system", "user", "assistant")}
             self.suffix = tok.count(template.trainable_suffix) if template.trainable_suffix else 0
+            self.tail = template.tail(tok)
             self.head = tok.count(template.head([])) if template.default_system and template.system_prompt else 0
             self.tok = tok
         return self.tok
@@ -156,7 +178,8 @@ class TableBuilder:
         count, overhead, cache = (self.tok or self.ready()).count, self.overhead, self.cache
         per = {"system": 0, "user": 0, "assistant": 0}
         total = 0 if msgs[0]["role"] == "system" else self.head
-        turns = system_key = 0
+        turns = system_key = first = last = kept = 0
+        limit, suffix, tail = self.limit, self.suffix, self.tail
         for m in msgs:
             role, text = m["role"], m["content"]
             if not isinstance(text, str):
@@ -172,13 +195,20 @@ class TableBuilder:
             else:
                 n = count(text)
             per[role] += n
-            if role == "assistant":
-                turns += 1
             if self.additive and not text[:1].isspace():
                 total += n + overhead[role]
             else:  # leading whitespace can merge with the template's newline: count it whole
                 total += count(self.template.render(role, text))
-        row = (line, per["system"], per["user"], per["assistant"], total, per["assistant"] + turns * self.suffix, turns, system_key)
+            if role == "assistant":  # its trainable span: content + end token, before the template's tail
+                turns += 1
+                last = total - tail
+                start = last - n - suffix
+                first = first if turns > 1 else start
+                kept += min(n + suffix, max(0, limit - start))
+        trainable = per["assistant"] + turns * suffix
+        if self.drop and total > limit:  # the record is left out whole
+            kept = 0
+        row = (line, per["system"], per["user"], per["assistant"], total, trainable, turns, system_key, first, last, kept)
         if not self.keys:
             return row
         seed = self.seed

@@ -59,6 +59,22 @@ class ChatTemplate:
         """One templated message."""
         return self.message.replace("{role}", role).replace("{content}", content)
 
+    def wrapper(self, role: str) -> tuple[str, str]:
+        """The template's text before and after the content of one ``role`` message."""
+        pre, _, post = self.message.partition("{content}")
+        return pre.replace("{role}", role), post.replace("{role}", role)
+
+    def tail(self, tok: Tokenizer) -> int:
+        """Tokens of an assistant message after its trainable end token (ChatML: the newline).
+
+        The trainable span of an assistant message is taken to be the last ``content tokens +
+        end token`` tokens before these: exactly the content and its end token when the message
+        is additive, and the same count, right-aligned, when a leading newline of the content
+        merged with the template's (see ``ftkit.tokens.table.COLUMNS``)."""
+        post = self.wrapper("assistant")[1]
+        suffix = tok.count(self.trainable_suffix) if self.trainable_suffix else 0
+        return max(0, tok.count(post) - suffix)
+
     def head(self, messages: Messages) -> str:
         """The default system message when the record needs one (rendered), else ""."""
         if not (self.default_system and self.system_prompt) or (messages and messages[0].get("role") == "system"):

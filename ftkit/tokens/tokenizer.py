@@ -49,8 +49,10 @@ class Tokenizer:
         self, name: str, encode_ordinary: Callable[[str], list[int]], *,
         added_tokens: Mapping[str, int] | None = None, normalization: str | None = None,
         encode_native: Callable[[str], list[int]] | None = None, source: TokenizerSource | None = None,
+        token_bytes: Callable[[int], bytes] | None = None,
     ) -> None:  # fmt: skip
         self.name = name
+        self._bytes = token_bytes
         self.source = source or TokenizerSource(name, "custom")
         self._enc = encode_ordinary
         # the encoder's own native call, without its Python wrapper: count() runs once a message
@@ -77,6 +79,12 @@ class Tokenizer:
         """Token ids of ``text`` (no BOS/EOS added; Qwen uses none)."""
         return [i for p in self._pieces(text) for i in (self._enc(p) if isinstance(p, str) else (p,))]
 
+    def token_bytes(self, token: int) -> bytes:
+        """The bytes one token id stands for (a piece of a UTF-8 character, possibly)."""
+        if self._bytes is None:
+            raise TokenizerError(f"tokenizer {self.name!r} cannot show its tokens (no way to decode one)")
+        return self._bytes(token)
+
     def count(self, text: str) -> int:
         """Exact number of tokens in ``text``."""
         if self._plain_if_no_lt and "<" not in text:  # hot path: no added token can be present
@@ -90,7 +98,8 @@ class Tokenizer:
 
 def _tiktoken_tokenizer(enc: Any, added: Mapping[str, int], norm: str | None, source: TokenizerSource) -> Tokenizer:
     native = getattr(getattr(enc, "_core_bpe", None), "encode_ordinary", None)  # tiktoken's Rust core
-    return Tokenizer(enc.name, enc.encode_ordinary, added_tokens=added, normalization=norm, encode_native=native, source=source)
+    return Tokenizer(enc.name, enc.encode_ordinary, added_tokens=added, normalization=norm, encode_native=native, source=source,
+                     token_bytes=enc.decode_single_token_bytes)  # fmt: skip
 
 
 def tokenizer_from_config(key: str, config: Mapping[str, Any] | None = None) -> Tokenizer:
@@ -167,7 +176,8 @@ def _hf_tokenizer(path: str) -> Tokenizer:
         why = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise TokenizerError(f"cannot read {path} as a Hugging Face tokenizer.json: {why}") from None
     source = TokenizerSource(path, "tokenizer.json", file=path, sha256=sha256_of(data), vocab=hf.get_vocab_size(with_added_tokens=False))
-    return Tokenizer(path, lambda s: hf.encode(s, add_special_tokens=False).ids, source=source)
+    return Tokenizer(path, lambda s: hf.encode(s, add_special_tokens=False).ids, source=source,
+                     token_bytes=lambda i: hf.decode([i], skip_special_tokens=False).encode("utf-8", "surrogatepass"))  # fmt: skip
 
 
 @functools.lru_cache(maxsize=16)

@@ -87,9 +87,18 @@ def _thousands(ax: Any, x: bool = True) -> None:
     ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
 
 
+def limit_in_view(bins: list[Bin], max_tokens: int) -> bool:
+    """Whether Max Tokens is drawn to scale as a line; otherwise an arrow at the right edge
+    points to it (drawn to scale, the data would shrink to a sliver)."""
+    if not bins:
+        return True
+    lo, hi = bins[0].lo, bins[-1].hi + 1
+    return max_tokens <= lo + 1.6 * (hi - lo)
+
+
 def length_histogram(bins: list[Bin], max_tokens: int, p95: int | None) -> str:
-    """Records per templated length, with Max Tokens as a vertical line (or a note when it is
-    far to the right of the longest record)."""
+    """Records per templated length, with Max Tokens as a dashed vertical line, or, when it is
+    far to the right of the longest record, an arrow at the right edge pointing to it."""
     with _style():
         fig = _figure(7.6, 2.9)
         ax = fig.add_subplot()
@@ -105,19 +114,15 @@ def length_histogram(bins: list[Bin], max_tokens: int, p95: int | None) -> str:
         lo, hi = bins[0].lo, bins[-1].hi + 1
         if p95 is not None:
             ax.axvline(p95 + 0.5, color=P95, linestyle=":", linewidth=1.4, label=f"p95 {p95:,}")
-        if max_tokens <= lo + 1.6 * (hi - lo):
+        if limit_in_view(bins, max_tokens):
             ax.axvline(max_tokens, color=LIMIT, linestyle="--", linewidth=1.6, label=f"Max Tokens {max_tokens:,}")
             ax.set_xlim(lo, max(hi, max_tokens) + (hi - lo) * 0.04)
-        else:  # drawn to scale, the data would shrink to a sliver: say where the line is instead
+        else:  # drawn to scale, the data would shrink to a sliver: an arrow at the edge points to it
             ax.set_xlim(lo, hi)
-            ax.plot(
-                [],
-                [],
-                color=LIMIT,
-                linestyle="--",
-                linewidth=1.6,
-                label=f"Max Tokens {max_tokens:,}, far to the right: no record reaches it",
-            )
+            ax.plot([1.0], [0.5], marker=">", markersize=11, color=LIMIT, transform=ax.transAxes, clip_on=False, linestyle="none",
+                    label=f"Max Tokens {max_tokens:,}, far to the right: no record reaches it")  # fmt: skip
+            ax.annotate(f"Max Tokens {max_tokens:,} →", xy=(1.0, 0.5), xycoords="axes fraction", xytext=(-10, 10),
+                        textcoords="offset points", ha="right", va="bottom", color=LIMIT, fontsize=9)  # fmt: skip
         ax.set_xlabel("tokens per record (chat template included)")
         ax.set_ylabel("records")
         _thousands(ax)

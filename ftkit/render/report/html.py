@@ -8,7 +8,7 @@ from html import escape
 
 from ftkit.plan.params import fmt_number
 from ftkit.plan.report_model import QualityReport, RuleFindings
-from ftkit.render.plan import tokenizer_text
+from ftkit.render.plan import kept_text, tokenizer_text
 from ftkit.render.report import charts
 from ftkit.render.report.style import CSS
 
@@ -90,6 +90,11 @@ def _header(r: QualityReport) -> str:
         (_n(v.by_severity["warning"]), "warnings"),
         (_n(s.tokens.total), "tokens (templated)"),
         (_n(s.tokens.trainable), "trainable tokens"),
+        *(
+            [(_n(s.tokens.trainable_kept), f"trainable within Max Tokens {_n(s.over_max_tokens.limit)}")]
+            if s.tokens.trainable_kept < s.tokens.trainable
+            else []
+        ),
     ]
     if s.lengths:
         cards.append((_n(s.lengths.p95), "p95 tokens per record"))
@@ -154,11 +159,16 @@ def _tokens(r: QualityReport) -> str:
         cut = f'<p class="nothing">No record is over Max Tokens ({_n(over.limit)}).</p>'
     hist = charts.length_histogram(r.distribution.lengths, over.limit, ln.p95)
     turns = charts.turns_chart(r.distribution.turns)
+    where = (
+        f"the dashed line is Max Tokens ({_n(over.limit)})"
+        if charts.limit_in_view(r.distribution.lengths, over.limit)
+        else f"Max Tokens ({_n(over.limit)}) lies far to the right of the longest record: the arrow at the right edge points to it"
+    )
     return (
         f"<p>{_n(s.records)} valid records, {_n(s.tokens.total)} tokens with the chat template, {_n(s.tokens.trainable)} of them "
         f"trainable (assistant). Turns per record: min {s.turns.min}, mean {s.turns.mean}, max {s.turns.max}.</p>"
-        f"{lengths}{cut}"
-        f'<div class="charts"><figure>{hist}<figcaption>Tokens per record; the dashed line is Max Tokens ({_n(over.limit)}).</figcaption></figure>'
+        f"{lengths}{cut}<p>{e(kept_text(s))}</p>"
+        f'<div class="charts"><figure>{hist}<figcaption>Tokens per record; {where}.</figcaption></figure>'
         f"<figure>{turns}<figcaption>Assistant replies per record.</figcaption></figure></div>"
     )
 

@@ -9,7 +9,7 @@ from collections.abc import Set as AbstractSet
 
 from ftkit.plan.params import fmt_number
 from ftkit.plan.report_model import QualityReport, RuleFindings
-from ftkit.render.plan import tokenizer_text
+from ftkit.render.plan import kept_text, tokenizer_text
 from ftkit.render.safe import safe
 
 
@@ -114,6 +114,7 @@ def _tokens(r: QualityReport) -> list[str]:
         ]
     else:
         out += [f"No record is over Max Tokens ({_n(over.limit)}).", ""]
+    out += [kept_text(s), ""]
     peak = max((b.count for b in r.distribution.lengths), default=0) or 1
     out += _table(
         ["tokens per record", "records", ""],
