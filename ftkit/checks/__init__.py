@@ -106,7 +106,7 @@ def all_rules() -> list[Rule]:
 
 def _load() -> None:
     # Importing the family modules registers their rules.
-    from ftkit.checks import content, conversation, dataset, file, length, structure  # noqa: F401
+    from ftkit.checks import content, conversation, dataset, file, length, privacy, structure  # noqa: F401
 
 
 class Selector:

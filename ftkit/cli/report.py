@@ -73,7 +73,9 @@ def report(paths: tuple[str, ...], output: Path | None, fmt: str | None, model: 
     with open_inputs(list(paths)) as inputs:
         check_report_inputs(ctx, inputs, output, force, price)
         with _html_helper(form, inputs.total_size, jobs) as helper, Display.for_command("report", quiet) as display:
-            table = token_table(ctx, inputs, keys=True, jobs=jobs, near_duplicates=True, dataset_rules=True, progress=display.progress)
+            table = token_table(
+                ctx, inputs, keys=True, jobs=jobs, near_duplicates=True, dataset_rules=True, progress=display.progress, privacy=True
+            )
             display.progress.phase = "statistics, recommendation and cost"
             result = build_quality_report(ctx, table, goal=goal, price=price, currency=currency, examples=examples)
             display.progress.phase = "drawing and writing"

@@ -18,6 +18,7 @@ REPORT_VERSION = "1"
 #: Dataset rules shown in their own sections rather than with the platform's rules.
 DUPLICATE_CODES = ("FT501", "FT504")
 QUALITY_CODES = ("FT302", "FT303", "FT505", "FT506", "FT507")
+PRIVACY_CODES = ("FT601", "FT602", "FT603", "FT604", "FT605", "FT606")
 
 
 class Example(BaseModel):
@@ -89,6 +90,25 @@ class Duplicates(BaseModel):
     near: RuleFindings
 
 
+class PrivacyKind(RuleFindings):
+    """One kind of personal data or secret: how many, on which lines, masked examples."""
+
+    kind: str = Field(description="the kind, as `ftkit fix --redact` names it (email, phone, id, card, ip, secret)")
+    label: str
+    placeholder: str = Field(description="what `ftkit fix --redact` writes instead")
+    records: int = Field(description="records (lines) with at least one")
+    lines: dict[str, list[int]] = Field(description="file -> the first lines it is on")
+    more_lines: int = Field(description="lines with one not listed in `lines`")
+
+
+class Privacy(BaseModel):
+    """Personal data and secrets in the contents (FT601-FT606); values are only ever shown masked."""
+
+    findings: int
+    records: int = Field(description="records with at least one finding of any kind")
+    kinds: list[PrivacyKind] = Field(description="every kind, in code order, each listed even when none was found")
+
+
 class QualityReport(BaseModel):
     """What ``ftkit.report.build_report`` returns; ``ftkit report --format json`` prints it."""
 
@@ -104,6 +124,7 @@ class QualityReport(BaseModel):
     token_shares: TokenShares
     duplicates: Duplicates
     quality: list[RuleFindings] = Field(description="the quality rules, each listed even when it found nothing")
+    privacy: Privacy
     recommendation: Recommendation | None
     recommendation_note: str | None = Field(None, description="why there is no recommendation")
     cost: CostEstimate | None

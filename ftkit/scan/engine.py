@@ -17,12 +17,14 @@ from collections.abc import Callable, Iterable
 from typing import Any, BinaryIO
 
 from ftkit.checks import Selector, all_rules, record_checks
+from ftkit.checks.privacy import PRIVACY_CODES, privacy_kinds
+from ftkit.checks.sensitive import Prefilter
 from ftkit.errors import InputError
 from ftkit.findings import FileResult, Finding, Scan, sort_findings
 from ftkit.policy.profile import Profile
 from ftkit.scan import parallel
 from ftkit.scan.dataset import RecordFacts
-from ftkit.scan.fastpath import CleanCheck
+from ftkit.scan.fastpath import SUSPECT, CleanCheck
 from ftkit.scan.inputs import Input, describe_os_error
 from ftkit.scan.reader import BLANK, HEAD_BYTES, UNPARSED, Reader, bom, careful, crlf, sniff
 
@@ -35,7 +37,8 @@ class FileScan:
     """The state of validating one file; ``run()`` returns its result."""
 
     def __init__(self, item: Input, profile: Profile, selected: Selector, jobs: int = 1, collector: Any = None,
-                 near_duplicates: bool = False, dataset_rules: bool = True, counter: Any = None) -> None:  # fmt: skip
+                 near_duplicates: bool = False, dataset_rules: bool = True, counter: Any = None,
+                 privacy: bool | None = None) -> None:  # fmt: skip
         self.item, self.jobs, self.counter = item, jobs, counter
         # The dataset rules (FT501, FT504-FT507) keep a few integers per record. A caller that
         # only needs the errors (stats, split, cost) may leave them out, unless the profile makes
@@ -48,8 +51,13 @@ class FileScan:
         self.profile, self.data = profile, profile.data
         self.selected = selected
         self.severity: dict[str, str] = dict(profile.severity)
-        self.checks = [r for r in record_checks() if selected(r.code)]
-        self.clean = CleanCheck(self.data)
+        # The privacy kinds checked (FT6xx): validate's default ones (privacy None), all (True) or
+        # none (False), and in every case those the profile makes errors.
+        self.private = privacy_kinds(profile, selected, privacy)
+        off = {code for code in PRIVACY_CODES if code not in self.private.values()}
+        self.checks = [r for r in record_checks() if selected(r.code) and r.code not in off]
+        self.private_checks = [r for r in self.checks if r.code in PRIVACY_CODES]
+        self.clean = CleanCheck(self.data, Prefilter(self.private) if self.private else None)
         self._reset()
 
     def _reset(self) -> None:
@@ -139,7 +147,7 @@ class FileScan:
         self.first_crlf = self.first_crlf or first_crlf
 
     def _scan(self, reader: Reader) -> None:
-        clean = self.clean
+        verdict = self.clean.verdict
         observe = self.facts.observe if self.facts is not None else None
         collect = self.collector.add if self.collector is not None else None
         records = 0
@@ -149,7 +157,10 @@ class FileScan:
                 continue
             records += 1
             if problems is None:
-                if clean(value, raw):  # type: ignore[arg-type]  # a fast-parsed item's raw is bytes
+                seen = verdict(value, raw)  # type: ignore[arg-type]  # a fast-parsed item's raw is bytes
+                if seen:  # well-formed: no rule but FT6xx can flag it
+                    if seen == SUSPECT and self._private(line, value):
+                        continue
                     if observe is not None:
                         observe(line, raw, value["messages"])  # type: ignore[arg-type]  # as above
                     if collect is not None:
@@ -165,6 +176,19 @@ class FileScan:
         self.crlf_lines += reader.crlf_lines
         self.first_crlf = self.first_crlf or reader.first_crlf
         self.has_bom |= reader.has_bom
+
+    def _private(self, line: int, value: Any) -> bool:
+        """The FT6xx rules alone, for a well-formed record; True when one is an error (then the
+        record is counted invalid and kept from the collector, as the careful path would)."""
+        error = False
+        for rule in self.private_checks:
+            for pointer, message in rule.check(value, self.data):  # type: ignore[misc]  # record rules have a check
+                error |= self.add(Finding(line, rule.code, pointer, message))
+        if error:
+            self.invalid += 1
+            if self.collector is not None:
+                self.collector.reject(line)
+        return error
 
     def _check(self, line: int, raw: bytes | int, value: Any, problems: list[Finding]) -> None:
         """The careful path for one record: its parse findings and every record rule."""
@@ -225,15 +249,18 @@ def run_scan(
     dataset_rules: bool = True,
     counter: Any = None,
     config: str | None = None,
+    privacy: bool | None = None,
 ) -> Scan:
     """Validate every input; ``collector()`` (if given) makes one record collector per file.
 
     ``near_duplicates`` adds FT504, which normalises all text (as costly as parsing it);
-    ``dataset_rules=False`` leaves out the warnings about the whole dataset (FT501, FT504-FT507).
+    ``dataset_rules=False`` leaves out the warnings about the whole dataset (FT501, FT504-FT507);
+    ``privacy``: which FT6xx kinds to look for: None those ``validate`` checks by default, True
+    all, False none (a kind the profile makes an error is always checked).
     """
     all_rules()  # register every rule before the first lookup
     files = []
     for item in inputs:
-        scan = FileScan(item, profile, selected, jobs, collector() if collector else None, near_duplicates, dataset_rules, counter)
+        scan = FileScan(item, profile, selected, jobs, collector() if collector else None, near_duplicates, dataset_rules, counter, privacy)
         files.append(scan.run())
     return Scan(profile.name, profile.severity, files, config)
