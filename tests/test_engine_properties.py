@@ -24,8 +24,9 @@ from hypothesis import strategies as st
 
 import ftkit
 from ftkit.checks import record_checks
+from ftkit.checks.prefilter import Prefilter
 from ftkit.checks.privacy import PRIVACY_CODES
-from ftkit.checks.sensitive import Prefilter, find_all
+from ftkit.checks.sensitive import finder
 from ftkit.policy.privacy import KINDS
 from ftkit.policy.profile import load_profile
 from ftkit.scan import parallel
@@ -231,7 +232,7 @@ PRIVATE_PIECES = [
     "AKIAZ7QW3RT5YU8IO2PL", "ASIAQ7ZW3RT5YU8IO2PL", "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8", "xoxb-1234567890-abcdefABCDEF",
     "AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.abcdefghijklmnop",
     "-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n-----END RSA PRIVATE KEY-----",
-    "password=hunter2", "Password: reset", "密码：abc12345", '"passwd": "S3cret!"', "pwd=x", "bypass=1234",
+    "password=hunter2", "password \t  = hunter2", "Password: reset", "密码：abc12345", "口令  ： 'x9y8z7'", '"passwd": "S3cret!"', "pwd=x", "bypass=1234",
     "@", "sk-", "-", "--", "_", ":", "：", "=", "0", "1", "12", ".", "+", "(", ")", " ", "X", "\n", "密码", "password",
 ]  # fmt: skip
 _pieces = st.sampled_from(PRIVATE_PIECES)
@@ -252,8 +253,32 @@ def private_records(draw: st.DrawFn) -> dict[str, Any]:
 @settings(max_examples=1500, deadline=None)
 @given(text=private_text, kinds=st.sets(st.sampled_from(KINDS), min_size=1))
 def test_privacy_prefilter_never_misses_a_kind(text: str, kinds: set[str]) -> None:
-    if not Prefilter(kinds).suspicious(text):
-        assert [m for m in find_all(text) if m.kind in kinds] == []
+    if not Prefilter(kinds).suspicious(text):  # the finder itself: find_all asks the prefilter first
+        assert [m for m in finder().find(text) if m.kind in kinds] == []
+
+
+def _colons(raw: bytes, record: dict[str, Any]) -> bool:
+    return raw.count(b":") != len(record) + 2 * len(record["messages"])  # as CleanCheck counts them
+
+
+@pytest.mark.parametrize("piece", [p for p in PRIVATE_PIECES if finder().find(p)])
+def test_privacy_prefilter_on_the_bytes_finds_each_piece(piece: str) -> None:
+    record = {"messages": [{"role": "user", "content": f"见 {piece}"}, {"role": "assistant", "content": piece}]}
+    for kind in {m.kind for m in finder().find(piece)}:
+        check = Prefilter([kind]).suspicious_line
+        for ascii_only in (False, True):
+            for seps in ((", ", ": "), (",", ":")):
+                raw = json.dumps(record, ensure_ascii=ascii_only, separators=seps).encode()
+                assert check(raw, f"见 {piece}{piece}", _colons(raw, record)), (kind, raw)
+
+
+@settings(max_examples=600, deadline=None)
+@given(record=private_records(), data=st.data(), kinds=st.sets(st.sampled_from(KINDS), min_size=1))
+def test_privacy_prefilter_on_the_bytes_never_misses_a_kind(record: dict[str, Any], data: st.DataObject, kinds: set[str]) -> None:
+    raw = data.draw(serialised(record)).strip().encode("utf-8")
+    texts = [m["content"] for m in record["messages"]]
+    if not Prefilter(kinds).suspicious_line(raw, "".join(texts), _colons(raw, record)):
+        assert [m for t in texts for m in finder().find(t) if m.kind in kinds] == []
 
 
 @SETTINGS

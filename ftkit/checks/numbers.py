@@ -7,9 +7,11 @@ public ranges of an address. Everything they check against comes from ``rules/pr
 
 Candidates are "numeric spans": digits joined by at most two of `` -.()`` (and a leading ``+``
 or ``(``). A span whose digits are split by spaces may hold several numbers ("13812345678
-13987654321"), so its space-separated groups are tried as windows, longest first. A number must
-not touch an ASCII letter or digit on either side: "SF1234567890123" (a tracking number), a hex
-digest or a UUID never yield one.
+13987654321"), so its space-separated groups are tried as windows, longest first; a window
+that leaves a neighbouring group of three or more digits unexplained is dropped ("4178 0898
+8534 5433" is a 16-digit number, not a phone number after "4178"). A number must not touch an
+ASCII letter or digit on either side: "SF1234567890123" (a tracking number), a hex digest or a
+UUID never yield one.
 """
 
 from __future__ import annotations
@@ -42,6 +44,13 @@ def luhn(digits: str) -> bool:
             d = d * 2 - 9 if d > 4 else d * 2
         total += d
     return total % 10 == 0
+
+
+def _ipv6(token: str) -> ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.IPv6Address(token)
+    except ValueError:
+        return None
 
 
 def _expand(prefix: str) -> list[str]:
@@ -108,15 +117,22 @@ class Numbers:
                 groups.append((at, at + len(piece)))
             at += len(piece) + 1
         used = [False] * len(groups)
+        windows = []  # (first group, last group, kind, detail)
         for size in range(min(len(groups), _MAX_GROUPS), 0, -1):
             for first in range(len(groups) - size + 1):
                 if any(used[first : first + size]):
                     continue
-                a, b = groups[first][0], groups[first + size - 1][1]
-                found = self._classify(text, a, b)
+                found = self._classify(text, groups[first][0], groups[first + size - 1][1])
                 if found:
                     used[first : first + size] = [True] * size
-                    yield (found[0], a, b, found[1])
+                    windows.append((first, first + size - 1, *found))
+
+        def explained(g: int) -> bool:  # a neighbouring group: part of another number, or too short to matter
+            return not 0 <= g < len(groups) or used[g] or sum(c.isdigit() for c in text[groups[g][0] : groups[g][1]]) < 3
+
+        for first, last, kind, detail in windows:
+            if explained(first - 1) and explained(last + 1):
+                yield (kind, groups[first][0], groups[last][1], detail)
 
     def _classify(self, text: str, start: int, end: int) -> tuple[str, str] | None:
         w = text[start:end]
@@ -218,11 +234,10 @@ class Numbers:
             if token.count(":") >= 2 and len(token) <= 45 and not (start and text[start - 1] in _WORD):
                 after = start + len(token)
                 if not (after < len(text) and text[after] in _WORD):
-                    try:
-                        address = ipaddress.IPv6Address(token)
-                    except ValueError:
-                        pass
-                    else:
-                        if self._public(address):
-                            yield ("ip", start, after, "IPv6")
+                    address = _ipv6(token)
+                    if address is None and token.count(":") > 2:  # "2400:3200::1:443": an address and a port
+                        token = token.rsplit(":", 1)[0]
+                        address = _ipv6(token)
+                    if address is not None and self._public(address):
+                        yield ("ip", start, start + len(token), "IPv6")
             i = text.find(":", max(end, i + 1))

@@ -3,10 +3,8 @@ fast path's prefilter, ``ftkit fix --redact`` and the report's Privacy section.
 
 ``find_all(text)`` gives every match of every kind, overlaps resolved (the longer match wins; on
 a tie: secret, email, identity number, card, phone, IP), so a kind's findings never depend on
-which other kinds are checked. ``Prefilter(kinds)`` answers, cheaply, "could ``find_all`` find
-one of these kinds here?"; it may say yes for nothing, never no for something (the fast path
-relies on it; tests/test_engine_properties.py checks it). What is matched comes from
-``rules/privacy.toml``; the numbers are in ``ftkit.checks.numbers``.
+which other kinds are checked. What is matched comes from ``rules/privacy.toml``; the numbers
+are in ``ftkit.checks.numbers``, the cheap "could there be one?" in ``ftkit.checks.prefilter``.
 """
 
 from __future__ import annotations
@@ -15,21 +13,18 @@ import bisect
 import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ftkit.checks.numbers import Numbers
 from ftkit.policy.privacy import KINDS, PrivacyRules, load_privacy
+
+if TYPE_CHECKING:
+    from ftkit.checks.prefilter import Prefilter
 
 PRIORITY = {"secret": 0, "email": 1, "id": 2, "card": 3, "phone": 4, "ip": 5}
 _LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _ALNUM = _LETTERS | frozenset("0123456789")
 _LOCAL_CHARS = _ALNUM | frozenset("._%+-")
-#: Anchor occurrences looked at one by one before the prefilter searches for the prefixes instead.
-_ANCHOR_LOOKS = 32
-# The prefilter's view of a text's bytes: digits as "0", the separators numbers are written with
-# (and ":" for IPv6) as themselves, everything else as "x".
-_NUMBER_VIEW = bytes(48 if 48 <= b <= 57 else b if b in b" -.():" else 120 for b in range(256))
-_VIEW_SPAN = re.compile(rb"0(?:[ \-.()]{0,2}0)*")
 
 
 class Match(NamedTuple):
@@ -57,7 +52,9 @@ class Finder:
         pw = rules.secret.password
         self.keywords = sorted((k.lower() for k in pw.keywords), key=len, reverse=True)
         self.value = re.compile(pw.value, re.ASCII)
-        self.value_placeholders = tuple(p.lower() for p in pw.placeholders)
+        self.value_starts = tuple(pw.placeholder_starts)
+        self.value_words = tuple(p.lower() for p in pw.placeholder_words)
+        self.value_values = frozenset(p.lower() for p in pw.placeholder_values)
 
     def find(self, text: str) -> tuple[Match, ...]:
         found: list[Match] = []
@@ -148,7 +145,9 @@ class Finder:
         cut = min((k for k in (value.find(c) for c in pw.stop) if k >= 0), default=len(value))
         value = value[:cut] if quoted else value[:cut].rstrip(".,;:!?")  # unquoted: a sentence may end there
         low = value.lower()
-        if len(value) < pw.min_length or any(p in low for p in self.value_placeholders):
+        if len(value) < pw.min_length or value.startswith(self.value_starts) or low in self.value_values:
+            return None
+        if any(w in low for w in self.value_words):
             return None
         symbol_or_digit = any(c.isdigit() or not c.isalnum() for c in value)
         if keyword.isascii() and sep != "=" and not symbol_or_digit:
@@ -177,82 +176,18 @@ def finder() -> Finder:
     return Finder(load_privacy())
 
 
+@lru_cache(maxsize=1)
+def _everything() -> Prefilter:
+    from ftkit.checks.prefilter import Prefilter  # it reads the rules through this module's Numbers
+
+    return Prefilter(KINDS)
+
+
 @lru_cache(maxsize=512)
 def find_all(text: str) -> tuple[Match, ...]:
-    """Every match in ``text`` (cached: the six rules look at the same contents)."""
-    return finder().find(text)
-
-
-class Prefilter:
-    """``suspicious(text)``: False only when ``find_all(text)`` holds no match of ``kinds``."""
-
-    def __init__(self, kinds: Iterable[str]) -> None:
-        self.kinds = frozenset(kinds) & frozenset(KINDS)
-        rules = load_privacy()
-        self.email = "email" in self.kinds
-        self.ip = "ip" in self.kinds
-        self.min_digits = Numbers(rules, self.kinds).min_digits
-        self.secret = "secret" in self.kinds
-        anchors: dict[str, list[tuple[str, int]]] = {}
-        for key in rules.secret.keys:
-            for prefix in key.prefixes:
-                anchors.setdefault(key.anchor, []).append((prefix, prefix.index(key.anchor)))
-        self.anchors = [(a, tuple(p)) for a, p in anchors.items()]
-        self.separators = rules.secret.password.separators
-        self.keywords = tuple(k.lower() for k in rules.secret.password.keywords)
-
-    def __bool__(self) -> bool:
-        return bool(self.kinds)
-
-    def suspicious(self, text: str) -> bool:
-        if self.email and text.find("@") >= 0:
-            return True
-        if (self.min_digits or self.ip) and self._numbers(text):
-            return True
-        return self.secret and (self._keys(text) or self._passwords(text))
-
-    def _numbers(self, text: str) -> bool:
-        view = text.encode("utf-8", "surrogatepass").translate(_NUMBER_VIEW)
-        i = view.find(b"0")
-        if i < 0:
-            return False
-        if self.ip and view.find(b":") >= 0:
-            return True  # IPv6: a colon and a digit
-        while i >= 0:
-            span = _VIEW_SPAN.match(view, i)
-            assert span is not None  # view[i] is "0"
-            run = span.group()
-            if (self.min_digits and run.count(b"0") >= self.min_digits) or (self.ip and run.count(b".") >= 3):
-                return True
-            i = view.find(b"0", span.end())
-        return False
-
-    def _keys(self, text: str) -> bool:
-        find, startswith = text.find, text.startswith
-        for anchor, prefixes in self.anchors:
-            i, looks = find(anchor), 0
-            while i >= 0:
-                looks += 1
-                if looks > _ANCHOR_LOOKS:  # a text full of dashes: search for the prefixes themselves
-                    return any(find(prefix) >= 0 for prefix, _ in prefixes)
-                if any(i >= k and startswith(prefix, i - k) for prefix, k in prefixes):
-                    return True
-                i = find(anchor, i + 1)
-        return False
-
-    def _passwords(self, text: str) -> bool:
-        keyword_before = finder().keyword_before
-        for sep in self.separators:
-            i, looks = text.find(sep), 0
-            while i >= 0:
-                looks += 1
-                if looks > _ANCHOR_LOOKS:
-                    low = text.lower()
-                    return any(k in low for k in self.keywords)
-                if keyword_before(text, i, whole_word=False):  # a message may start with the keyword
-                    return True
-                i = text.find(sep, i + 1)
-        return False
+    """Every match in ``text`` (cached: the six rules look at the same contents). The prefilter
+    first: in a record with something to look at, most contents have nothing."""
+    return finder().find(text) if _everything().suspicious(text) else ()
 
 
 def redact(text: str, kinds: Iterable[str]) -> tuple[str, tuple[Match, ...]]:

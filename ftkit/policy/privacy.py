@@ -103,7 +103,9 @@ class PasswordRules:
     value: str
     stop: str
     min_length: int
-    placeholders: tuple[str, ...]
+    placeholder_starts: tuple[str, ...]
+    placeholder_words: tuple[str, ...]
+    placeholder_values: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -65,8 +65,8 @@ from typing import IO, Any
 from pydantic import BaseModel, Field
 
 from ftkit.checks import Selector
+from ftkit.checks.prefilter import Prefilter
 from ftkit.checks.privacy import PRIVACY_CODES, privacy_kinds
-from ftkit.checks.sensitive import Prefilter
 from ftkit.errors import DataError, InputError, OutputError, OutputExists
 from ftkit.findings import Finding
 from ftkit.outputs import RejectsFile, atomic_outputs, kept, reason

@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable
 from typing import Any, BinaryIO
 
 from ftkit.checks import Selector, all_rules, record_checks
+from ftkit.checks.prefilter import Prefilter
 from ftkit.checks.privacy import PRIVACY_CODES, privacy_kinds
-from ftkit.checks.sensitive import Prefilter
 from ftkit.errors import InputError
 from ftkit.findings import FileResult, Finding, Scan, sort_findings
 from ftkit.policy.profile import Profile

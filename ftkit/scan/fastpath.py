@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from ftkit.checks.content import _role_prefix
-from ftkit.checks.sensitive import Prefilter
+from ftkit.checks.prefilter import Prefilter
 from ftkit.policy.profile import DataRules
 
 #: ``CleanCheck.verdict``: the careful path; no rule could flag it; well-formed, but run the FT6xx rules.
@@ -27,7 +27,7 @@ class CleanCheck:
     ``private``: the prefilter of the privacy kinds being checked (None or empty: none)."""
 
     def __init__(self, data: DataRules, private: Prefilter | None = None) -> None:
-        self.suspicious = private.suspicious if private else None
+        self.suspicious = private.suspicious_line if private else None
         self.record_keys = frozenset(data.record_keys)
         self.message_keys = frozenset(("role", "content"))
         specials = sorted(data.special_tokens, key=len, reverse=True)
@@ -78,7 +78,8 @@ class CleanCheck:
         # as keys parsed means no key was written twice. Colons inside strings spoil that count;
         # then, with no whitespace before any colon, every key is followed directly by '":'.
         keys = len(obj) + 2 * len(msgs)
-        if line.count(b":") != keys and (line.count(b'":') != keys or b" :" in line or b"\t" in line or b"\r" in line):
+        colons = line.count(b":") != keys  # then some content holds a colon
+        if colons and (line.count(b'":') != keys or b" :" in line or b"\t" in line or b"\r" in line):
             return CAREFUL
         # A match never spans two messages, so a search of the joined text finds every one.
-        return SUSPECT if self.suspicious is not None and self.suspicious(joined) else CLEAN
+        return SUSPECT if self.suspicious is not None and self.suspicious(line, joined, colons) else CLEAN
