@@ -16,13 +16,15 @@ UUID never yield one.
 
 from __future__ import annotations
 
-import datetime as _dt
-import ipaddress
 import re
 from collections.abc import Iterator
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from ftkit.policy.privacy import PrivacyRules
+
+if TYPE_CHECKING:  # imported where used: `ftkit validate` needs neither for its default kinds
+    import ipaddress
 
 Found = tuple[str, int, int, str]  # (kind, start, end, detail): what a finder yields
 
@@ -33,6 +35,18 @@ _V6_RIGHT = re.compile(r"[0-9A-Fa-f:.]*")
 #: Most space-separated groups one number is written in ("+1 (415) 555 0100", "4111 1111 1111 1111 111").
 _MAX_GROUPS = 6
 _SHORTEST_FIXED_LINE = 10  # digits of the shortest number the `fixed` pattern allows: 0xx + xxx + xxxx
+
+
+def min_digits(rules: PrivacyRules, kinds: frozenset[str]) -> int:
+    """The fewest digits any number of ``kinds`` has (0: none of phone, id, card)."""
+    need = []
+    if "phone" in kinds:
+        need.append(min(rules.phone.international_digits[0], _SHORTEST_FIXED_LINE))
+    if "card" in kinds:
+        need.append(min(n for issuer in rules.card.issuers for n in issuer.lengths))
+    if "id" in kinds:
+        need.append(17)  # the check character may be X
+    return min(need, default=0)
 
 
 def luhn(digits: str) -> bool:
@@ -47,6 +61,8 @@ def luhn(digits: str) -> bool:
 
 
 def _ipv6(token: str) -> ipaddress.IPv6Address | None:
+    import ipaddress
+
     try:
         return ipaddress.IPv6Address(token)
     except ValueError:
@@ -81,15 +97,7 @@ class Numbers:
 
     @cached_property
     def min_digits(self) -> int:
-        """The fewest digits any number of the kinds asked for has (0: no such kind)."""
-        need = []
-        if "phone" in self.kinds:
-            need.append(min(self.rules.phone.international_digits[0], _SHORTEST_FIXED_LINE))
-        if "card" in self.kinds:
-            need.append(min(n for issuer in self.rules.card.issuers for n in issuer.lengths))
-        if "id" in self.kinds:
-            need.append(17)  # the check character may be X
-        return min(need, default=0)
+        return min_digits(self.rules, self.kinds)
 
     # --- finding --------------------------------------------------------------------------------
 
@@ -151,6 +159,8 @@ class Numbers:
             if kind:
                 return "phone", kind
         if "ip" in kinds and self.ipv4.fullmatch(w) and not self._after_version_word(text, start):
+            import ipaddress
+
             try:
                 address = ipaddress.IPv4Address(w)
             except ValueError:
@@ -165,6 +175,8 @@ class Numbers:
         """Region prefix and birth date of an identity number (not its check character)."""
         if w[:2] not in self.regions:
             return False
+        import datetime as _dt
+
         try:
             born = _dt.date(int(w[6:10]), int(w[10:12]), int(w[12:14]))
         except ValueError:
@@ -212,14 +224,18 @@ class Numbers:
 
     @cached_property
     def _not_public(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        import ipaddress
+
         return [ipaddress.ip_network(n) for n in self.rules.ip.not_public]
 
     @cached_property
     def _v6_global(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+        import ipaddress
+
         return ipaddress.ip_network(self.rules.ip.ipv6_global)
 
     def _public(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-        if isinstance(address, ipaddress.IPv6Address) and address not in self._v6_global:
+        if address.version == 6 and address not in self._v6_global:
             return False
         return not any(address.version == net.version and address in net for net in self._not_public)
 

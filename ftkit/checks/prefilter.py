@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ftkit.checks.numbers import Numbers
+from ftkit.checks.numbers import min_digits
 from ftkit.policy.privacy import KINDS, load_privacy
 
 #: Occurrences looked at one by one before the prefilter gives up and says yes.
@@ -51,7 +51,7 @@ class Prefilter:
         rules = load_privacy()
         self.email = "email" in self.kinds
         self.ip = "ip" in self.kinds
-        self.min_digits = Numbers(rules, self.kinds).min_digits
+        self.min_digits = min_digits(rules, self.kinds)
         self.numbers = bool(self.min_digits) or self.ip
         self.secret = "secret" in self.kinds
         self.only_email = self.kinds == {"email"}
@@ -119,12 +119,21 @@ class Prefilter:
                 j, stop = i, max(0, i - 24)  # the matcher's window: quotes and spaces between
                 while j > stop and text[j - 1] in _STRIP:
                     j -= 1
-                if j and text[j - 1].lower() in lasts:
+                if j and text[j - 1].lower() in lasts and self._value_follows(text, i + len(sep)):
                     window = text[max(0, j - 12) : j].lower()
                     if any(window.endswith(k) for k in keywords):
                         return True
                 i = text.find(sep, i + 1)
         return False
+
+    @staticmethod
+    def _value_follows(text: str, j: int) -> bool:
+        """A value can start after the separator: printable ASCII, after at most three quotes or
+        spaces (as the matcher reads it)."""
+        for _ in range(3):
+            if j < len(text) and text[j] in " \t\"'":
+                j += 1
+        return j < len(text) and "!" <= text[j] <= "~"
 
     # --- from the bytes ---------------------------------------------------------------------------
 
