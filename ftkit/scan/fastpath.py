@@ -28,6 +28,7 @@ class CleanCheck:
 
     def __init__(self, data: DataRules, private: Prefilter | None = None) -> None:
         self.suspicious = private.suspicious_line if private else None
+        self.only_email = private.only_email if private else False  # validate's default: one search for "@"
         self.record_keys = frozenset(data.record_keys)
         self.message_keys = frozenset(("role", "content"))
         specials = sorted(data.special_tokens, key=len, reverse=True)
@@ -82,4 +83,6 @@ class CleanCheck:
         if colons and (line.count(b'":') != keys or b" :" in line or b"\t" in line or b"\r" in line):
             return CAREFUL
         # A match never spans two messages, so a search of the joined text finds every one.
+        if self.only_email:
+            return SUSPECT if "@" in joined else CLEAN
         return SUSPECT if self.suspicious is not None and self.suspicious(line, joined, colons) else CLEAN
