@@ -77,16 +77,30 @@ def _start(progress: Progress | None, inputs: Inputs) -> None:
 
 
 def check(ctx: Context, inputs: Inputs, *, jobs: int = 1, tokens: bool = False, model: str | None = None,
-          max_tokens: int | None = None, against: Iterable[Inputs] = (), progress: Progress | None = None) -> Scan:  # fmt: skip
-    """``validate`` on opened inputs, returning the scan's plain result (what the CLI renders)."""
+          max_tokens: int | None = None, against: Iterable[Inputs] = (), progress: Progress | None = None,
+          privacy: bool | None = None) -> Scan:  # fmt: skip
+    """``validate`` on opened inputs, returning the scan's plain result (what the CLI renders).
+
+    ``privacy``: True looks for every kind of personal data and secret (FT601-FT606); otherwise
+    (False, or None without ``[tool.ftkit] privacy = true``) only for validate's default kinds."""
     from ftkit.scan.engine import run_scan
 
     _start(progress, inputs)
+    everything = ctx.settings.privacy if privacy is None else privacy
+    kinds = True if everything else None
     if not tokens:
-        scan = run_scan(inputs, ctx.profile, ctx.selected, jobs=jobs, counter=progress, config=ctx.config)
+        scan = run_scan(inputs, ctx.profile, ctx.selected, jobs=jobs, counter=progress, config=ctx.config, privacy=kinds)
     else:
         tab = token_table(
-            ctx, inputs, model=model, max_tokens=max_tokens, jobs=jobs, near_duplicates=True, dataset_rules=True, progress=progress
+            ctx,
+            inputs,
+            model=model,
+            max_tokens=max_tokens,
+            jobs=jobs,
+            near_duplicates=True,
+            dataset_rules=True,
+            progress=progress,
+            privacy=kinds,
         )
         scan = tab.scan
         from ftkit.plan.cuts import length_findings
@@ -141,6 +155,7 @@ def validate(
     model: str | None = None,
     max_tokens: int | None = None,
     against: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None = None,
+    privacy: bool | None = None,
     progress: Progress | None = None,
 ) -> Report:
     """Validate files, a folder of ``*.jsonl`` files, standard input (``"-"``) or records in
@@ -149,15 +164,16 @@ def validate(
     ``tokens=True`` also counts tokens and adds FT401 (over Max Tokens), FT402 (reply cut) and
     FT403 (reply lost) for ``model`` at ``max_tokens`` (defaults: the profile's), and the rules
     that run where tokens are counted (FT305, FT504). ``against``: other file(s) whose records
-    must not also be in these (FT503) nor share a run of 13 words with them (FT508). Returns
-    ``ftkit.models.Report``.
+    must not also be in these (FT503) nor share a run of 13 words with them (FT508).
+    ``privacy=True`` looks for every kind of personal data and secret (FT601-FT606), not only
+    email addresses (None: ``[tool.ftkit] privacy``, default false). Returns ``ftkit.models.Report``.
     """
     ctx = context(config, profile=profile, select=select, ignore=ignore, model=model, max_tokens=max_tokens)
     with open_inputs(source) as inputs:
         others = [open_inputs(p, directories=False) for p in _paths(against)]
         try:
             scan = check(ctx, inputs, jobs=jobs, tokens=tokens, model=ctx.settings.model, max_tokens=ctx.settings.max_tokens,
-                         against=others, progress=progress)  # fmt: skip
+                         against=others, progress=progress, privacy=privacy)  # fmt: skip
         finally:
             for other in others:
                 other.close()
@@ -178,14 +194,14 @@ def _paths(value: Any) -> list[Any]:
 def token_table(ctx: Context, inputs: Inputs, *, model: str | None = None, tokenizer: str | None = None,
            default_system: bool | None = None, max_tokens: int | None = None, keys: bool = False, seed: str = "ftkit",
            jobs: int = 1, near_duplicates: bool = False, dataset_rules: bool = False,
-           progress: Progress | None = None) -> RecordTable:  # fmt: skip
+           progress: Progress | None = None, privacy: bool | None = False) -> RecordTable:  # fmt: skip
     from ftkit.plan.table import build_table
 
     _start(progress, inputs)
     return build_table(inputs, ctx.profile, ctx.selected, model=model or ctx.settings.model, tokenizer=tokenizer,
                        default_system=default_system, max_tokens=max_tokens if max_tokens is not None else ctx.settings.max_tokens,
                        keys=keys, seed=seed, jobs=jobs, near_duplicates=near_duplicates, dataset_rules=dataset_rules,
-                       counter=progress, config=ctx.config)  # fmt: skip
+                       counter=progress, config=ctx.config, privacy=privacy)  # fmt: skip
 
 
 def table(
@@ -372,7 +388,7 @@ def report(
     progress: Progress | None = None,
 ) -> QualityReport:
     """The data-quality report: verdict, findings, token statistics, duplicates, quality,
-    recommendation and cost, from one pass. With ``output``, also writes it (HTML, Markdown or
+    personal data and secrets, recommendation and cost, from one pass. With ``output``, also writes it (HTML, Markdown or
     JSON, from ``format`` or the file's suffix), atomically and never over an existing file
     unless ``force``. ``prompt_before`` and the other payoff keywords of ``cost`` add the
     inference payoff (``cost.payoff``, a Payoff section). ``against``: evaluation file(s) to
@@ -387,7 +403,7 @@ def report(
         check_report_inputs(ctx, inputs, out, force, price)
         others = [open_inputs(p, directories=False) for p in _paths(against)]
         try:
-            tab = token_table(ctx, inputs, keys=True, jobs=jobs, near_duplicates=True, dataset_rules=True, progress=progress)
+            tab = token_table(ctx, inputs, keys=True, jobs=jobs, near_duplicates=True, dataset_rules=True, progress=progress, privacy=True)
             overlaps = compare_against(ctx, inputs, others, tab.scan)
         finally:
             for other in others:
@@ -490,6 +506,7 @@ def fix(
     merge_consecutive: bool = False,
     drop_unpaired_user: bool = False,
     remove_unknown_keys: bool = False,
+    redact: str | Iterable[str] | bool | None = None,
     in_place: bool = False,
     force: bool = False,
     profile: str | Profile | None = None,
@@ -499,14 +516,20 @@ def fix(
     progress: Progress | None = None,
 ) -> FixResult:
     """A repaired copy of a JSONL file: safe, documented fixes only, each logged; what cannot
-    be repaired goes to the rejects file with its reasons, and the output is validated."""
+    be repaired goes to the rejects file with its reasons, and the output is validated.
+
+    ``redact``: replace personal data and secrets by typed placeholders (``<EMAIL>``, ``<PHONE>``,
+    ``<ID_NUMBER>``, ``<CARD>``, ``<IP>``, ``<SECRET>``): True or "all" for every kind, or kinds
+    such as "email,phone" (codes FT601-FT606 work too)."""
+    from ftkit.checks.privacy import redact_kinds
     from ftkit.repair.fix import fix_file
     from ftkit.repair.record_fixes import FixOptions
 
     ctx = context(config, profile=profile, select=select, ignore=ignore)
     options = FixOptions(
-        merge_consecutive=merge_consecutive, drop_unpaired_user=drop_unpaired_user, remove_unknown_keys=remove_unknown_keys
-    )
+        merge_consecutive=merge_consecutive, drop_unpaired_user=drop_unpaired_user, remove_unknown_keys=remove_unknown_keys,
+        redact=redact_kinds(redact),
+    )  # fmt: skip
     with open_inputs(path, directories=False, single=True) as inputs:
         _start(progress, inputs)
         return fix_file(inputs.items[0], _opt_path(output), ctx.profile, ctx.selected, rejects=_opt_path(rejects),

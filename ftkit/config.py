@@ -22,7 +22,7 @@ from ftkit.errors import ConfigError
 from ftkit.findings import SEVERITIES
 
 #: The keys [tool.ftkit] may hold (dashes or underscores).
-KEYS = ("profile", "select", "ignore", "fail-on", "max-shown", "model", "max-tokens")
+KEYS = ("profile", "select", "ignore", "fail-on", "max-shown", "model", "max-tokens", "privacy")
 _ROOT_MARKERS = (".git", ".hg")
 
 
@@ -38,6 +38,7 @@ class Settings:
     max_shown: int = 50
     model: str | None = None
     max_tokens: int | None = None
+    privacy: bool = False  # validate looks for every FT6xx kind, not only its default ones
     source: str | None = None  # the pyproject.toml applied, None when none
 
 
@@ -106,6 +107,10 @@ def load_settings(pyproject: Path | None) -> Settings:
             if type(value) is not int or value < low:
                 raise ConfigError(f"{bad}: {key} is {value!r}, expected a whole number >= {low}")
             values[key.replace("-", "_")] = value
+    if "privacy" in table:
+        if type(table["privacy"]) is not bool:
+            raise ConfigError(f"{bad}: privacy is {table['privacy']!r}, expected true or false")
+        values["privacy"] = table["privacy"]
     if "model" in table:
         if not isinstance(table["model"], str) or not table["model"]:
             raise ConfigError(f"{bad}: model must be a model name")

@@ -2,7 +2,9 @@
 
 - any valid record, however it is serialised, yields no error;
 - a single mutation of a clean record yields exactly its code at its pointer;
-- the fast path never accepts a record that the careful path would flag;
+- the fast path never accepts a record that the careful path would flag, personal data and
+  secrets (FT6xx) included: the privacy prefilter never misses a kind, and a record's FT6xx
+  findings are the same whichever path it takes;
 - the JSON Schema and ftkit's structure rules agree;
 - arbitrary bytes never crash the reader; two processes find what one finds.
 """
@@ -22,9 +24,13 @@ from hypothesis import strategies as st
 
 import ftkit
 from ftkit.checks import record_checks
+from ftkit.checks.prefilter import Prefilter
+from ftkit.checks.privacy import PRIVACY_CODES
+from ftkit.checks.sensitive import finder
+from ftkit.policy.privacy import KINDS
 from ftkit.policy.profile import load_profile
 from ftkit.scan import parallel
-from ftkit.scan.fastpath import CleanCheck
+from ftkit.scan.fastpath import CLEAN, SUSPECT, CleanCheck
 from ftkit.scan.reader import parse_text
 from support import REPO, findings
 
@@ -212,7 +218,7 @@ def test_fast_path_never_accepts_what_a_rule_flags(record: Any, data: st.DataObj
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return  # the careful path handles it
-    if CleanCheck(DATA)(obj, raw):
+    if CleanCheck(DATA, Prefilter(KINDS))(obj, raw):
         assert careful(line) == []
 
 
@@ -227,6 +233,88 @@ def test_a_rule_finds_nothing_below_the_level_it_needs(record: Any) -> None:
     for rule in record_checks():
         if rule.needs > level:
             assert list(rule.check(record, DATA)) == [], (rule.code, level)  # type: ignore[misc]
+
+
+# Pieces of text around personal data: real matches, look-alikes, and the characters the
+# prefilter looks for, glued together at random with random text.
+PRIVATE_PIECES = [
+    "li.wei@corp-mail.cn", "user@example.com", "icon@2x.png", "13812345678@qq.com", "138 1234 5678", "+86 139-8765-4321",
+    "010-62345678", "(0755) 8601 3388", "+44 20 7946 0958", "+41 44 668 18", "+1 415 555 0142", "11010519491231002X", "440304198506151238",
+    "4290 8442 0425 3662", "4242424242424242", "6242895161721502292", "3710-099351-96701", "8.8.4.4", "2400:3200::1",
+    "192.168.1.1", "version 1.2.3.4", "v1.2.3.4", "sk-Zq8Xv2LmN4pR7tW1yB6cD9fG3hJ5kQ0s", "sk-your-api-key-here",
+    "AKIAZ7QW3RT5YU8IO2PL", "ASIAQ7ZW3RT5YU8IO2PL", "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8", "xoxb-1234567890-abcdefABCDEF",
+    "AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.abcdefghijklmnop",
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n-----END RSA PRIVATE KEY-----",
+    "password=hunter2", "password \t  = hunter2", "Password: reset", "密码：abc12345", "口令  ： 'x9y8z7'", '"passwd": "S3cret!"', "pwd=x", "bypass=1234",
+    "@", "sk-", "-", "--", "_", ":", "：", "=", "0", "1", "12", ".", "+", "(", ")", " ", "X", "\n", "密码", "password",
+]  # fmt: skip
+_pieces = st.sampled_from(PRIVATE_PIECES)
+private_text = st.lists(
+    _pieces | _pieces | st.text(max_size=6) | st.text(alphabet="0123456789 .-()+:Xx@", max_size=24), min_size=1, max_size=6
+).map("".join)
+
+
+@st.composite
+def private_records(draw: st.DrawFn) -> dict[str, Any]:
+    texts = st.one_of(clean_text, private_text.filter(lambda t: t.strip() and not any(s in t for s in SPECIAL)))
+    msgs = [{"role": "system", "content": draw(texts)}] if draw(st.booleans()) else []
+    for _ in range(draw(st.integers(1, 2))):
+        msgs += [{"role": "user", "content": draw(texts)}, {"role": "assistant", "content": draw(texts)}]
+    return {"messages": msgs}
+
+
+@settings(max_examples=1500, deadline=None)
+@given(text=private_text, kinds=st.sets(st.sampled_from(KINDS), min_size=1))
+def test_privacy_prefilter_never_misses_a_kind(text: str, kinds: set[str]) -> None:
+    if not Prefilter(kinds).suspicious(text):  # the finder itself: find_all asks the prefilter first
+        assert [m for m in finder().find(text) if m.kind in kinds] == []
+
+
+def _colons(raw: bytes, record: dict[str, Any]) -> bool:
+    return raw.count(b":") != len(record) + 2 * len(record["messages"])  # as CleanCheck counts them
+
+
+@pytest.mark.parametrize("piece", [p for p in PRIVATE_PIECES if finder().find(p)])
+def test_privacy_prefilter_on_the_bytes_finds_each_piece(piece: str) -> None:
+    record = {"messages": [{"role": "user", "content": f"见 {piece}"}, {"role": "assistant", "content": piece}]}
+    for kind in {m.kind for m in finder().find(piece)}:
+        check = Prefilter([kind]).suspicious_line
+        for ascii_only in (False, True):
+            for seps in ((", ", ": "), (",", ":")):
+                raw = json.dumps(record, ensure_ascii=ascii_only, separators=seps).encode()
+                assert check(raw, f"见 {piece}{piece}", _colons(raw, record)), (kind, raw)
+
+
+@settings(max_examples=600, deadline=None)
+@given(record=private_records(), data=st.data(), kinds=st.sets(st.sampled_from(KINDS), min_size=1))
+def test_privacy_prefilter_on_the_bytes_never_misses_a_kind(record: dict[str, Any], data: st.DataObject, kinds: set[str]) -> None:
+    raw = data.draw(serialised(record)).strip().encode("utf-8")
+    texts = [m["content"] for m in record["messages"]]
+    if not Prefilter(kinds).suspicious_line(raw, "".join(texts), _colons(raw, record)):
+        assert [m for t in texts for m in finder().find(t) if m.kind in kinds] == []
+
+
+@SETTINGS
+@given(record=private_records(), data=st.data())
+def test_fast_path_never_accepts_private_data(record: dict[str, Any], data: st.DataObject) -> None:
+    line = data.draw(serialised(record))
+    raw = line.strip().encode("utf-8")
+    verdict = CleanCheck(DATA, Prefilter(KINDS)).verdict(orjson.loads(raw), raw)
+    found = careful(line)
+    if verdict == CLEAN:
+        assert found == []
+    elif verdict == SUSPECT:  # well-formed: only the privacy rules may have something to say
+        assert {code for code, _ in found} <= set(PRIVACY_CODES)
+
+
+@SETTINGS
+@given(record=private_records(), data=st.data())
+def test_privacy_findings_are_the_same_on_every_path(tmp_path: Path, record: dict[str, Any], data: st.DataObject) -> None:
+    line = data.draw(serialised(record))
+    report = ftkit.validate(_write(tmp_path, line), privacy=True)
+    assert sorted((code, ptr) for code, _, ptr in findings(report)) == careful(line)
+    default = ftkit.validate(_write(tmp_path, line))  # FT601 only, of the family
+    assert sorted((code, ptr) for code, _, ptr in findings(default)) == [f for f in careful(line) if f[0] not in PRIVACY_CODES[1:]]
 
 
 SCHEMA = json.loads((REPO / "rules" / "schema" / "record.schema.json").read_text(encoding="utf-8"))

@@ -10,7 +10,7 @@ import pytest
 from ftkit.checks import all_rules
 from support import case_bytes, findings, load_cases, validate_bytes, write_profile
 
-FAMILIES = ["file.toml", "structure.toml", "conversation.toml", "content.toml", "length.toml", "dataset.toml"]
+FAMILIES = ["file.toml", "structure.toml", "conversation.toml", "content.toml", "length.toml", "dataset.toml", "privacy.toml"]
 ALL_CASES = [(family, case) for family in FAMILIES for case in load_cases(family)]
 
 
@@ -18,6 +18,10 @@ def _run(tmp_path: Path, case: dict[str, Any]) -> list[tuple[str, int, str]]:
     kwargs: dict[str, Any] = {}
     if "profile" in case:
         kwargs["profile"] = write_profile(tmp_path, case["profile"])
+    if case.get("privacy"):  # every FT6xx kind, not only validate's default ones
+        kwargs["privacy"] = True
+    if "select" in case:
+        kwargs["select"] = case["select"]
     if case.get("tokens"):
         kwargs.update(tokens=True, max_tokens=case.get("max_tokens"))
     if "against" in case:  # a second file for `validate --against`

@@ -147,7 +147,7 @@ def _load() -> None:
     # Importing the family modules registers their rules (once: this is called per lookup).
     global _loaded
     if not _loaded:
-        from ftkit.checks import content, conversation, dataset, file, length, structure  # noqa: F401
+        from ftkit.checks import content, conversation, dataset, file, length, privacy, structure  # noqa: F401
 
         _loaded = True
 

@@ -39,6 +39,15 @@ _format_option = click.option("--format", "fmt", type=click.Choice(["text", "jso
 @click.option("--drop-unpaired-user", is_flag=True, help="Drop a final user message that has no reply (FT204).")
 @click.option("--remove-unknown-keys", is_flag=True, help="Remove record and message keys the platform does not use (FT111, FT112).")
 @click.option(
+    "--redact",
+    is_flag=False,
+    flag_value="all",
+    default=None,
+    metavar="[KINDS]",
+    help="Replace personal data and secrets by <EMAIL>, <PHONE>, <ID_NUMBER>, <CARD>, <IP>, <SECRET> (FT601-FT606): "
+    "all kinds, or some, e.g. --redact=email,phone.",
+)
+@click.option(
     "--in-place", is_flag=True, help="Replace PATH instead of writing OUT, keeping the original as PATH.bak (refused if it exists)."
 )
 @click.option("--force", is_flag=True, help="Replace existing output files (atomically).")
@@ -46,24 +55,29 @@ _format_option = click.option("--format", "fmt", type=click.Choice(["text", "jso
 @_format_option
 @quiet_option
 def fix(path: str, output: str | None, rejects: str | None, changes: str | None, merge_consecutive: bool, drop_unpaired_user: bool,
-        remove_unknown_keys: bool, in_place: bool, force: bool, fmt: str, quiet: bool, **options: object) -> None:  # fmt: skip
+        remove_unknown_keys: bool, redact: str | None, in_place: bool, force: bool, fmt: str, quiet: bool,
+        **options: object) -> None:  # fmt: skip
     """Write a repaired copy of a JSONL file: safe, documented fixes only, each one logged.
 
     Always: strip a BOM (FT004), drop blank lines (FT005), CRLF to LF (FT015), join a
     pretty-printed record onto one line (FT008), fix a role's case, spaces or known alias (FT109).
+    With --redact, personal data and secrets become typed placeholders; the change log has each
+    one's line, pointer, kind and offsets, never the value.
     Records still in error go to the rejects file with their line and reasons. Records no fix
     touched are copied byte for byte. Exit 0: all written and the output validates; 1: some
     rejected (or nothing usable); 2: usage or I/O problem.
     """
     from pathlib import Path
 
+    from ftkit.checks.privacy import redact_kinds
     from ftkit.render.repair import render_fix
     from ftkit.repair.fix import fix_file
     from ftkit.repair.record_fixes import FixOptions
     from ftkit.scan.inputs import open_inputs
 
     ctx = settings_context(options)
-    fixes = FixOptions(merge_consecutive=merge_consecutive, drop_unpaired_user=drop_unpaired_user, remove_unknown_keys=remove_unknown_keys)
+    fixes = FixOptions(merge_consecutive=merge_consecutive, drop_unpaired_user=drop_unpaired_user, remove_unknown_keys=remove_unknown_keys,
+                       redact=redact_kinds(redact))  # fmt: skip
     with open_inputs(path, directories=False, single=True) as inputs, Display.for_command("fix", quiet) as display:
         display.progress.total = inputs.total_size
         result = fix_file(inputs.items[0], Path(output) if output else None, ctx.profile, ctx.selected,

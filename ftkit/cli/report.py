@@ -97,7 +97,9 @@ def report(paths: tuple[str, ...], output: Path | None, fmt: str | None, model: 
         check_report_inputs(ctx, inputs, output, force, price)
         others = [stack.enter_context(open_inputs(path, directories=False)) for path in against]
         with _html_helper(form, inputs.total_size, jobs) as helper, Display.for_command("report", quiet) as display:
-            table = token_table(ctx, inputs, keys=True, jobs=jobs, near_duplicates=True, dataset_rules=True, progress=display.progress)
+            table = token_table(
+                ctx, inputs, keys=True, jobs=jobs, near_duplicates=True, dataset_rules=True, progress=display.progress, privacy=True
+            )
             if others:
                 display.progress.phase = "comparing with the evaluation data"
             overlaps = compare_against(ctx, inputs, others, table.scan)

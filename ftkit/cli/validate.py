@@ -33,6 +33,11 @@ from ftkit.cli.progress import Display
 @click.option("--model", help="With --tokens: base model [default: the profile's].")
 @click.option("--max-tokens", type=click.IntRange(min=1), help="With --tokens: Max Tokens [default: the profile's].")
 @click.option(
+    "--privacy",
+    is_flag=True,
+    help="Look for every kind of personal data and secret (FT601-FT606), not only email addresses [or [tool.ftkit] privacy].",
+)
+@click.option(
     "--against",
     multiple=True,
     type=click.Path(path_type=str),
@@ -42,7 +47,7 @@ from ftkit.cli.progress import Display
 @jobs_option
 @quiet_option
 def validate(paths: tuple[str, ...], fmt: str, fail_on: str | None, max_shown: int | None, tokens: bool, model: str | None,
-             max_tokens: int | None, against: tuple[str, ...], jobs: int, quiet: bool, **options: object) -> None:  # fmt: skip
+             max_tokens: int | None, privacy: bool, against: tuple[str, ...], jobs: int, quiet: bool, **options: object) -> None:  # fmt: skip
     """Check JSONL files, folders of them, or - (standard input) against the platform's data rules.
 
     Exit 0 when no finding is at or above --fail-on, 1 when one is, 2 for a usage or I/O problem.
@@ -55,7 +60,7 @@ def validate(paths: tuple[str, ...], fmt: str, fail_on: str | None, max_shown: i
         others = [open_inputs(path, directories=False) for path in against]
         try:
             scan = check(ctx, inputs, jobs=jobs, tokens=tokens, model=ctx.settings.model, max_tokens=ctx.settings.max_tokens,
-                         against=others, progress=display.progress)  # fmt: skip
+                         against=others, progress=display.progress, privacy=privacy or None)  # fmt: skip
         finally:
             for other in others:
                 other.close()

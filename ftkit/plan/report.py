@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal, cast
 
@@ -19,12 +20,15 @@ from ftkit.models import FileSummary
 from ftkit.plan.report_model import (
     DUPLICATE_CODES,
     OVERLAP_CODES,
+    PRIVACY_CODES,
     QUALITY_CODES,
     Distribution,
     Duplicates,
     EvaluationFile,
     Example,
     Overlap,
+    Privacy,
+    PrivacyKind,
     QualityReport,
     RuleFindings,
     Share,
@@ -51,6 +55,8 @@ SNIPPET_CHARS = 160
 #: Bars of the length histogram (at most) and of the turns chart (the last is "this many or more").
 LENGTH_BINS = 40
 TURN_BARS = 20
+#: Lines listed per kind of personal data (the rest are counted).
+PRIVACY_LINES = 50
 
 
 def build_report(
@@ -80,7 +86,9 @@ def build_report(
     counts = Counter(f.code for _, f in scan.violations())
     counts.update(length_counts)
     shown = _examples(violations, examples)
-    snippets = _snippets(table, [e for group in shown.values() for e in group], profile.data.max_line_bytes)
+    # A line with personal data or a secret is shown with them replaced by placeholders.
+    private = {(path, f.line) for path, f in scan.violations() if f.code in PRIVACY_CODES}
+    snippets = _snippets(table, [e for group in shown.values() for e in group], profile.data.max_line_bytes, private)
     groups = {}
     for code, n in counts.items():
         rule = RULES[code]
@@ -112,7 +120,7 @@ def build_report(
         )
 
     platform = sorted(
-        (g for c, g in groups.items() if c not in DUPLICATE_CODES + QUALITY_CODES + OVERLAP_CODES),
+        (g for c, g in groups.items() if c not in DUPLICATE_CODES + QUALITY_CODES + OVERLAP_CODES + PRIVACY_CODES),
         key=lambda g: (-SEVERITY_RANK[g.severity], g.code),
     )
     by_severity = {s: sum(g.count for g in groups.values() if g.severity == s) for s in ("error", "warning", "info")}
@@ -144,6 +152,7 @@ def build_report(
         duplicates=Duplicates(exact=group("FT501"), near=group("FT504")),
         quality=[group(c) for c in QUALITY_CODES],
         overlap=_overlap(scan, overlaps, group) if overlaps is not None else None,
+        privacy=_privacy(scan.violations(), [group(c) for c in PRIVACY_CODES]),
         recommendation=recommendation,
         recommendation_note=recommendation_note,
         cost=cost,
@@ -214,6 +223,34 @@ def _codes(groups: list[RuleFindings], shown: int = 3) -> str:
 # --- findings -------------------------------------------------------------------------------------
 
 
+def _privacy(violations: Iterable[Located], groups: list[RuleFindings]) -> Privacy:
+    """The Privacy section: every FT6xx kind with its count, lines and (masked) examples."""
+    from ftkit.policy.privacy import load_privacy
+
+    rules = load_privacy()
+    lines: dict[str, dict[str, set[int]]] = {code: {} for code in PRIVACY_CODES}
+    for path, f in violations:
+        if f.code in lines and f.line is not None:
+            lines[f.code].setdefault(path, set()).add(f.line)
+    kinds: list[PrivacyKind] = []
+    every: set[tuple[str, int]] = set()
+    for g in groups:
+        name = rules.kind_of(g.code) or g.code
+        kind = rules.kinds[name]
+        on = lines[g.code]
+        every.update((path, n) for path, found in on.items() for n in found)
+        listed: dict[str, list[int]] = {}
+        room = PRIVACY_LINES
+        for path, found in on.items():
+            if room > 0:
+                listed[path] = sorted(found)[:room]
+                room -= len(listed[path])
+        records = sum(len(found) for found in on.values())
+        kinds.append(PrivacyKind(**g.model_dump(), kind=name, label=kind.label, placeholder=kind.placeholder, records=records,
+                                 lines=listed, more_lines=records - sum(len(v) for v in listed.values())))  # fmt: skip
+    return Privacy(findings=sum(k.count for k in kinds), records=len(every), kinds=kinds)
+
+
 def _findings(table: RecordTable, selected: Selector, examples: int) -> tuple[list[Located], dict[str, int]]:
     """The scan's findings plus the first FT401-FT403 ones (Max Tokens), and how many of each."""
     from ftkit.plan.cuts import length_counts, length_findings
@@ -232,8 +269,11 @@ def _examples(violations: Iterable[Located], per_rule: int) -> dict[str, list[Lo
     return out
 
 
-def _snippets(table: RecordTable, wanted: Iterable[Located], max_line_bytes: int) -> dict[tuple[str, int | None], str]:
-    """The first characters of each wanted line, reading each file only up to its last such line."""
+def _snippets(
+    table: RecordTable, wanted: Iterable[Located], max_line_bytes: int, private: AbstractSet[tuple[str, int | None]] = frozenset()
+) -> dict[tuple[str, int | None], str]:
+    """The first characters of each wanted line, reading each file only up to its last such line;
+    ``private`` lines (with an FT6xx finding) with every match replaced by its placeholder."""
     from ftkit.scan.reader import iter_lines
 
     lines: dict[str, set[int]] = {}
@@ -247,12 +287,31 @@ def _snippets(table: RecordTable, wanted: Iterable[Located], max_line_bytes: int
             with open(table.read_paths[table.paths.index(path)], "rb") as stream:
                 for n, raw in enumerate(iter_lines(stream, max_line_bytes), start=1):
                     if n in numbers:
-                        out[(path, n)] = _cut(raw)
+                        out[(path, n)] = _cut(_redacted(raw) if (path, n) in private else raw)
                     if n >= last:
                         break
         except OSError:
             continue  # the file went away since the scan: examples without text
     return out
+
+
+def _redacted(raw: bytes | int) -> bytes | int:
+    """A record's line with every personal datum and secret replaced by its placeholder."""
+    import json
+
+    from ftkit.checks.sensitive import redact
+    from ftkit.policy.privacy import KINDS
+
+    if isinstance(raw, int):  # an over-long line: only its length is shown
+        return raw
+    try:
+        record = json.loads(raw)
+        for msg in record["messages"]:
+            if isinstance(msg, dict) and isinstance(msg.get("content"), str):
+                msg["content"] = redact(msg["content"], KINDS)[0]
+        return json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    except (ValueError, TypeError, KeyError, AttributeError):  # not a record any more: show nothing of it
+        return b"(not shown: personal data)"
 
 
 def _cut(raw: bytes | int) -> str:

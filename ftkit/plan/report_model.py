@@ -20,6 +20,7 @@ DUPLICATE_CODES = ("FT501", "FT504")
 QUALITY_CODES = ("FT302", "FT303", "FT305", "FT505", "FT506", "FT507")
 #: What the data shares with evaluation files (``--against``), shown in their own section.
 OVERLAP_CODES = ("FT503", "FT508")
+PRIVACY_CODES = ("FT601", "FT602", "FT603", "FT604", "FT605", "FT606")
 
 
 class Example(BaseModel):
@@ -106,6 +107,25 @@ class Overlap(BaseModel):
     ngrams: RuleFindings = Field(description="FT508: a shared run of ngram words")
 
 
+class PrivacyKind(RuleFindings):
+    """One kind of personal data or secret: how many, on which lines, masked examples."""
+
+    kind: str = Field(description="the kind, as `ftkit fix --redact` names it (email, phone, id, card, ip, secret)")
+    label: str
+    placeholder: str = Field(description="what `ftkit fix --redact` writes instead")
+    records: int = Field(description="records (lines) with at least one")
+    lines: dict[str, list[int]] = Field(description="file -> the first lines it is on")
+    more_lines: int = Field(description="lines with one not listed in `lines`")
+
+
+class Privacy(BaseModel):
+    """Personal data and secrets in the contents (FT601-FT606); values are only ever shown masked."""
+
+    findings: int
+    records: int = Field(description="records with at least one finding of any kind")
+    kinds: list[PrivacyKind] = Field(description="every kind, in code order, each listed even when none was found")
+
+
 class QualityReport(BaseModel):
     """What ``ftkit.report.build_report`` returns; ``ftkit report --format json`` prints it."""
 
@@ -122,6 +142,7 @@ class QualityReport(BaseModel):
     duplicates: Duplicates
     quality: list[RuleFindings] = Field(description="the quality rules, each listed even when it found nothing")
     overlap: Overlap | None = Field(None, description="with --against only: what the data shares with evaluation files")
+    privacy: Privacy
     recommendation: Recommendation | None
     recommendation_note: str | None = Field(None, description="why there is no recommendation")
     cost: CostEstimate | None

@@ -45,12 +45,14 @@ def build_table(
     dataset_rules: bool = True,
     counter: Any = None,
     config: str | None = None,
+    privacy: bool | None = False,
 ) -> RecordTable:
     """Validate ``inputs`` and tokenize every valid record once (see ``ftkit.tokens.table.COLUMNS``).
 
     ``near_duplicates`` also looks for FT504 (it normalises all text, a cost only the report
     and ``validate --tokens`` need to pay). ``dataset_rules=False``: callers that only need to
     know which records have errors (stats, split, cost, recommend) skip the dataset warnings.
+    ``privacy`` as ``run_scan``'s (default: only the FT6xx kinds the profile makes errors).
     """
     model_name = resolve_model(profile, model)
     spec = tokenizer or model_name
@@ -68,7 +70,7 @@ def build_table(
         return builders[-1]
 
     scan = run_scan(inputs, profile, selected, jobs=jobs, collector=make_builder, near_duplicates=near_duplicates,
-                    dataset_rules=dataset_rules, counter=counter, config=config)  # fmt: skip
+                    dataset_rules=dataset_rules, counter=counter, config=config, privacy=privacy)  # fmt: skip
     import polars as pl  # after the scan: the child process never needs it
 
     frames = [b.frame().with_columns(file=pl.lit(i, dtype=pl.Int32)) for i, b in enumerate(builders)]

@@ -16,6 +16,10 @@ On request (``FixOptions``)
                                assistant reply is dropped
   FT111 / FT112                ``remove_unknown_keys``: record and message keys the profile does
                                not list are removed (a top-level "system" string is lost with them)
+  FT601-FT606                  ``redact``: each email address, phone number, identity number,
+                               card number, public IP address or secret of the kinds asked for is
+                               replaced by its placeholder (<EMAIL>, <PHONE>, <ID_NUMBER>, <CARD>,
+                               <IP>, <SECRET>; ``rules/privacy.toml``)
 
 Nothing else is guessed at: a record that still has an error-level finding after these fixes is
 written to the rejects file, as it was read. Every input record is in exactly one of the output
@@ -26,16 +30,21 @@ Files
             as read (only a BOM and the CR line end are gone). A fixed record is re-serialised
             with ``json.dumps`` in the input line's own style when compact or ", "/": "
             separators, with or without ``ensure_ascii``, reproduce the line; otherwise with
-            ", "/": " and characters as they are (``ensure_ascii=False``).
+            ", "/": " and characters as they are (``ensure_ascii=False``). A record whose only
+            change is a redaction keeps every other byte of its line: only the content strings
+            that held a match are written anew (when json.dumps reproduces them as they were
+            written; otherwise the whole record is re-serialised as above).
   REJECTS   default ``OUT-stem.rejects.jsonl``, always written (empty when nothing is rejected).
             One JSON object per rejected record, the shape of ``ftkit split``'s rejected.jsonl:
             ``{"line", "reasons", "text"}`` (+ ``"end_line"`` for a record over several lines;
             ``"base64"`` instead of ``"text"`` for bytes that are not UTF-8; ``"omitted_bytes"``
             and no text for a line longer than the profile's max_line_bytes).
   CHANGES   default ``OUT-stem.changes.json``, always written: a JSON array of
-            ``{"line", "code", "action", "pointer"}`` in line order. File-level changes (FT004,
-            FT005, FT015) are logged for every line; record changes only for records written
-            to OUT (a rejected record is in REJECTS as it was read).
+            ``{"line", "code", "action", "pointer"}`` in line order; a redaction adds ``"kind"``,
+            ``"start"`` and ``"end"`` (0-based character offsets in the content as read, end
+            excluded) and never holds the value. File-level changes (FT004, FT005, FT015) are
+            logged for every line; record changes only for records written to OUT (a rejected
+            record is in REJECTS as it was read, not redacted).
 
 The input is streamed (memory does not grow with the file); outputs are written atomically and
 never over an existing file unless ``force``. ``in_place`` first copies PATH to PATH.bak (refused
@@ -49,23 +58,27 @@ import json
 import os
 import shutil
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
 from pydantic import BaseModel, Field
 
 from ftkit.checks import Selector
+from ftkit.checks.prefilter import Prefilter
+from ftkit.checks.privacy import PRIVACY_CODES, privacy_kinds
 from ftkit.errors import DataError, InputError, OutputError, OutputExists
 from ftkit.findings import Finding
 from ftkit.outputs import RejectsFile, atomic_outputs, kept, reason
 from ftkit.policy.profile import Profile
 from ftkit.repair.common import OutputCheck, beside, check_output, check_paths, record_errors
-from ftkit.repair.record_fixes import FixOptions, fix_record, serialise
+from ftkit.repair.record_fixes import Change as RecordChange
+from ftkit.repair.record_fixes import FixOptions, fix_record, serialise, splice_contents
 from ftkit.scan.fastpath import CleanCheck
 from ftkit.scan.inputs import Input, describe_os_error
 from ftkit.scan.reader import BLANK, HEAD_BYTES, UNPARSED, Reader, careful, sniff
 
-Change = tuple[int, str, str, str]  # (line, code, pointer, action) as the change log writes it
+Change = tuple[int, str, str, str, "Mapping[str, Any] | None"]  # (line, code, pointer, action, more keys) as logged
 
 
 class FixResult(BaseModel):
@@ -95,8 +108,8 @@ class _ChangeLog:
         self.stream = stream
         self.by_code: Counter[str] = Counter()
 
-    def add(self, line: int, code: str, action: str, where: str = "") -> None:
-        entry = json.dumps({"line": line, "code": code, "action": action, "pointer": where}, ensure_ascii=False)
+    def add(self, line: int, code: str, action: str, where: str = "", extra: Mapping[str, Any] | None = None) -> None:
+        entry = json.dumps({"line": line, "code": code, "action": action, "pointer": where, **(extra or {})}, ensure_ascii=False)
         self.stream.write((b",\n  " if self.by_code else b"[\n  ") + entry.encode("utf-8", "backslashreplace"))
         self.by_code[code] += 1
 
@@ -109,7 +122,10 @@ class _Fixer:
         self, profile: Profile, selected: Selector, options: FixOptions, out: IO[bytes], rejects: IO[bytes], log: IO[bytes]
     ) -> None:
         self.profile, self.data, self.options, self.selected = profile, profile.data, options, selected
-        self.clean = CleanCheck(profile.data)
+        # Records the redaction may change, and records a privacy rule would reject, must not be
+        # copied by the fast path: its prefilter sends them to the careful path.
+        kinds = set(options.redact) | set(privacy_kinds(profile, selected, False))
+        self.clean = CleanCheck(profile.data, Prefilter(kinds) if kinds else None)
         self.out, self.rejects, self.log = out, RejectsFile(rejects), _ChangeLog(log)
         self.records = self.written = self.rewritten = self.blank = 0
         self.rejected_by_code: Counter[str] = Counter()
@@ -123,13 +139,13 @@ class _Fixer:
         for line, end, raw, value, problems in reader:
             changes: list[Change] = []
             if line == 1 and reader.has_bom:
-                changes.append((1, "FT004", "", "removed the UTF-8 byte-order mark"))
+                changes.append((1, "FT004", "", "removed the UTF-8 byte-order mark", None))
             while seen_cr < len(cr_lines) and cr_lines[seen_cr] <= end:
-                changes.append((cr_lines[seen_cr], "FT015", "", "CRLF line end -> LF"))
+                changes.append((cr_lines[seen_cr], "FT015", "", "CRLF line end -> LF", None))
                 seen_cr += 1
             if value is BLANK:
                 self.blank += 1
-                self._log([*changes, (line, "FT005", "", "dropped the blank line")])
+                self._log([*changes, (line, "FT005", "", "dropped the blank line", None)])
                 continue
             self.records += 1
             if problems is None:
@@ -154,7 +170,10 @@ class _Fixer:
         errors = record_errors(fixed, self.profile, self.selected)
         rewrite = bool(fixes) or last > n
         line: bytes = raw  # type: ignore[assignment]  # a parsed record's raw is bytes
-        if rewrite and not errors:
+        spliced = splice_contents(raw, value, fixed) if fixes and last == n and all(c.code in PRIVACY_CODES for c in fixes) else None  # type: ignore[arg-type]  # a parsed record's raw is bytes
+        if spliced is not None and not errors:
+            line = spliced  # only redactions: every byte but the redacted content strings kept
+        elif rewrite and not errors:
             try:
                 line = serialise(fixed, value, raw.decode("utf-8") if last == n else None)  # type: ignore[union-attr]  # a parsed record's raw is bytes
             except (ValueError, TypeError):  # NaN, Infinity or a huge integer kept because its rule is not an error
@@ -168,8 +187,8 @@ class _Fixer:
             self._reject(n, last, errors, raw)
             return
         if last > n:
-            fixes.insert(0, ("FT008", "", f"joined lines {n}-{last} into one line"))
-        self._log(sorted([*changes, *((n, code, where, action) for code, where, action in fixes)], key=lambda c: c[0]), written=True)
+            fixes.insert(0, RecordChange("FT008", "", f"joined lines {n}-{last} into one line"))
+        self._log(sorted([*changes, *((n, *fix) for fix in fixes)], key=lambda c: c[0]), written=True)
         if rewrite:
             self.rewritten += 1
         self._write(line)
@@ -179,8 +198,8 @@ class _Fixer:
 
     def _log(self, changes: list[Change], written: bool = False) -> None:
         """Log changes; ``written``: they are those of one record written to the output."""
-        for line, code, where, action in changes:
-            self.log.add(line, code, action, where)
+        for line, code, where, action, extra in changes:
+            self.log.add(line, code, action, where, extra)
         if written and changes:
             self.fixed += 1
             self.fixed_by_code.update({c[1] for c in changes})

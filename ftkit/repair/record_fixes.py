@@ -1,5 +1,6 @@
 """The fixes ``ftkit fix`` applies to one parsed record (FT109, and on request FT111/FT112,
-FT203, FT204), and how a fixed record is written back in the style of the line it came from.
+FT203, FT204 and the redaction of FT601-FT606), and how a fixed record is written back in the
+style of the line it came from.
 
 The file-level fixes (BOM, blank lines, CRLF, joined lines) and the list of all fixes are in
 ``ftkit.repair.fix``.
@@ -8,12 +9,15 @@ The file-level fixes (BOM, blank lines, CRLF, joined lines) and the list of all 
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
 from ftkit.checks import pointer
+from ftkit.checks.sensitive import redact
 from ftkit.checks.structure import intended_role
+from ftkit.policy.privacy import load_privacy
 from ftkit.policy.profile import DataRules
 
 
@@ -23,9 +27,15 @@ class FixOptions(BaseModel):
     merge_consecutive: bool = False
     drop_unpaired_user: bool = False
     remove_unknown_keys: bool = False
+    #: kinds of ``rules/privacy.toml`` to replace by their placeholders (FT601-FT606)
+    redact: frozenset[str] = frozenset()
 
 
-Change = tuple[str, str, str]  # (code, pointer, action)
+class Change(NamedTuple):
+    code: str
+    pointer: str
+    action: str
+    extra: Mapping[str, Any] | None = None  # more keys of the change log's entry (a redaction's kind and offsets)
 
 
 def fix_record(record: Any, data: DataRules, options: FixOptions) -> tuple[Any, list[Change]]:
@@ -38,29 +48,47 @@ def fix_record(record: Any, data: DataRules, options: FixOptions) -> tuple[Any, 
     changes: list[Change] = []
     fixed = dict(record)
     msgs = [dict(m) if isinstance(m, dict) else m for m in record["messages"]]
+    if options.redact:
+        _redact(msgs, options.redact, changes)
     for i, msg in enumerate(msgs):
         role = msg.get("role") if isinstance(msg, dict) else None
         if isinstance(role, str) and role not in data.roles:
             meant = intended_role(role, data)
             if meant:
                 msg["role"] = meant
-                changes.append(("FT109", pointer("messages", i, "role"), f"role {role!r} -> {meant!r}"))
+                changes.append(Change("FT109", pointer("messages", i, "role"), f"role {role!r} -> {meant!r}"))
     if options.remove_unknown_keys:
         for key in [k for k in fixed if k not in data.record_keys]:
             del fixed[key]
-            changes.append(("FT111", pointer(key), f"removed the record key {key!r}"))
+            changes.append(Change("FT111", pointer(key), f"removed the record key {key!r}"))
         for i, msg in enumerate(msgs):
             for key in [k for k in msg if k not in data.message_keys] if isinstance(msg, dict) else ():
                 del msg[key]
-                changes.append(("FT112", pointer("messages", i, key), f"removed the message key {key!r}"))
+                changes.append(Change("FT112", pointer("messages", i, key), f"removed the message key {key!r}"))
     index = list(range(len(msgs)))
     if options.merge_consecutive:
         msgs, index = _merge_consecutive(msgs, index, changes)
     if options.drop_unpaired_user and len(msgs) >= 2 and _plain(msgs[-1], "user") and _plain(msgs[-2], "assistant"):
         msgs.pop()
-        changes.append(("FT204", pointer("messages", index.pop()), "dropped the final user message, which has no assistant reply"))
+        changes.append(Change("FT204", pointer("messages", index.pop()), "dropped the final user message, which has no assistant reply"))
     fixed["messages"] = msgs
     return fixed, changes
+
+
+def _redact(msgs: list[Any], kinds: frozenset[str], changes: list[Change]) -> None:
+    """Replace every match of ``kinds`` in each content by its placeholder. The change log gets
+    the kind and the offsets in the content as read, never the value."""
+    rules = load_privacy()
+    for i, msg in enumerate(msgs):
+        text = msg.get("content") if isinstance(msg, dict) else None
+        if not isinstance(text, str):
+            continue
+        new, found = redact(text, kinds)
+        for m in found:
+            kind = rules.kinds[m.kind]
+            action = f"replaced the {kind.label} at content[{m.start}:{m.end}] with {kind.placeholder}"
+            changes.append(Change(kind.code, pointer("messages", i, "content"), action, {"kind": m.kind, "start": m.start, "end": m.end}))
+        msg["content"] = new
 
 
 def _plain(msg: Any, role: str | None = None) -> bool:
@@ -81,7 +109,7 @@ def _merge_consecutive(msgs: list[Any], index: list[int], changes: list[Change])
         if prev is not None and _plain(msg) and _plain(prev) and msg["role"] == prev["role"] and msg["role"] in ("user", "assistant"):
             prev["content"] = "\n\n".join(t for t in (prev["content"], msg["content"]) if t.strip()) or prev["content"]
             changes.append(
-                (
+                Change(
                     "FT203",
                     pointer("messages", i),
                     f"merged this {msg['role']} message into message {kept_index[-1]} (joined with a blank line)",
@@ -91,6 +119,29 @@ def _merge_consecutive(msgs: list[Any], index: list[int], changes: list[Change])
         kept.append(msg)
         kept_index.append(i)
     return kept, kept_index
+
+
+def splice_contents(raw: bytes, original: Any, fixed: Any) -> bytes | None:
+    """``raw`` with only the changed content strings written anew, or None when that cannot be
+    done exactly (a string not written as ``json.dumps`` writes it, or a result that does not
+    parse back to ``fixed``)."""
+    try:
+        pairs = [(a["content"], b["content"]) for a, b in zip(original["messages"], fixed["messages"], strict=True) if a != b]
+    except (KeyError, TypeError, ValueError):
+        return None
+    out = raw
+    for old, new in pairs:
+        for ascii_only in (False, True):
+            was = json.dumps(old, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+            if was in out:
+                out = out.replace(was, json.dumps(new, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass"))
+                break
+        else:
+            return None
+    try:
+        return out if json.loads(out) == fixed else None
+    except ValueError:
+        return None
 
 
 _STYLES = [((", ", ": "), False), ((",", ":"), False), ((", ", ": "), True), ((",", ":"), True)]

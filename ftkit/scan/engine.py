@@ -21,12 +21,14 @@ from collections.abc import Callable, Iterable
 from typing import Any, BinaryIO
 
 from ftkit.checks import ROLES, Selector, all_rules, costly_checks, level_of, record_checks
+from ftkit.checks.prefilter import Prefilter
+from ftkit.checks.privacy import PRIVACY_CODES, privacy_kinds
 from ftkit.errors import InputError
 from ftkit.findings import FileResult, Finding, Scan, sort_findings
 from ftkit.policy.profile import Profile
 from ftkit.scan import parallel
 from ftkit.scan.dataset import RecordFacts
-from ftkit.scan.fastpath import CleanCheck
+from ftkit.scan.fastpath import SUSPECT, CleanCheck
 from ftkit.scan.inputs import Input, describe_os_error
 from ftkit.scan.reader import BLANK, HEAD_BYTES, UNPARSED, Reader, bom, careful, crlf, sniff
 
@@ -39,7 +41,8 @@ class FileScan:
     """The state of validating one file; ``run()`` returns its result."""
 
     def __init__(self, item: Input, profile: Profile, selected: Selector, jobs: int = 1, collector: Any = None,
-                 near_duplicates: bool = False, dataset_rules: bool = True, counter: Any = None) -> None:  # fmt: skip
+                 near_duplicates: bool = False, dataset_rules: bool = True, counter: Any = None,
+                 privacy: bool | None = None) -> None:  # fmt: skip
         self.item, self.jobs, self.counter = item, jobs, counter
         # The dataset rules (FT501, FT504-FT507) keep a few integers per record. A caller that
         # only needs the errors (stats, split, cost) may leave them out, unless the profile makes
@@ -52,14 +55,19 @@ class FileScan:
         self.profile, self.data = profile, profile.data
         self.selected = selected
         self.severity: dict[str, str] = dict(profile.severity)
-        chosen = [r for r in record_checks() if selected(r.code)]
+        # The privacy kinds checked (FT6xx): validate's default ones (privacy None), all (True) or
+        # none (False), and in every case those the profile makes errors.
+        self.private = privacy_kinds(profile, selected, privacy)
+        off = {code for code in PRIVACY_CODES if code not in self.private.values()}
+        chosen = [r for r in record_checks() if selected(r.code) and r.code not in off]
         self.checks = [[r for r in chosen if r.needs <= level] for level in range(ROLES + 1)]  # by level_of
+        self.private_checks = [r for r in chosen if r.code in PRIVACY_CODES]
         # The passes that pay for normalising text (validate --tokens, report) also run the
         # costly record rules (FT305), on every record without an error, fast path or not.
         self.costly = [r for r in costly_checks() if selected(r.code)] if near_duplicates else []
         for rule in self.costly:  # load what they need now, before a second process forks, not in both
             list(rule.check({"messages": []}, self.data))  # type: ignore[misc]  # record rules have a check
-        self.clean = CleanCheck(self.data)
+        self.clean = CleanCheck(self.data, Prefilter(self.private) if self.private else None)
         self._reset()
 
     def _reset(self) -> None:
@@ -153,7 +161,7 @@ class FileScan:
         self.first_crlf = self.first_crlf or first_crlf
 
     def _scan(self, reader: Reader) -> None:
-        clean, costly = self.clean, self.costly
+        verdict, costly = self.clean.verdict, self.costly
         observe = self.facts.observe if self.facts is not None else None
         collect = self.collector.add if self.collector is not None else None
         records = 0
@@ -163,11 +171,9 @@ class FileScan:
                 continue
             records += 1
             if problems is None:
-                if clean(value, raw):  # type: ignore[arg-type]  # a fast-parsed item's raw is bytes
-                    if costly and self._costly(line, value):  # a profile made a costly rule an error
-                        self.invalid += 1
-                        if self.collector is not None:
-                            self.collector.reject(line)
+                seen = verdict(value, raw)  # type: ignore[arg-type]  # a fast-parsed item's raw is bytes
+                if seen:  # well-formed: only FT6xx (when suspect) and the costly rules can flag it
+                    if (seen == SUSPECT or costly) and self._fast_rules(line, value, seen == SUSPECT):
                         continue
                     if observe is not None:
                         observe(line, raw, value["messages"])  # type: ignore[arg-type]  # as above
@@ -217,9 +223,25 @@ class FileScan:
 
     def _costly(self, line: int, value: Any) -> bool:
         """The costly record rules on one record; True when one of them found an error."""
+        return self._run(self.costly, line, value)
+
+    def _fast_rules(self, line: int, value: Any, suspect: bool) -> bool:
+        """For a well-formed record: the FT6xx rules (when the prefilter suspects it) and the
+        costly rules; True when one found an error (then the record is counted invalid and kept
+        from the collector, as the careful path would)."""
+        error = self._run(self.private_checks, line, value) if suspect else False
+        if self.costly:
+            error |= self._costly(line, value)
+        if error:
+            self.invalid += 1
+            if self.collector is not None:
+                self.collector.reject(line)
+        return error
+
+    def _run(self, rules: list[Any], line: int, value: Any) -> bool:
         error = False
-        for rule in self.costly:
-            for pointer, message in rule.check(value, self.data):  # type: ignore[misc]  # record rules have a check
+        for rule in rules:
+            for pointer, message in rule.check(value, self.data):
                 error |= self.add(Finding(line, rule.code, pointer, message))
         return error
 
@@ -254,15 +276,18 @@ def run_scan(
     dataset_rules: bool = True,
     counter: Any = None,
     config: str | None = None,
+    privacy: bool | None = None,
 ) -> Scan:
     """Validate every input; ``collector()`` (if given) makes one record collector per file.
 
     ``near_duplicates`` adds FT504, which normalises all text (as costly as parsing it);
-    ``dataset_rules=False`` leaves out the warnings about the whole dataset (FT501, FT504-FT507).
+    ``dataset_rules=False`` leaves out the warnings about the whole dataset (FT501, FT504-FT507);
+    ``privacy``: which FT6xx kinds to look for: None those ``validate`` checks by default, True
+    all, False none (a kind the profile makes an error is always checked).
     """
     all_rules()  # register every rule before the first lookup
     files = []
     for item in inputs:
-        scan = FileScan(item, profile, selected, jobs, collector() if collector else None, near_duplicates, dataset_rules, counter)
+        scan = FileScan(item, profile, selected, jobs, collector() if collector else None, near_duplicates, dataset_rules, counter, privacy)
         files.append(scan.run())
     return Scan(profile.name, profile.severity, files, config)

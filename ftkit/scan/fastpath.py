@@ -2,6 +2,10 @@
 
 ``CleanCheck`` must never accept a record that any rule would flag; the careful path (every rule,
 with explanations) runs for everything else. ``tests/test_engine_properties.py`` checks this.
+
+The privacy rules (FT6xx) look at the text, not the shape: with a ``Prefilter`` for the kinds
+being checked, ``verdict`` says ``SUSPECT`` for a well-formed record whose text could hold one
+(an "@", a long enough run of digits, a key prefix...), and the scan runs only those rules on it.
 """
 
 from __future__ import annotations
@@ -10,13 +14,21 @@ import re
 from typing import Any
 
 from ftkit.checks.content import _role_prefix
+from ftkit.checks.prefilter import Prefilter
 from ftkit.policy.profile import DataRules
+
+#: ``CleanCheck.verdict``: the careful path; no rule could flag it; well-formed, but run the FT6xx rules.
+CAREFUL, CLEAN, SUSPECT = 0, 1, 2
 
 
 class CleanCheck:
-    """True only for a record that no rule could flag: the fast path's single test."""
+    """True only for a record that no rule could flag: the fast path's single test.
 
-    def __init__(self, data: DataRules) -> None:
+    ``private``: the prefilter of the privacy kinds being checked (None or empty: none)."""
+
+    def __init__(self, data: DataRules, private: Prefilter | None = None) -> None:
+        self.suspicious = private.suspicious_line if private else None
+        self.only_email = private.only_email if private else False  # validate's default: one search for "@"
         self.record_keys = frozenset(data.record_keys)
         self.message_keys = frozenset(("role", "content"))
         specials = sorted(data.special_tokens, key=len, reverse=True)
@@ -35,33 +47,42 @@ class CleanCheck:
         return pattern
 
     def __call__(self, obj: Any, line: bytes) -> bool:
+        """No rule at all could flag the record (fix copies such a record byte for byte)."""
+        return self.verdict(obj, line) == CLEAN
+
+    def verdict(self, obj: Any, line: bytes) -> int:
+        """``CLEAN``, ``SUSPECT`` (well-formed; only FT6xx rules could flag it) or ``CAREFUL``."""
         if type(obj) is not dict or not self.usable:
-            return False
+            return CAREFUL
         msgs = obj.get("messages")
         if type(msgs) is not list or not msgs or not obj.keys() <= self.record_keys:
-            return False
+            return CAREFUL
         mk = self.message_keys
         try:
             if not all([m.keys() == mk for m in msgs]):  # noqa: C419  # a list first: faster than a generator here
-                return False
+                return CAREFUL
             roles = [m["role"] for m in msgs]
             texts = [m["content"] for m in msgs]
             joined = "".join(texts)  # TypeError unless every content is a string
         except (AttributeError, TypeError):
-            return False
+            return CAREFUL
         if roles != self._pattern(len(roles), roles[0] == "system"):
-            return False
+            return CAREFUL
         if not all(texts) or any(map(str.isspace, texts)):
-            return False
+            return CAREFUL
         if "<" in joined and self.special and self.special(joined):
-            return False
+            return CAREFUL
         if self.labelled and (":" in joined or "：" in joined) and any(map(self.labelled, texts)):
-            return False  # a speaker label needs a colon: most records skip the regex
+            return CAREFUL  # a speaker label needs a colon: most records skip the regex
         # Duplicate keys are invisible after parsing, so count them in the bytes. Every key written
         # is followed by one colon, so the colons are at least the keys written: as many colons
         # as keys parsed means no key was written twice. Colons inside strings spoil that count;
         # then, with no whitespace before any colon, every key is followed directly by '":'.
         keys = len(obj) + 2 * len(msgs)
-        if line.count(b":") == keys:
-            return True
-        return line.count(b'":') == keys and b" :" not in line and b"\t" not in line and b"\r" not in line
+        colons = line.count(b":") != keys  # then some content holds a colon
+        if colons and (line.count(b'":') != keys or b" :" in line or b"\t" in line or b"\r" in line):
+            return CAREFUL
+        # A match never spans two messages, so a search of the joined text finds every one.
+        if self.only_email:
+            return SUSPECT if "@" in joined else CLEAN
+        return SUSPECT if self.suspicious is not None and self.suspicious(line, joined, colons) else CLEAN

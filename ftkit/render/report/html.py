@@ -7,7 +7,7 @@ from collections.abc import Set as AbstractSet
 from html import escape
 
 from ftkit.plan.params import fmt_number
-from ftkit.plan.report_model import QualityReport, RuleFindings
+from ftkit.plan.report_model import PrivacyKind, QualityReport, RuleFindings
 from ftkit.render.plan import kept_text, tokenizer_text
 from ftkit.render.report import charts
 from ftkit.render.report.style import CSS
@@ -19,6 +19,7 @@ _SECTIONS = (
     ("duplicates", "Duplicates"),
     ("overlap", "Evaluation overlap"),
     ("quality", "Quality"),
+    ("privacy", "Privacy"),
     ("recommendation", "Recommendation"),
     ("cost", "Cost"),
     ("payoff", "Payoff"),  # only when asked for (--prompt-before)
@@ -218,6 +219,26 @@ def _quality(r: QualityReport) -> str:
     )
 
 
+def _privacy(r: QualityReport) -> str:
+    p = r.privacy
+
+    def lines(k: PrivacyKind) -> str:
+        text = "; ".join(f"{path}: {', '.join(map(str, numbers))}" for path, numbers in k.lines.items())
+        return e(text + (f" and {_n(k.more_lines)} more" if k.more_lines else "")) or "—"
+
+    rows = [[e(k.code), e(k.label), _sev(k.severity, k.count), _n(k.count), _n(k.records), lines(k)] for k in p.kinds]
+    if p.findings:
+        intro = (f"{_count(p.findings, 'finding')} on {_count(p.records, 'record')}. Values are masked; example lines show each one "
+                 "replaced by its placeholder, as <code>ftkit fix --redact</code> writes them.")  # fmt: skip
+    else:
+        intro = '<span class="nothing">None of the kinds below was found in the contents.</span>'
+    return (
+        f"<p>{intro}</p>"
+        + _table(["code", "kind", "severity", "findings", "records", "lines"], rows, {3, 4}, {5})
+        + "".join(_rule(k, open_=True) for k in p.kinds if k.count)
+    )
+
+
 def _recommendation(r: QualityReport) -> str:
     rec = r.recommendation
     if rec is None:
@@ -289,6 +310,7 @@ def render_html(r: QualityReport) -> str:
         "duplicates": _duplicates(r),
         "overlap": _overlap(r),
         "quality": _quality(r),
+        "privacy": _privacy(r),
         "recommendation": _recommendation(r),
         "cost": _cost(r),
         "payoff": _payoff(r),
@@ -302,6 +324,7 @@ def render_html(r: QualityReport) -> str:
         "duplicates": "Duplicates and near-duplicates",
         "overlap": "Overlap with evaluation data",
         "quality": "Quality findings",
+        "privacy": "Personal data and secrets",
         "recommendation": "Recommended LoRA parameters",
         "cost": "Cost estimate",
         "payoff": "Payoff at inference",

@@ -176,6 +176,30 @@ def _quality(r: QualityReport) -> list[str]:
     return out
 
 
+def _lines(lines: dict[str, list[int]], more: int) -> str:
+    text = "; ".join(f"{path}: {', '.join(map(str, numbers))}" for path, numbers in lines.items())
+    return text + (f" and {_n(more)} more" if more else "")
+
+
+def _privacy(r: QualityReport) -> list[str]:
+    p = r.privacy
+    if p.findings:
+        intro = (f"{_count(p.findings, 'finding')} on {_count(p.records, 'record')}. Values are masked; example lines show each one "
+                 "replaced by its placeholder, as `ftkit fix --redact` writes them.")  # fmt: skip
+    else:
+        intro = "None of the kinds below was found in the contents."
+    out = ["## Personal data and secrets", "", intro, ""]
+    out += _table(
+        ["code", "kind", "findings", "records", "lines"],
+        [[k.code, k.label, _n(k.count), _n(k.records), cell(_lines(k.lines, k.more_lines)) or "—"] for k in p.kinds],
+        {2, 3},
+    )
+    for k in p.kinds:
+        if k.count:
+            out += _rule(k)
+    return out
+
+
 def _recommendation(r: QualityReport) -> list[str]:
     rec = r.recommendation
     out = ["## Recommended LoRA parameters", ""]
@@ -260,7 +284,7 @@ def render_markdown(r: QualityReport) -> str:
         f"> **{r.verdict.headline}:** {r.verdict.reason}",
         "",
     ]
-    for part in (_validation, _tokens, _shares, _duplicates, _overlap, _quality, _recommendation, _cost, _payoff):
+    for part in (_validation, _tokens, _shares, _duplicates, _overlap, _quality, _privacy, _recommendation, _cost, _payoff):
         out += part(r)
     out += [
         "## What the token numbers assume",
