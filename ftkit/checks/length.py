@@ -16,6 +16,8 @@ def _over_max_tokens() -> None:
     Why: SiliconFlow truncates at Max Tokens (at most 4096); the cut part is usually the
     assistant's answer, which is what the model should learn. Shorten or split the conversation.
 
+    Remedy: by hand: shorten or split the conversation (Max Tokens is at most 4096).
+
     Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     """
 

@@ -15,7 +15,8 @@ On request (``FixOptions``)
   FT204 ends-without-reply     ``drop_unpaired_user``: a final user message right after an
                                assistant reply is dropped
   FT111 / FT112                ``remove_unknown_keys``: record and message keys the profile does
-                               not list are removed (a top-level "system" string is lost with them)
+                               not list are removed; a top-level "system" string (Anthropic,
+                               Bedrock/Nova) is moved into a first system message, never lost
 
 Nothing else is guessed at: a record that still has an error-level finding after these fixes is
 written to the rejects file, as it was read. Every input record is in exactly one of the output

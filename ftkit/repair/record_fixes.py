@@ -45,15 +45,18 @@ def fix_record(record: Any, data: DataRules, options: FixOptions) -> tuple[Any, 
             if meant:
                 msg["role"] = meant
                 changes.append(("FT109", pointer("messages", i, "role"), f"role {role!r} -> {meant!r}"))
+    index = list(range(len(msgs)))
     if options.remove_unknown_keys:
         for key in [k for k in fixed if k not in data.record_keys]:
-            del fixed[key]
-            changes.append(("FT111", pointer(key), f"removed the record key {key!r}"))
+            value = fixed.pop(key)
+            if key == "system" and isinstance(value, str) and value.strip() and "system" in data.roles:
+                changes.append(("FT111", pointer(key), _move_system(value, msgs, index)))
+            else:
+                changes.append(("FT111", pointer(key), f"removed the record key {key!r}"))
         for i, msg in enumerate(msgs):
             for key in [k for k in msg if k not in data.message_keys] if isinstance(msg, dict) else ():
                 del msg[key]
-                changes.append(("FT112", pointer("messages", i, key), f"removed the message key {key!r}"))
-    index = list(range(len(msgs)))
+                changes.append(("FT112", pointer("messages", index[i], key), f"removed the message key {key!r}"))
     if options.merge_consecutive:
         msgs, index = _merge_consecutive(msgs, index, changes)
     if options.drop_unpaired_user and len(msgs) >= 2 and _plain(msgs[-1], "user") and _plain(msgs[-2], "assistant"):
@@ -61,6 +64,19 @@ def fix_record(record: Any, data: DataRules, options: FixOptions) -> tuple[Any, 
         changes.append(("FT204", pointer("messages", index.pop()), "dropped the final user message, which has no assistant reply"))
     fixed["messages"] = msgs
     return fixed, changes
+
+
+def _move_system(system: str, msgs: list[Any], index: list[int]) -> str:
+    """A top-level "system" string (Anthropic, Bedrock/Nova) made the first system message; it
+    is never lost. The action, as the change log says it."""
+    first = msgs[0] if msgs else None
+    if isinstance(first, dict) and first.get("role") == "system" and first.get("content") == system:
+        return "removed the record key 'system': the same text is the first system message"
+    msgs.insert(0, {"role": "system", "content": system})
+    index.insert(0, -1)  # a message that was not in the record as read
+    if isinstance(first, dict) and first.get("role") == "system":
+        return "moved the record key 'system' into a system message before the record's own (FT206: two system messages)"
+    return "moved the record key 'system' into a first system message"
 
 
 def _plain(msg: Any, role: str | None = None) -> bool:
