@@ -221,3 +221,17 @@ def test_an_array_is_checked_exactly_like_the_same_records_as_lines(records: lis
     assert got == expected
     assert (two.files[0].records, two.files[0].valid_records) == (one.files[0].records, one.files[0].valid_records)
     assert [v.code for v in two.violations if v.line is None] == ["FT017"]
+
+
+def test_report_examples_of_an_array_show_the_element_not_its_brace() -> None:
+    code, out = run("report", str(DATA / "llama-factory" / "dpo_en_demo.json"), "--format", "json")
+    rules = {g["code"]: g for g in json.loads(out)["validation"]["rules"]}
+    example = rules["FT102"]["examples"][0]
+    assert code == 0 and (example["line"], example["pointer"]) == (2, "/0")
+    assert example["text"].startswith('{ "conversations": [ { "from": "human", "value": "Hi! I\'d like to create a new language game')
+
+
+def test_the_same_finding_in_every_element_is_counted_once_in_text() -> None:
+    _, out = run("validate", str(DATA / "llama-factory" / "kto_en_demo.json"))
+    assert "FT111 warning [unknown-record-key]: the same finding on 297 more lines (every record)" in out
+    assert out.count('record has unknown key "label"') == 4

@@ -248,16 +248,29 @@ def _snippets(table: RecordTable, wanted: Iterable[Located], max_line_bytes: int
             lines.setdefault(path, set()).add(f.line)
     out: dict[tuple[str, int | None], str] = {}
     for path, numbers in lines.items():
-        last = max(numbers)
+        # a record over several lines (a JSON array's element, a pretty-printed record) is shown
+        # from its first lines joined, not by its opening brace alone
+        spans = next((f.spans for f in table.scan.files if f.path == path), {})
+        ends = {n: spans.get(n, n) for n in numbers}
+        last = max(ends.values())
+        parts: dict[int, list[bytes]] = {}
         try:
             with open(table.read_paths[table.paths.index(path)], "rb") as stream:
                 for n, raw in enumerate(iter_lines(stream, max_line_bytes), start=1):
                     if n in numbers:
-                        out[(path, n)] = _cut(raw)
+                        if ends[n] == n or isinstance(raw, int):
+                            out[(path, n)] = _cut(raw)
+                        else:
+                            parts[n] = [raw.strip()]
+                    for first, got in parts.items():
+                        if first < n <= ends[first] and isinstance(raw, bytes) and sum(map(len, got)) < SNIPPET_CHARS * 4:
+                            got.append(raw.strip())
                     if n >= last:
                         break
         except OSError:
             continue  # the file went away since the scan: examples without text
+        for first, got in parts.items():
+            out[(path, first)] = _cut(b" ".join(got))
     return out
 
 

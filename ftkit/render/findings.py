@@ -8,6 +8,7 @@ string that came from data goes through ``ftkit.render.safe``.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 from functools import lru_cache
@@ -20,6 +21,7 @@ from ftkit.render.safe import encode, json_safe, json_safe_bytes, safe
 _COLOURS = {"error": "31", "warning": "33", "info": "36", "bold": "1", "dim": "2"}
 #: A finding that repeats word for word is shown this many times, then counted.
 SAME_SHOWN = 3
+_INDEX = re.compile(r"^/\d+")
 
 
 def _paint(text: str, style: str, colour: bool) -> str:
@@ -47,7 +49,9 @@ def text_lines(scan: Scan, max_shown: int = 50, colour: bool = False) -> Iterato
             yield "  " + _paint("the file:", "bold", colour) + f" {safe(result.shape.message)}"
         same: Counter[tuple[str, str, str]] = Counter()
         for f in result.findings:
-            key = (f.code, f.pointer, f.message)
+            # in a JSON array the pointer starts with the element's index: the same finding in
+            # every element is still the same finding
+            key = (f.code, _INDEX.sub("", f.pointer) if result.json_array else f.pointer, f.message)
             same[key] += 1
             if same[key] > SAME_SHOWN:
                 continue

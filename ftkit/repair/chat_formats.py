@@ -49,7 +49,7 @@ from ftkit.checks import describe, pointer
 from ftkit.checks.shapes import REASONING_KEYS, REASONING_PARTS
 from ftkit.checks.structure import intended_role
 from ftkit.policy.profile import DataRules
-from ftkit.repair.conserve import has_content
+from ftkit.repair.conserve import STRUCTURAL, has_content
 
 Format = Literal["openai", "sharegpt", "alpaca", "prompt-completion", "bedrock", "preference", "kto", "multimodal", "columns"]
 FORMATS: tuple[Format, ...] = get_args(Format)
@@ -118,7 +118,7 @@ class Converter:
         for key, value in obj.items():
             if key not in used:
                 self.ignored[label + key] += 1
-                if has_content(value):
+                if key not in STRUCTURAL and has_content(value):  # an "id" names the record, it says nothing
                     self.log(
                         "not-carried", at + pointer(key), f'dropped the key "{key}": the platform reads only role and content messages'
                     )
@@ -320,7 +320,7 @@ class Converter:
         for key, value in rec.items():
             if key not in self.columns.values():
                 self.ignored[key] += 1
-                if has_content(value):
+                if key not in STRUCTURAL and has_content(value):
                     self.log("not-carried", pointer(key), f'dropped the column "{key}": --map does not name it')
         return msgs
 
