@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from ftkit.plan.show import RecordView
     from ftkit.plan.split import GroupBy, SplitResult, Stratify
     from ftkit.plan.stats import Stats
-    from ftkit.repair.chat_formats import Format, ToolMode
+    from ftkit.repair.chat_formats import Format, PreferenceMode, ReasoningMode, ToolMode
     from ftkit.repair.convert import ConvertResult
     from ftkit.repair.fix import FixResult
     from ftkit.scan.overlap import Overlaps
@@ -542,7 +542,11 @@ def convert(
     *,
     source_format: Format | Literal["auto"] = "auto",
     rejects: str | os.PathLike[str] | None = None,
+    changes: str | os.PathLike[str] | None = None,
     tools: ToolMode = "reject",
+    reasoning: ReasoningMode = "reject",
+    preference: PreferenceMode = "reject",
+    columns: Mapping[str, str] | None = None,
     force: bool = False,
     profile: str | Profile | None = None,
     select: Iterable[str] | str | None = None,
@@ -550,8 +554,12 @@ def convert(
     config: str | os.PathLike[str] | bool | None = None,
     progress: Progress | None = None,
 ) -> ConvertResult:
-    """Records in other chat formats (Alpaca, ShareGPT, prompt/completion, OpenAI; JSON array or
-    JSON Lines) as SiliconFlow messages JSONL; every record is written or rejected with reasons."""
+    """Records in other chat formats (OpenAI, ShareGPT, Alpaca, prompt/completion, Amazon Bedrock,
+    preference pairs, KTO, or flat ``columns`` such as ``{"user": "text", "assistant":
+    "ground_truth"}``; JSON Lines, a JSON array, one JSON object or Parquet) as SiliconFlow messages
+    JSONL: every record is written, with what it lost or moved in the change log (``changes``), or
+    rejected with reasons. ``preference="chosen"`` writes preference pairs with their chosen reply;
+    ``reasoning="drop"`` writes replies without their reasoning."""
     from ftkit.repair.convert import convert_file
 
     ctx = context(config, profile=profile, select=select, ignore=ignore)
@@ -564,7 +572,11 @@ def convert(
             ctx.selected,
             source_format=source_format,
             rejects=_opt_path(rejects),
+            changes=_opt_path(changes),
             tools=tools,
+            reasoning=reasoning,
+            preference=preference,
+            columns=columns,
             force=force,
             counter=progress,
         )

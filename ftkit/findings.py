@@ -34,6 +34,16 @@ class Finding(NamedTuple):
         return (self.line or 0, self.code, self.pointer)
 
 
+@dataclass(frozen=True)
+class FileShape:
+    """What a whole file looks like when most of its records fail the same way: a prompt set,
+    Alpaca, ShareGPT, preference pairs, pretraining text, ... (``ftkit.checks.shapes``)."""
+
+    kind: str  # e.g. "prompt-set", "alpaca", "preference"
+    records: int  # records of that shape among those with an error
+    message: str  # what the file looks like and what to do, in one sentence
+
+
 @dataclass
 class FileResult:
     """One file's summary and findings (sorted by line, code, pointer)."""
@@ -43,6 +53,8 @@ class FileResult:
     valid_records: int  # records with no selected error-level finding
     findings: list[Finding] = field(default_factory=list)
     spans: dict[int, int] = field(default_factory=dict)  # first line -> last, for records over several lines
+    shape: FileShape | None = None  # the file-level pattern, when most records fail the same way
+    json_array: bool = False  # the records are the elements of one JSON array (FT017), not lines
 
 
 @dataclass(frozen=True)

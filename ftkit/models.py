@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ftkit.findings import REPORT_VERSION, SEVERITY_RANK, Scan
+from ftkit.findings import REPORT_VERSION, SEVERITY_RANK, FileResult, Scan
 
 Severity = Literal["error", "warning", "info"]
 
@@ -26,10 +26,26 @@ class Violation(BaseModel):
     message: str
 
 
+class Shape(BaseModel):
+    """What the whole file looks like, when most of its records fail the same way."""
+
+    kind: str = Field(description="prompt-set, alpaca, sharegpt, prompt-completion, preference, kto, bedrock, multimodal, "
+                      "reasoning, system-key, content-parts or pretraining-text")  # fmt: skip
+    records: int = Field(description="records of that shape among those with findings")
+    message: str = Field(description="what the file looks like and what to do, in one sentence")
+
+
 class FileSummary(BaseModel):
     path: str
-    records: int = Field(description="lines that hold (or should hold) a record: non-blank lines")
+    records: int = Field(description="records: non-blank lines (a spread-out record once), or the elements of a JSON array")
     valid_records: int = Field(description="records with no error-level finding")
+    shape: Shape | None = Field(None, description="the file-level pattern, when most records fail the same way; null otherwise")
+
+
+def file_summary(result: FileResult) -> FileSummary:
+    shape = result.shape
+    found = Shape(kind=shape.kind, records=shape.records, message=shape.message) if shape is not None else None
+    return FileSummary(path=result.path, records=result.records, valid_records=result.valid_records, shape=found)
 
 
 class Summary(BaseModel):
@@ -73,6 +89,6 @@ def report_of(scan: Scan) -> Report:
     counts = scan.summary
     return Report(
         profile=scan.profile, config=scan.config,
-        files=[FileSummary(path=f.path, records=f.records, valid_records=f.valid_records) for f in scan.files],
+        files=[file_summary(f) for f in scan.files],
         violations=violations, summary=Summary(by_severity=counts.by_severity, by_code=counts.by_code),
     )  # fmt: skip

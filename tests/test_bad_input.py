@@ -369,7 +369,7 @@ def test_no_final_newline_is_fine(tmp_path: Path) -> None:
     code, report = validate_json(path)
     assert code == 0
     assert report["violations"] == []
-    assert report["files"][0] == {"path": str(path), "records": 10, "valid_records": 10}
+    assert report["files"][0] == {"path": str(path), "records": 10, "valid_records": 10, "shape": None}
 
 
 def test_crlf_file_is_info_only(tmp_path: Path) -> None:

@@ -35,32 +35,45 @@ def convert(tmp: Path, src: Path, **kwargs: Any) -> tuple[ConvertResult, list[di
     return result, out, rejects
 
 
-# (file, --from, --tools, format, written, rejected, rejected by reason)
+# (file, options, format, written, rejected, rejected by reason)
 REAL = [
-    ("llama-factory/alpaca_zh_demo.json", "auto", "reject", "alpaca", 1000, 0, {}),
-    ("llama-factory/alpaca_en_demo.json", "auto", "reject", "alpaca", 999, 0, {}),
-    ("llama-factory/identity.json", "alpaca", "reject", "alpaca", 91, 0, {}),
-    ("llama-factory/glaive_toolcall_en_demo.json", "auto", "reject", "sharegpt", 147, 153, {"tool-use": 153}),
-    ("llama-factory/glaive_toolcall_en_demo.json", "sharegpt", "fold", "sharegpt", 300, 0, {}),
-    ("medicalgpt/sharegpt_zh_1K_format.jsonl", "auto", "reject", "sharegpt", 993, 7, {"FT204": 7}),
-    ("openai-cookbook/drone_training.jsonl", "openai", "reject", "openai", 0, 103, {"tool-use": 103}),
-    ("openai-cookbook/drone_training.jsonl", "openai", "fold", "openai", 103, 0, {}),
-    ("llama-factory/v1_sft_demo.jsonl", "auto", "reject", "openai", 500, 0, {}),
-    ("llama-factory/reason_tool_use_demo_50.jsonl", "auto", "fold", "openai", 0, 50, {"not-text": 50}),
-    ("anthropic-cookbook/json_mode_dataset.jsonl", "auto", "reject", "openai", 500, 0, {}),
+    ("llama-factory/alpaca_zh_demo.json", {}, "alpaca", 1000, 0, {}),
+    ("llama-factory/alpaca_en_demo.json", {}, "alpaca", 999, 0, {}),
+    ("llama-factory/identity.json", {"source_format": "alpaca"}, "alpaca", 91, 0, {}),
+    ("llama-factory/glaive_toolcall_en_demo.json", {}, "sharegpt", 147, 153, {"tool-use": 153}),
+    ("llama-factory/glaive_toolcall_en_demo.json", {"source_format": "sharegpt", "tools": "fold"}, "sharegpt", 300, 0, {}),
+    ("medicalgpt/sharegpt_zh_1K_format.jsonl", {}, "sharegpt", 993, 7, {"FT204": 7}),
+    ("openai-cookbook/drone_training.jsonl", {"source_format": "openai"}, "openai", 0, 103, {"tool-use": 103}),
+    ("openai-cookbook/drone_training.jsonl", {"source_format": "openai", "tools": "fold"}, "openai", 103, 0, {}),
+    ("llama-factory/v1_sft_demo.jsonl", {}, "openai", 500, 0, {}),
+    # reasoning parts are refused by default (the old reason, "not-text", named no reasoning)
+    ("llama-factory/reason_tool_use_demo_50.jsonl", {"tools": "fold"}, "openai", 0, 50, {"reasoning": 50}),
+    ("llama-factory/reason_tool_use_demo_50.jsonl", {"tools": "fold", "reasoning": "drop"}, "openai", 50, 0, {}),
+    ("anthropic-cookbook/json_mode_dataset.jsonl", {}, "openai", 500, 0, {}),
+    # issue 12: the files that lost or corrupted training signal
+    ("llama-factory/kto_en_demo.json", {}, "kto", 150, 150, {"undesirable": 150}),
+    ("llama-factory/dpo_en_demo.json", {}, "preference", 0, 300, {"preference": 300}),
+    ("llama-factory/dpo_en_demo.json", {"preference": "chosen"}, "preference", 300, 0, {}),
+    ("llama-factory/mllm_demo.json", {}, "multimodal", 0, 6, {"media": 6}),
+    ("aws-bedrock-samples/nova_tooluse_train_ft.jsonl", {}, "openai", 560, 0, {}),
+    ("azureml-examples/distillation-train_math.jsonl", {}, "openai", 0, 378, {"FT204": 378}),
 ]
 
 
-@pytest.mark.parametrize("name, source, tools, fmt, written, rejected, reasons", REAL, ids=[f"{r[0]}-{r[2]}" for r in REAL])
-def test_real_file(name: str, source: str, tools: str, fmt: str, written: int, rejected: int, reasons: dict[str, int], tmp_path: Path) -> None:
+def _id(row: tuple[Any, ...]) -> str:
+    return row[0] + "".join(f"-{v}" for v in row[1].values())
+
+
+@pytest.mark.parametrize("name, options, fmt, written, rejected, reasons", REAL, ids=[_id(r) for r in REAL])
+def test_real_file(name: str, options: dict[str, str], fmt: str, written: int, rejected: int, reasons: dict[str, int], tmp_path: Path) -> None:
     src = SHARED / name
-    result, out, rejects = convert(tmp_path, src, source_format=source, tools=tools)
+    result, out, rejects = convert(tmp_path, src, **options)
     records = source_records(src)
-    assert result.format == fmt and result.detected == (source == "auto")
+    assert result.format == fmt and result.detected == ("source_format" not in options)
     assert result.records == result.matched == len(records)
     assert (result.written, result.rejected) == (written, rejected) and len(out) == written and len(rejects) == rejected
     assert result.written + result.rejected == len(records)
-    assert result.rejected_by_reason == reasons
+    assert result.rejected_by_reason == reasons and set(result.reason_examples) == set(reasons)
     for reject in rejects:  # each with where it came from, why, and the record as it was
         position = reject["index"] if "index" in reject else reject["line"] - 1
         assert reject["reasons"] and json.loads(reject["text"]) == records[position]
@@ -199,7 +212,8 @@ def test_openai_messages(tmp_path: Path) -> None:
     assert out[0] == msgs(("system", "Be brief."), ("user", "Hi\nthere"), ("assistant", "Hello"))
     assert out[1] == msgs(("system", FOLD_TOOLS + '[{"type": "function", "function": {"name": "add"}}]'), ("user", "1+1?"),
                           ("assistant", FOLD_CALL + '{"name": "add", "arguments": {"a": 1}}'), ("user", FOLD_RESULT + "2"), ("assistant", "2"))
-    assert [r["reasons"][0].split()[0] for r in rejects] == ["weight-zero:", "not-text:", "FT109"]
+    assert [r["reasons"][0].split()[0] for r in rejects] == ["weight-zero:", "media:", "FT109"]
+    assert rejects[1]["reasons"][0] == "media: SiliconFlow chat fine-tuning takes text only (1 image); the record refers to media"
     assert result.ignored_keys == {"messages[].name": 1, "messages[].tool_call_id": 1}
     _, out, rejects = convert(tmp_path, src, tools="reject")
     assert len(out) == 1 and rejects[0]["reasons"][0].startswith("tool-use: messages[1] is an assistant tool call")
@@ -215,11 +229,12 @@ def test_openai_variants_top_level_system_and_loss_weight(tmp_path: Path) -> Non
         {"messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": [{"type": "reasoning", "value": "hmm"}]}]},
     ], jsonl=True)
     result, out, rejects = convert(tmp_path, src)
+    # a top-level "system" that differs from the record's own is kept too, before it (issue 12: it used to be dropped)
     assert out == [msgs(("system", "JSON only."), ("user", "Q"), ("assistant", "{}")),
-                   msgs(("system", "Kept"), ("user", "Q"), ("assistant", "A")), msgs(("user", "Q"), ("assistant", "A"))]
-    assert result.ignored_keys == {"system": 1}
+                   msgs(("system", "Ignored"), ("system", "Kept"), ("user", "Q"), ("assistant", "A")), msgs(("user", "Q"), ("assistant", "A"))]
+    assert result.ignored_keys == {}
     assert rejects[0]["reasons"][0].startswith("weight-zero: messages[1] is a reply with loss_weight 0")
-    assert rejects[1]["reasons"][0].startswith("not-text: messages[1] has a content part of type 'reasoning'")
+    assert rejects[1]["reasons"][0].startswith("reasoning: messages[1].content[0] holds the model's reasoning (a part of type 'reasoning')")
 
 
 def test_auto_detects_the_majority_and_counts_the_rest(tmp_path: Path) -> None:
@@ -227,7 +242,8 @@ def test_auto_detects_the_majority_and_counts_the_rest(tmp_path: Path) -> None:
                 + [{"conversations": [{"from": "human", "value": "Q"}, {"from": "gpt", "value": "A"}]}, 7])
     result, _out, rejects = convert(tmp_path, src)
     assert (result.format, result.records, result.matched, result.written) == ("alpaca", 5, 3, 3)
-    assert rejects[0]["reasons"][0].endswith("(it looks like sharegpt)") and rejects[1]["reasons"][0] == "not-alpaca: the record does not have \"instruction\" and \"output\"; it is the number 7"
+    assert rejects[0]["reasons"][0].endswith("(it looks like ShareGPT conversations: --from sharegpt)")
+    assert rejects[1]["reasons"][0] == "not-alpaca: the record does not have \"instruction\" and \"output\"; it is the number 7"
 
 
 def test_jsonl_input_with_bom_crlf_blank_and_broken_lines(tmp_path: Path) -> None:
@@ -278,7 +294,8 @@ def test_cli(tmp_path: Path) -> None:
     runner = CliRunner()
     res = runner.invoke(cli, ["convert", str(src), "-o", str(tmp_path / "out.jsonl")])
     assert res.exit_code == 0, res.output
-    assert "detected alpaca" in res.output and "12 of 12 records match" in res.output and "validates clean" in res.output
+    assert "detected Alpaca records (alpaca) from the keys instruction, output (12 of the first 12 records)" in res.output
+    assert "written 12 -> " in res.output and "rejected 0 -> " in res.output and "validates clean" in res.output
     res = runner.invoke(cli, ["convert", str(src), "-o", str(tmp_path / "out.jsonl")])
     assert res.exit_code == 2 and "already exists" in res.output
     res = runner.invoke(cli, ["convert", str(src), "-o", str(tmp_path / "out.jsonl"), "--from", "sharegpt", "--force", "--format", "json"])

@@ -37,9 +37,10 @@ from support import REPO, findings
 PROFILE = load_profile("siliconflow")
 DATA = PROFILE.data
 SPECIAL = DATA.special_tokens
+MEDIA = DATA.media_placeholders  # FT304: the fast path must send these to the careful path too
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
-clean_text = st.text(min_size=1, max_size=40).filter(lambda t: not t.isspace() and not any(s in t for s in SPECIAL))
+clean_text = st.text(min_size=1, max_size=40).filter(lambda t: not t.isspace() and not any(s in t for s in (*SPECIAL, *MEDIA)))
 
 
 @st.composite
@@ -102,7 +103,7 @@ MUTATIONS = [
     "drop_role", "drop_content", "misspell_role", "role_number", "content_not_string", "append_user",
     "append_assistant", "move_system", "unknown_record_key", "unknown_message_key", "drop_messages",
     "messages_object", "messages_empty", "message_string", "record_list", "empty_content", "special_token",
-    "duplicate_role_key", "prepend_assistant", "system_only",
+    "duplicate_role_key", "prepend_assistant", "system_only", "media_placeholder",
 ]
 
 
@@ -165,6 +166,11 @@ def mutated(draw: st.DrawFn) -> tuple[str, str, str]:
     if kind == "special_token":
         msgs[i]["content"] += draw(st.sampled_from(SPECIAL))
         return json.dumps(record), "FT302", p + "/content"
+    if kind == "media_placeholder":
+        text = msgs[i]["content"]
+        at = draw(st.integers(0, len(text)))
+        msgs[i]["content"] = text[:at] + draw(st.sampled_from(MEDIA)) + text[at:]
+        return json.dumps(record), "FT304", p + "/content"
     if kind == "duplicate_role_key":
         role = msgs[i]["role"]
         line = json.dumps(record).replace(f'"role": "{role}"', f'"role": "{role}", "role": "{role}"', 1)
@@ -202,7 +208,7 @@ def any_records(draw: st.DrawFn) -> Any:
         msgs = record["messages"]
         i = draw(st.integers(0, len(msgs) - 1))
         key = draw(st.sampled_from(["role", "content", "extra"]))
-        msgs[i][key] = draw(json_values | st.sampled_from(["user", "assistant", "system", ""]))
+        msgs[i][key] = draw(json_values | st.sampled_from(["user", "assistant", "system", "", "<image>", "see <video> here", "<audio"]))
     return record
 
 
@@ -220,6 +226,22 @@ def test_fast_path_never_accepts_what_a_rule_flags(record: Any, data: st.DataObj
         return  # the careful path handles it
     if CleanCheck(DATA, Prefilter(KINDS))(obj, raw):
         assert careful(line) == []
+
+
+@SETTINGS
+@given(record=clean_records(), data=st.data())
+def test_fast_path_never_accepts_a_media_placeholder(record: dict[str, Any], data: st.DataObject) -> None:
+    """FT304 (a warning) is a finding: a record with ``<image>`` anywhere in its content must
+    reach the careful path, where the rule reports it, however the line is written."""
+    msgs = record["messages"]
+    i = data.draw(st.integers(0, len(msgs) - 1))
+    text = msgs[i]["content"]
+    at = data.draw(st.integers(0, len(text)))
+    msgs[i]["content"] = text[:at] + data.draw(st.sampled_from(MEDIA)) + text[at:]
+    line = data.draw(serialised(record))
+    raw = line.strip().encode("utf-8")
+    assert not CleanCheck(DATA)(orjson.loads(raw), raw)
+    assert ("FT304", f"/messages/{i}/content") in careful(line)
 
 
 @SETTINGS

@@ -223,7 +223,7 @@ def test_outputs_keep_the_inputs_permission_bits(tmp_path: Path) -> None:
     invoke("convert", str(src), "-o", str(tmp_path / "c.jsonl"))
     invoke("report", str(src), "-o", str(tmp_path / "r.html"))
     written = [p for p in tmp_path.rglob("*") if p.is_file() and p != src]
-    assert len(written) == 9 and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in written)
+    assert len(written) == 10 and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in written)  # convert: out, rejects, changes
 
 
 # --- 14, 18, 19. signals --------------------------------------------------------------------------------

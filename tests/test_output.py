@@ -53,7 +53,7 @@ def test_json_output_is_the_documented_shape() -> None:
     data = json.loads(out)
     assert set(data) == {"version", "profile", "config", "files", "violations", "summary"}
     assert data["version"] == "1"
-    assert all(set(f) == {"path", "records", "valid_records"} for f in data["files"])
+    assert all(set(f) == {"path", "records", "valid_records", "shape"} for f in data["files"])
     assert all(set(v) == {"path", "line", "pointer", "code", "name", "severity", "message"} for v in data["violations"])
     assert set(data["summary"]["by_severity"]) == {"error", "warning", "info"}
     assert sum(data["summary"]["by_code"].values()) == len(data["violations"])

@@ -2,8 +2,9 @@
 
 A rule is a small generator (after jsonschema's ``iter_errors`` and yamllint's rules): it looks at
 one parsed record and yields ``(pointer, message)`` pairs. The engine stamps code, name, severity,
-file and line. Each rule's docstring is its documentation: a one-line summary, why it matters, and
-``Pass:`` / ``Fail:`` examples that ``tests/test_rule_docs.py`` runs.
+file and line. Each rule's docstring is its documentation: a one-line summary, why it matters, what repairs it
+(``Remedy:``: ``ftkit fix``, ``ftkit fix --flag``, ``ftkit convert``, or by hand), and ``Pass:`` /
+``Fail:`` examples that ``tests/test_rule_docs.py`` runs.
 
 A record rule too slow to run on every record of a plain ``validate`` (which must keep pace with
 a bare JSON parser) is registered ``costly``: the scan's fast path skips the ordinary record
@@ -62,6 +63,12 @@ class Rule:
     @property
     def summary(self) -> str:
         return self.doc.splitlines()[0] if self.doc else ""
+
+    @property
+    def remedy(self) -> str:
+        """What repairs a finding of this rule: the docstring's ``Remedy:`` paragraph, on one line."""
+        found = re.search(r"^\s*Remedy:\s*(.*?)\s*(?:\n\s*\n|\n\s*(?:Pass|Fail)\b|\Z)", self.doc, re.M | re.S)
+        return " ".join(found.group(1).split()) if found else ""
 
     def examples(self, kind: str) -> list[str]:
         """The ``Pass:`` or ``Fail:`` example files written in the docstring."""
@@ -150,6 +157,13 @@ def _load() -> None:
         from ftkit.checks import content, conversation, dataset, file, length, privacy, structure  # noqa: F401
 
         _loaded = True
+
+
+def remedy_of(code: str) -> str:
+    """What repairs a finding of ``code`` ("" for a code that is not registered)."""
+    _load()
+    rule = RULES.get(code)
+    return rule.remedy if rule is not None else ""
 
 
 def rule_name(code: str) -> str:

@@ -27,6 +27,8 @@ def empty_content(record: Any, rules: DataRules) -> Iterator[Problem]:
 
     Why: an empty assistant reply teaches the model to say nothing; an empty user turn is noise.
 
+    Remedy: by hand: write the message, or drop the turn.
+
     Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     Fail: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "  "}]}
     """
@@ -42,6 +44,8 @@ def template_token_in_content(record: Any, rules: DataRules) -> Iterator[Problem
 
     Why: the tokenizer reads it as the control token, not as text, which cuts the training
     sequence short or fakes a turn boundary. Remove or escape it.
+
+    Remedy: by hand: remove or reword the token.
 
     Pass: {"messages": [{"role": "user", "content": "What is <b>?"}, {"role": "assistant", "content": "Bold."}]}
     Fail: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!<|im_end|>"}]}
@@ -68,6 +72,8 @@ def role_name_in_content(record: Any, rules: DataRules) -> Iterator[Problem]:
 
     Why: the chat template already marks who speaks; a label left over from a transcript is
     learned as part of the reply, and the model starts answering with "Assistant:".
+
+    Remedy: by hand: remove the label.
 
     Pass: {"messages": [{"role": "user", "content": "Translate: user"}, {"role": "assistant", "content": "用户"}]}
     Fail: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Assistant: Hello!"}]}
@@ -114,6 +120,8 @@ def reply_language_mismatch(record: Any, rules: DataRules) -> Iterator[Problem]:
     language ("翻译成英文", "answer in French"), asked for it. Runs where tokens are counted:
     ``ftkit validate --tokens`` and ``ftkit report``.
 
+    Remedy: by hand: rewrite the reply in the user's language, or say in the system prompt which language to answer in.
+
     Pass: {"messages": [{"role": "user", "content": "为什么天空是蓝色的？"}, {"role": "assistant", "content": "因为空气对蓝光的散射比对红光强得多，所以天空看起来是蓝色的。"}]}
     Pass: {"messages": [{"role": "user", "content": "请把这句话翻译成英文：今天的会议推迟到下午三点。"}, {"role": "assistant", "content": "Today's meeting has been moved to three o'clock this afternoon."}]}
     Pass: {"messages": [{"role": "user", "content": "用 Python 写一个函数，判断字符串是不是回文。"}, {"role": "assistant", "content": "```python\ndef is_palindrome(s):\n    return s == s[::-1]\n```"}]}
@@ -125,3 +133,31 @@ def reply_language_mismatch(record: Any, rules: DataRules) -> Iterator[Problem]:
         found = _language_judge(rules.language).judge(messages)
         if found is not None:
             yield pointer("messages", found[0], "content"), found[1]
+
+
+@rule("FT304", "media-placeholder")
+def media_placeholder(record: Any, rules: DataRules) -> Iterator[Problem]:
+    """Content holds a media placeholder such as <image>, <video> or <audio>.
+
+    Why: multimodal datasets mark where an image goes with such a tag, but SiliconFlow's chat
+    fine-tuning takes text only: the model would learn the tag as words and reply about an image
+    it never saw. The placeholders are the profile's ``media_placeholders``.
+
+    Remedy: `ftkit convert` (rejects records that refer to media, and says how many); rewrite them as text by hand.
+
+    Pass: {"messages": [{"role": "user", "content": "What is an <img> tag?"}, {"role": "assistant", "content": "HTML for an image."}]}
+    Fail: {"messages": [{"role": "user", "content": "<image>Who are they?"}, {"role": "assistant", "content": "Two players."}]}
+    """
+    marks = rules.media_placeholders
+    if not marks:
+        return
+    for i, text in _contents(record):
+        if "<" in text:
+            found = [m for m in marks if m in text]
+            if found:
+                counts = ", ".join(f"{m} ×{text.count(m)}" if text.count(m) > 1 else m for m in found)
+                yield (
+                    pointer("messages", i, "content"),
+                    f"content holds the media placeholder{'s' if len(found) > 1 or text.count(found[0]) > 1 else ''} {counts}; "
+                    "chat fine-tuning takes text only, so the model would learn the tag as words",
+                )

@@ -47,6 +47,8 @@ def system_not_first(record: Any, rules: DataRules) -> Iterator[Problem]:
 
     Why: documented rule 5: system messages must be at the beginning.
 
+    Remedy: by hand: move the system message to the beginning.
+
     Pass: {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     Fail: {"messages": [{"role": "user", "content": "Hi"}, {"role": "system", "content": "Be brief."}, {"role": "assistant", "content": "Hello!"}]}
     """
@@ -63,6 +65,8 @@ def first_turn_not_user(record: Any, rules: DataRules) -> Iterator[Problem]:
     """The first non-system message is not from the user.
 
     Why: documented rule 6: the conversation opens with a user message.
+
+    Remedy: by hand: add the user's opening turn, or drop the reply before it.
 
     Pass: {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     Fail: {"messages": [{"role": "system", "content": "Be brief."}, {"role": "assistant", "content": "Hello!"}, {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
@@ -81,6 +85,8 @@ def turns_not_alternating(record: Any, rules: DataRules) -> Iterator[Problem]:
     Why: documented rule 7: user and assistant alternate in pairs. Merge the two turns, or insert
     the missing reply.
 
+    Remedy: `ftkit fix --merge-consecutive`, or by hand (insert the missing turn).
+
     Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}, {"role": "user", "content": "Bye"}, {"role": "assistant", "content": "Bye!"}]}
     Fail: {"messages": [{"role": "user", "content": "Hi"}, {"role": "user", "content": "Anyone?"}, {"role": "assistant", "content": "Hello!"}]}
     """
@@ -98,6 +104,8 @@ def ends_without_reply(record: Any, rules: DataRules) -> Iterator[Problem]:
     Why: documented rule 7: messages come in user/assistant pairs; an unpaired last question
     teaches nothing and may be rejected.
 
+    Remedy: `ftkit fix --drop-unpaired-user` (a last question after a reply); a prompt set needs its replies generated first.
+
     Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     Fail: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}, {"role": "user", "content": "Bye"}]}
     """
@@ -113,6 +121,8 @@ def no_dialogue(record: Any, rules: DataRules) -> Iterator[Problem]:
 
     Why: documented rule 7: at least one user/assistant pair.
 
+    Remedy: by hand: add a user message and its reply.
+
     Pass: {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     Fail: {"messages": [{"role": "system", "content": "Be brief."}]}
     """
@@ -126,6 +136,8 @@ def several_system_messages(record: Any, rules: DataRules) -> Iterator[Problem]:
     """More than one system message at the start.
 
     Why: allowed by the rules, but chat templates differ in how they join them; one is clearer.
+
+    Remedy: by hand: merge them into one.
 
     Pass: {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     Fail: {"messages": [{"role": "system", "content": "Be brief."}, {"role": "system", "content": "Be kind."}, {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}

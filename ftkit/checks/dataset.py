@@ -11,6 +11,8 @@ def _duplicate_record() -> None:
 
     Why: duplicates weigh some examples twice, and can leak from training into validation.
 
+    Remedy: by hand: drop the copies.
+
     Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}<LF>{"messages": [{"role": "user", "content": "Bye"}, {"role": "assistant", "content": "Bye!"}]}
     Fail: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}<LF>{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     """
@@ -21,6 +23,8 @@ def _too_few_records() -> None:
     """The file has fewer records than the profile's min_records (10).
 
     Why: not documented as a limit, but so few examples rarely teach anything and overfit fast.
+
+    Remedy: by hand: add examples.
 
     Fail: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     """
@@ -34,6 +38,8 @@ def _shared_with_other_file() -> None:
     validation loss looks better than it is. Found only by ``ftkit validate FILE --against OTHER``
     (same canonical JSON, so key order and spacing do not hide a copy); ``ftkit split`` never
     puts a record on both sides.
+
+    Remedy: `ftkit split` (never puts a record on both sides), or drop the copies by hand.
 
     Fail (validate train.jsonl --against validation.jsonl, both holding this record): train.jsonl:1 names validation.jsonl:1
     Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
@@ -49,6 +55,8 @@ def _near_duplicate() -> None:
     Normalising text costs as much as parsing it, so this runs where tokens are counted:
     ``ftkit validate --tokens``, ``stats``, ``report``.
 
+    Remedy: by hand: drop the near-copies.
+
     Pass: {"messages": [{"role": "user", "content": "Hi there"}, {"role": "assistant", "content": "Hello!"}]}<LF>{"messages": [{"role": "user", "content": "Bye now"}, {"role": "assistant", "content": "Hello!"}]}
     Fail: {"messages": [{"role": "user", "content": "Hi there"}, {"role": "assistant", "content": "Hello!"}]}<LF>{"messages": [{"role": "user", "content": "hi  There"}, {"role": "assistant", "content": "Hello!"}]}
     """
@@ -60,6 +68,8 @@ def _conflicting_answers() -> None:
 
     Why: the model is trained towards both answers at once; unless the variety is intended, keep
     the better answer.
+
+    Remedy: by hand: keep the better answer, unless the variety is intended.
 
     Pass: {"messages": [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"}]}<LF>{"messages": [{"role": "user", "content": "3+3?"}, {"role": "assistant", "content": "6"}]}
     Fail: {"messages": [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"}]}<LF>{"messages": [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "5"}]}
@@ -73,6 +83,8 @@ def _short_reply() -> None:
     Why: truncated or placeholder answers ("OK", "...") teach the model to stop early. Thresholds
     are in the profile's [quality] table; needs at least short_reply_min_records records.
 
+    Remedy: by hand: complete or drop the reply.
+
     Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     """
 
@@ -84,6 +96,8 @@ def _same_system_prompt() -> None:
     Why: its tokens are paid on every training example and every call afterwards; fine-tuning
     can teach the behaviour so that a short prompt (or none) suffices, as SiliconFlow's guide
     shows (553 tokens down to 8).
+
+    Remedy: by hand: shorten the prompt once the behaviour is trained (`ftkit cost --prompt-before` shows the saving).
 
     Pass: {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     """
@@ -100,6 +114,8 @@ def _evaluation_overlap() -> None:
     shared by many evaluation records (a template). Found only by ``ftkit validate FILE
     --against EVAL`` (repeatable) and ``ftkit report FILE --against EVAL``; an exact copy is
     FT503 instead. The message quotes the overlapping words and names the evaluation line.
+
+    Remedy: by hand: drop the record from the training file (or the evaluation record from the evaluation set).
 
     Fail (validate train.jsonl --against eval.jsonl, a training reply that copies 13 words of an evaluation answer): train.jsonl:1 names eval.jsonl:1
     Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}

@@ -21,6 +21,8 @@ def _over_max_tokens() -> None:
     Why: SiliconFlow truncates at Max Tokens (at most 4096); the cut part is usually the
     assistant's answer, which is what the model should learn. Shorten or split the conversation.
 
+    Remedy: by hand: shorten or split the conversation (Max Tokens is at most 4096).
+
     Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     """
 
@@ -48,6 +50,8 @@ def _reply_cut() -> None:
     counted (`ftkit validate --tokens`, stats, the report). Shorten the conversation, split it,
     or raise Max Tokens.
 
+    Remedy: by hand: shorten or split the conversation, or raise Max Tokens (`ftkit cost --max-tokens` shows what that costs).
+
     Pass: max_tokens=40 {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     Fail: max_tokens=40 {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"}]}
     """
@@ -62,6 +66,8 @@ def _reply_lost() -> None:
     teaches nothing, and a batch of such records gives a loss of 0 or NaN. Found where tokens
     are counted (`ftkit validate --tokens`, stats, the report). A profile may make it an error.
     Shorten the prompt (often a long system prompt or history) or raise Max Tokens.
+
+    Remedy: by hand: shorten the prompt (often a long system prompt or history), or raise Max Tokens.
 
     Pass: max_tokens=40 {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"}]}
     Fail: max_tokens=40 {"messages": [{"role": "user", "content": "one two three four five six seven eight nine ten eleven twelve"}, {"role": "assistant", "content": "Hi"}]}

@@ -91,6 +91,8 @@ def email_address(record: Any, rules: DataRules) -> Iterator[Problem]:
     to anyone. Addresses at the domains reserved for documentation (example.com, .test, ...) are
     not anyone's and are not reported; "icon@2x.png" is a file name.
 
+    Remedy: `ftkit fix --redact` (replaces it by its placeholder), or remove it by hand.
+
     Pass: {"messages": [{"role": "user", "content": "Write to support@example.com"}, {"role": "assistant", "content": "Done: icon@2x.png"}]}
     Fail: {"messages": [{"role": "user", "content": "I am li.wei@corp-mail.cn"}, {"role": "assistant", "content": "Thanks!"}]}
     """
@@ -106,6 +108,8 @@ def phone_number(record: Any, rules: DataRules) -> Iterator[Problem]:
     numbers (+44 20 7946 0000) are found; order numbers, timestamps and bare digit runs are not.
     Checked by `validate --privacy`, `report` and `fix --redact`.
 
+    Remedy: `ftkit fix --redact` (replaces it by its placeholder), or remove it by hand.
+
     Pass: {"messages": [{"role": "user", "content": "订单号 20240601123456，时间 1717200000"}, {"role": "assistant", "content": "收到"}]}
     Fail: {"messages": [{"role": "user", "content": "我的手机是 138 1234 5678"}, {"role": "assistant", "content": "好的"}]}
     """
@@ -119,6 +123,8 @@ def national_id(record: Any, rules: DataRules) -> Iterator[Problem]:
     Why: the identity number names one person for life. A number counts when its region prefix
     and birth date are valid and its GB 11643-1999 check character is right; 18 digits with a
     wrong check character are not reported. Checked by `validate --privacy`, `report` and `fix --redact`.
+
+    Remedy: `ftkit fix --redact` (replaces it by its placeholder), or remove it by hand.
 
     Pass: {"messages": [{"role": "user", "content": "编号 110105194912310020"}, {"role": "assistant", "content": "好的"}]}
     Fail: {"messages": [{"role": "user", "content": "身份证 11010519491231002X"}, {"role": "assistant", "content": "已登记"}]}
@@ -134,6 +140,8 @@ def payment_card(record: Any, rules: DataRules) -> Iterator[Problem]:
     not) count when the Luhn digit is right and an issuer's prefix and length fit; published
     test numbers (4242 4242 4242 4242) do not. Checked by `validate --privacy`, `report` and `fix --redact`.
 
+    Remedy: `ftkit fix --redact` (replaces it by its placeholder), or remove it by hand.
+
     Pass: {"messages": [{"role": "user", "content": "Test card 4242 4242 4242 4242, order 4111 1111 1111 1112"}, {"role": "assistant", "content": "OK"}]}
     Fail: {"messages": [{"role": "user", "content": "My card is 4539 1488 0343 6467"}, {"role": "assistant", "content": "Thanks"}]}
     """
@@ -147,6 +155,8 @@ def ip_address(record: Any, rules: DataRules) -> Iterator[Problem]:
     Why: a public address can locate and identify a customer. Private, loopback, link-local,
     documentation and other special ranges are not reported, nor are versions ("version
     1.2.3.4", "v1.2.3.4"). Checked by `validate --privacy`, `report` and `fix --redact`.
+
+    Remedy: `ftkit fix --redact` (replaces it by its placeholder), or remove it by hand.
 
     Pass: {"messages": [{"role": "user", "content": "Router 192.168.1.1, docs 203.0.113.7, version 1.2.3.4"}, {"role": "assistant", "content": "OK"}]}
     Fail: {"messages": [{"role": "user", "content": "My server is 8.8.4.4 and 2400:3200::1"}, {"role": "assistant", "content": "OK"}]}
@@ -162,6 +172,8 @@ def secret(record: Any, rules: DataRules) -> Iterator[Problem]:
     AWS AKIA/ASIA, GitHub ghp_/github_pat_, Slack xox?-, Google AIza), JWTs, PEM private-key
     blocks and `password=`/`passwd:`/`密码：` values are found; placeholders ("sk-your-key-here",
     "password: ******") are not. Checked by `validate --privacy`, `report` and `fix --redact`.
+
+    Remedy: `ftkit fix --redact` (replaces it by its placeholder), or remove it by hand.
 
     Pass: {"messages": [{"role": "user", "content": "Set OPENAI_API_KEY=sk-your-api-key-here and password=******"}, {"role": "assistant", "content": "OK"}]}
     Fail: {"messages": [{"role": "user", "content": "My key is sk-Zq8Xv2LmN4pR7tW1yB6cD9fG3hJ5kQ0s"}, {"role": "assistant", "content": "Thanks"}]}

@@ -30,6 +30,8 @@ def record_not_object(record: Any, rules: DataRules) -> Iterator[Problem]:
 
     Why: documented rule 1: each line is an independent JSON object.
 
+    Remedy: by hand: wrap a bare array of messages as {"messages": [...]}.
+
     Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     Fail: [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]
     """
@@ -44,12 +46,16 @@ def messages_missing(record: Any, rules: DataRules) -> Iterator[Problem]:
 
     Why: documented rule 2. Data in other shapes (Alpaca, ShareGPT "conversations") needs converting.
 
+    Remedy: `ftkit convert` (Alpaca, ShareGPT, prompt/completion, preference pairs, Bedrock; `ftkit convert --map` for flat columns).
+
     Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     Fail: {"conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": "Hello!"}]}
     """
     if isinstance(record, dict) and "messages" not in record:
         shape = ""
-        if "conversations" in record:
+        if ("chosen" in record and "rejected" in record) or "chosen_messages" in record:
+            shape = " (this looks like preference pairs: `ftkit convert --preference chosen` writes each prompt with its chosen reply)"
+        elif "conversations" in record:
             shape = " (this looks like ShareGPT: convert it with `ftkit convert`)"
         elif "instruction" in record or "output" in record:
             shape = " (this looks like Alpaca: convert it with `ftkit convert`)"
@@ -57,6 +63,8 @@ def messages_missing(record: Any, rules: DataRules) -> Iterator[Problem]:
             shape = " (this looks like prompt/completion: convert it with `ftkit convert`)"
         elif any(k.lower() == "messages" for k in record if isinstance(k, str)):
             shape = ' (the key is case-sensitive: write "messages")'
+        elif isinstance(record.get("text"), str):
+            shape = " (plain text, no turns: chat fine-tuning needs user and assistant messages)"
         yield "", f'record has no "messages" key{shape}'
 
 
@@ -65,6 +73,8 @@ def messages_not_array(record: Any, rules: DataRules) -> Iterator[Problem]:
     """ "messages" is not an array.
 
     Why: documented rule 2: the value under "messages" is an array of message objects.
+
+    Remedy: by hand: make "messages" an array of message objects.
 
     Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     Fail: {"messages": {"role": "user", "content": "Hi"}}
@@ -79,6 +89,8 @@ def messages_empty(record: Any, rules: DataRules) -> Iterator[Problem]:
 
     Why: documented rule 2: the array must not be empty.
 
+    Remedy: by hand: add the turns, or drop the record.
+
     Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     Fail: {"messages": []}
     """
@@ -91,6 +103,8 @@ def message_not_object(record: Any, rules: DataRules) -> Iterator[Problem]:
     """An element of "messages" is not an object.
 
     Why: documented rule 3: each element has "role" and "content" fields.
+
+    Remedy: by hand: make each message an object with role and content.
 
     Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     Fail: {"messages": ["Hi", "Hello!"]}
@@ -105,6 +119,8 @@ def role_missing(record: Any, rules: DataRules) -> Iterator[Problem]:
     """A message has no "role" key.
 
     Why: documented rule 3.
+
+    Remedy: by hand: give each message its role (ShareGPT turns with "from": `ftkit convert`).
 
     Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     Fail: {"messages": [{"content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
@@ -122,6 +138,8 @@ def content_missing(record: Any, rules: DataRules) -> Iterator[Problem]:
 
     Why: documented rule 3. Tool-call messages without content are not supported for chat fine-tuning.
 
+    Remedy: `ftkit convert --tools fold` for tool calls without content; otherwise by hand.
+
     Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     Fail: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "tool_calls": []}]}
     """
@@ -138,6 +156,8 @@ def role_not_string(record: Any, rules: DataRules) -> Iterator[Problem]:
 
     Why: documented rule 4: the role is one of the strings system, user, assistant.
 
+    Remedy: by hand: write the role as a string.
+
     Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     Fail: {"messages": [{"role": 1, "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     """
@@ -151,6 +171,8 @@ def role_invalid(record: Any, rules: DataRules) -> Iterator[Problem]:
     """A message's "role" is not exactly system, user or assistant (case and spaces matter).
 
     Why: documented rule 4. Other roles (tool, function, human, "Assistant") are rejected.
+
+    Remedy: `ftkit fix` (case, spaces, known aliases); tool and function roles: `ftkit convert --tools fold`.
 
     Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     Fail: {"messages": [{"role": "user", "content": "Hi"}, {"role": "Assistant", "content": "Hello!"}]}
@@ -179,6 +201,8 @@ def content_not_string(record: Any, rules: DataRules) -> Iterator[Problem]:
 
     Why: chat fine-tuning takes plain-text content; multimodal part lists and nulls are not text.
 
+    Remedy: `ftkit convert` (joins text parts; refuses media, and reasoning unless --reasoning drop).
+
     Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     Fail: {"messages": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}, {"role": "assistant", "content": "Hello!"}]}
     """
@@ -200,6 +224,8 @@ def unknown_record_key(record: Any, rules: DataRules) -> Iterator[Problem]:
     Why: the platform documents only "messages"; other keys are ignored at best, and often mean
     the data was meant for another format (a top-level "system" is not a system message).
 
+    Remedy: `ftkit fix --remove-unknown-keys` (a top-level "system" string becomes the first system message).
+
     Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     Fail: {"id": 7, "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     """
@@ -217,6 +243,8 @@ def unknown_message_key(record: Any, rules: DataRules) -> Iterator[Problem]:
 
     Why: the platform documents only role and content; a "weight": 0 that you rely on to skip a
     turn in training is not honoured.
+
+    Remedy: `ftkit fix --remove-unknown-keys`.
 
     Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     Fail: {"messages": [{"role": "user", "content": "Hi", "name": "bob"}, {"role": "assistant", "content": "Hello!"}]}

@@ -17,10 +17,13 @@ from ftkit.cli import EXIT_FINDINGS, EXIT_OK, cli, common_options, emit, quiet_o
 from ftkit.cli.progress import Display
 from ftkit.render.safe import model_json
 
+_EXIT_CODES = (
+    "Exit codes: 0 every record written and the output validates; 1 some records rejected (or nothing usable); 2 usage or I/O problem."
+)
 _format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 
 
-@cli.command()
+@cli.command(epilog=_EXIT_CODES)
 @click.argument("path", type=click.Path(dir_okay=False, path_type=str))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="The fixed file (.jsonl).")
 @click.option(
@@ -37,7 +40,11 @@ _format_option = click.option("--format", "fmt", type=click.Choice(["text", "jso
     "--merge-consecutive", is_flag=True, help="Merge two user or two assistant messages in a row, joined by a blank line (FT203)."
 )
 @click.option("--drop-unpaired-user", is_flag=True, help="Drop a final user message that has no reply (FT204).")
-@click.option("--remove-unknown-keys", is_flag=True, help="Remove record and message keys the platform does not use (FT111, FT112).")
+@click.option(
+    "--remove-unknown-keys",
+    is_flag=True,
+    help='Remove record and message keys the platform does not use (FT111, FT112); a top-level "system" string is moved into a first system message.',
+)
 @click.option(
     "--redact",
     is_flag=False,
@@ -87,7 +94,22 @@ def fix(path: str, output: str | None, rejects: str | None, changes: str | None,
     sys.exit(EXIT_OK if not result.rejected and result.output_check.clean else EXIT_FINDINGS)
 
 
-@cli.command()
+def _columns(values: tuple[str, ...]) -> dict[str, str] | None:
+    """``--map user=text --map assistant=ground_truth`` as ``{"user": "text", ...}``."""
+    if not values:
+        return None
+    out: dict[str, str] = {}
+    for value in values:
+        role, sep, column = value.partition("=")
+        if not sep or not column or role not in ("system", "user", "assistant"):
+            raise click.BadParameter(f"{value!r}: expected ROLE=COLUMN with ROLE system, user or assistant", param_hint="--map")
+        if role in out:
+            raise click.BadParameter(f"{role} is mapped twice", param_hint="--map")
+        out[role] = column
+    return out
+
+
+@cli.command(epilog=_EXIT_CODES)
 @click.argument("path", type=click.Path(dir_okay=False, path_type=str))
 @click.option(
     "-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=str), help="The SiliconFlow messages file (.jsonl)."
@@ -95,15 +117,29 @@ def fix(path: str, output: str | None, rejects: str | None, changes: str | None,
 @click.option(
     "--from",
     "source",
-    type=click.Choice(["auto", "alpaca", "sharegpt", "prompt-completion", "openai"]),
+    type=click.Choice(
+        ["auto", "openai", "sharegpt", "alpaca", "prompt-completion", "bedrock", "preference", "kto", "multimodal", "columns"]
+    ),
     default="auto",
     show_default=True,
-    help="Input format; auto goes by the shape of the first 100 records.",
+    help="Input format; auto goes by the shape of the first 100 records and says which keys told it.",
+)
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    metavar="ROLE=COLUMN",
+    help="Flat columns: --map user=COL --map assistant=COL [--map system=COL], for any table-shaped input (implies --from columns).",
 )
 @click.option(
     "--rejects",
     type=click.Path(dir_okay=False, path_type=str),
     help="Records that cannot be converted [default: OUT with .rejects.jsonl for .jsonl].",
+)
+@click.option(
+    "--changes",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="JSON log of what was moved or dropped in each written record, and why [default: OUT with .changes.json for .jsonl].",
 )
 @click.option(
     "--tools",
@@ -112,26 +148,42 @@ def fix(path: str, output: str | None, rejects: str | None, changes: str | None,
     show_default=True,
     help="Records with function calls and tool results: reject them, or fold calls, results and tool definitions into the text.",
 )
+@click.option(
+    "--preference",
+    type=click.Choice(["reject", "chosen"]),
+    default="reject",
+    show_default=True,
+    help="Preference pairs (chosen/rejected): reject them, or write each prompt with its chosen reply (the rejected one is dropped, and logged).",
+)
+@click.option(
+    "--reasoning",
+    type=click.Choice(["reject", "drop"]),
+    default="reject",
+    show_default=True,
+    help="Replies with reasoning (reasoning_content, reasoning parts): reject them, or write the reply without it (logged).",
+)
 @click.option("--force", is_flag=True, help="Replace existing output files (atomically).")
 @common_options
 @_format_option
 @quiet_option
-def convert(
-    path: str, output: str, source: str, rejects: str | None, tools: str, force: bool, fmt: str, quiet: bool, **options: object
-) -> None:
-    """Convert Alpaca, ShareGPT, prompt/completion or OpenAI records (JSON array or JSONL) to SiliconFlow JSONL.
+def convert(path: str, output: str, source: str, mapping: tuple[str, ...], rejects: str | None, changes: str | None, tools: str,
+            preference: str, reasoning: str, force: bool, fmt: str, quiet: bool, **options: object) -> None:  # fmt: skip
+    """Convert chat data to SiliconFlow JSONL, keeping every piece of meaning or refusing the record and saying why.
 
-    Every record is written or rejected with its reasons. A JSON array is loaded whole; JSONL is
-    streamed. Exit 0: all written and the output validates; 1: some rejected (or nothing
-    usable); 2: usage or I/O problem.
+    Reads JSON Lines, a JSON array, one JSON object or Parquet, in OpenAI, ShareGPT, Alpaca,
+    prompt/completion, Amazon Bedrock, preference-pair, KTO or flat-column (--map) form. Every
+    record is written or rejected with its reasons; records that refer to images, video or audio,
+    KTO records labelled false, and (by default) preference pairs and reasoning are rejected.
+    What a written record lost or moved is in the change log.
     """
     from pathlib import Path
 
     from ftkit.render.repair import render_convert
-    from ftkit.repair.chat_formats import Format, ToolMode
+    from ftkit.repair.chat_formats import Format, PreferenceMode, ReasoningMode, ToolMode
     from ftkit.repair.convert import convert_file
     from ftkit.scan.inputs import open_inputs
 
+    columns = _columns(mapping)
     ctx = settings_context(options)
     with open_inputs(path, directories=False, single=True) as inputs, Display.for_command("convert", quiet) as display:
         display.progress.total = inputs.total_size
@@ -142,7 +194,11 @@ def convert(
             ctx.selected,
             source_format=cast("Format", source),  # click checked the choices
             rejects=Path(rejects) if rejects else None,
+            changes=Path(changes) if changes else None,
             tools=cast("ToolMode", tools),
+            reasoning=cast("ReasoningMode", reasoning),
+            preference=cast("PreferenceMode", preference),
+            columns=columns,
             force=force,
             counter=display.progress,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 
 import click
 
@@ -83,16 +84,25 @@ def validate(paths: tuple[str, ...], fmt: str, fail_on: str | None, max_shown: i
 @cli.command("rules")
 @click.option("--profile", default="siliconflow", show_default=True, help="Profile whose severities to show.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def rules_cmd(profile: str, fmt: str) -> None:
-    """List every rule code with its name, severity and summary."""
+@click.option("--remedies", is_flag=True, help="Text format: also show what repairs each rule (JSON always has it).")
+def rules_cmd(profile: str, fmt: str, remedies: bool) -> None:
+    """List every rule code with its name, severity, summary and remedy."""
     import json
 
     from ftkit.checks import all_rules
     from ftkit.policy.profile import load_profile
 
     prof = load_profile(profile)
-    rows = [{"code": r.code, "name": r.name, "severity": prof.severity.get(r.code, "error"), "summary": r.summary} for r in all_rules()]
+    rows = [{"code": r.code, "name": r.name, "severity": prof.severity.get(r.code, "error"), "summary": r.summary,
+             "remedy": r.remedy} for r in all_rules()]  # fmt: skip
     if fmt == "json":
         emit(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    emit_lines(f"{row['code']}  {row['name']:<28} {row['severity']:<8} {row['summary']}" for row in rows)
+
+    def lines() -> Iterator[str]:
+        for row in rows:
+            yield f"{row['code']}  {row['name']:<28} {row['severity']:<8} {row['summary']}"
+            if remedies and row["remedy"]:
+                yield f"{'':<7}remedy: {row['remedy']}"
+
+    emit_lines(lines())

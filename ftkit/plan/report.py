@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal, cast
 from ftkit import __version__
 from ftkit.checks import Selector
 from ftkit.findings import SEVERITY_RANK, Finding, Scan, Severity
-from ftkit.models import FileSummary
+from ftkit.models import file_summary
 from ftkit.plan.report_model import (
     DUPLICATE_CODES,
     OVERLAP_CODES,
@@ -102,6 +102,7 @@ def build_report(
             name=rule.name,
             severity=severity,
             summary=rule.summary,
+            remedy=rule.remedy,
             count=n,
             examples=found,
             more=n - len(found),
@@ -114,6 +115,7 @@ def build_report(
             name=rule.name,
             severity=cast(Severity, table.severity.get(code, "warning")),
             summary=rule.summary,
+            remedy=rule.remedy,
             count=0,
             examples=[],
             more=0,
@@ -124,7 +126,7 @@ def build_report(
         key=lambda g: (-SEVERITY_RANK[g.severity], g.code),
     )
     by_severity = {s: sum(g.count for g in groups.values() if g.severity == s) for s in ("error", "warning", "info")}
-    files = [FileSummary(path=f.path, records=f.records, valid_records=f.valid_records) for f in scan.files]
+    files = [file_summary(f) for f in scan.files]
     validation = Validation(
         profile=scan.profile,
         files=files,
@@ -193,15 +195,30 @@ def verdict(validation: Validation, groups: list[RuleFindings], unusable: int = 
         else:
             head = "there are no records"
         why = f" ({_codes(errors)})" if errors else ""
-        return _verdict("not-ready", "Not ready", f"{head}{why}; fix them (ftkit fix repairs the common ones) and run the report again.")
+        return _verdict("not-ready", "Not ready", f"{head}{why}; {_repairs(validation, errors)}")
     if warnings:
         n = sum(g.count for g in warnings)
         return _verdict(
             "ready-with-warnings",
             "Ready to upload, with warnings",
-            f"all {records:,} record{_s(records)} pass the platform's rules; {n:,} warning{_s(n)} worth a look ({_codes(warnings)}).",
+            f"all {records:,} record{_s(records)} pass the platform's rules; {n:,} warning{_s(n)} worth a look ({_codes(warnings)}); "
+            + _repairs(validation, warnings),
         )
     return _verdict("ready", "Ready to upload", f"all {records:,} record{_s(records)} pass every rule.")
+
+
+def _repairs(validation: Validation, groups: list[RuleFindings], shown: int = 3) -> str:
+    """What to do, from the rules that fired (each rule's remedy) or, when the whole file has a
+    recognisable shape, from that: never a blanket "ftkit fix"."""
+    shapes = [f.shape.message for f in validation.files if f.shape is not None]
+    if shapes:
+        return "the file: " + "; ".join(shapes) + "."
+    remedies = [f"{g.code}: {g.remedy.rstrip('.')}" for g in groups[:shown] if g.remedy]
+    if not remedies:
+        return "see the findings below."
+    rest = len([g for g in groups if g.remedy]) - len(remedies)
+    more = f" (and the remedies of {rest} more rule{_s(rest)} below)" if rest > 0 else ""
+    return "what repairs them: " + "; ".join(remedies) + more + "."
 
 
 def _verdict(status: str, headline: str, reason: str) -> Verdict:
@@ -282,16 +299,30 @@ def _snippets(
             lines.setdefault(path, set()).add(f.line)
     out: dict[tuple[str, int | None], str] = {}
     for path, numbers in lines.items():
-        last = max(numbers)
+        # a record over several lines (a JSON array's element, a pretty-printed record) is shown
+        # from its first lines joined, not by its opening brace alone
+        spans = next((f.spans for f in table.scan.files if f.path == path), {})
+        ends = {n: spans.get(n, n) for n in numbers}
+        last = max(ends.values())
+        parts: dict[int, list[bytes]] = {}
         try:
             with open(table.read_paths[table.paths.index(path)], "rb") as stream:
                 for n, raw in enumerate(iter_lines(stream, max_line_bytes), start=1):
                     if n in numbers:
-                        out[(path, n)] = _cut(_redacted(raw) if (path, n) in private else raw)
+                        if ends[n] == n or isinstance(raw, int):
+                            out[(path, n)] = _cut(_redacted(raw) if (path, n) in private else raw)
+                        else:
+                            parts[n] = [raw.strip()]
+                    for first, got in parts.items():
+                        if first < n <= ends[first] and isinstance(raw, bytes) and sum(map(len, got)) < SNIPPET_CHARS * 4:
+                            got.append(raw.strip())
                     if n >= last:
                         break
         except OSError:
             continue  # the file went away since the scan: examples without text
+        for first, got in parts.items():
+            joined = b" ".join(got)
+            out[(path, first)] = _cut(_redacted(joined) if (path, first) in private else joined)
     return out
 
 

@@ -40,6 +40,7 @@ class RuleFindings(BaseModel):
     name: str
     severity: Severity
     summary: str = Field(description="the rule's one-line documentation")
+    remedy: str = Field("", description="what repairs it (the rule's Remedy: line): `ftkit fix`, a fix flag, `ftkit convert`, or by hand")
     count: int
     examples: list[Example]
     more: int = Field(description="findings not shown as examples")

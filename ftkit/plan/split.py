@@ -130,6 +130,9 @@ def split_file(
     table = build_table([item], profile, selected, keys=True, seed=seed, jobs=jobs, dataset_rules=False, counter=counter, config=config)
     scan, assumptions = table.scan, table.assumptions.lines()
     result = scan.files[0]
+    if result.json_array:  # its records are not lines: copying lines byte for byte would cut them apart
+        raise DataError(f"{item.name}: the records are the elements of a JSON array, not lines; "
+                        "`ftkit convert` writes it as JSON Lines, then split that", scan)  # fmt: skip
     error = [f for f in result.findings if scan.severity_of(f.code) == "error"]  # small tuples, shared
     whole_file = sorted({f.code for f in error if f.line is None})
     if whole_file:

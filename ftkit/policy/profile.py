@@ -89,6 +89,8 @@ class DataRules:
     special_tokens: tuple[str, ...] = ()
     #: FT305's thresholds
     language: LanguageRules = field(default_factory=LanguageRules)
+    #: Placeholders that stand for an image, a video or audio in multimodal data (FT304).
+    media_placeholders: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ class QualityRules:
     short_reply_ratio: float = 0.1
     short_reply_min_median: int = 40
     short_reply_min_records: int = 20
+    #: The share of a file's records that must have one shape for the file-level line (FileShape).
+    file_shape_share: float = 0.5
 
 
 @dataclass(frozen=True)

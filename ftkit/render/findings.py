@@ -8,18 +8,20 @@ string that came from data goes through ``ftkit.render.safe``.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import IO
 
-from ftkit.checks import rule_name
-from ftkit.findings import REPORT_VERSION, Finding, Scan
+from ftkit.checks import remedy_of, rule_name
+from ftkit.findings import REPORT_VERSION, FileResult, Finding, Scan
 from ftkit.render.safe import encode, json_safe, json_safe_bytes, safe
 
 _COLOURS = {"error": "31", "warning": "33", "info": "36", "bold": "1", "dim": "2"}
 #: A finding that repeats word for word is shown this many times, then counted.
 SAME_SHOWN = 3
+_INDEX = re.compile(r"^/\d+")
 
 
 def _paint(text: str, style: str, colour: bool) -> str:
@@ -43,9 +45,13 @@ def text_lines(scan: Scan, max_shown: int = 50, colour: bool = False) -> Iterato
         bad = result.records - result.valid_records
         state = "ok" if not bad and result.records else f"{bad:,} invalid"
         yield _paint(safe(result.path), "bold", colour) + f"  ({result.records:,} records, {state})"
+        if result.shape is not None:  # the whole file first: its records are still all counted below
+            yield "  " + _paint("the file:", "bold", colour) + f" {safe(result.shape.message)}"
         same: Counter[tuple[str, str, str]] = Counter()
         for f in result.findings:
-            key = (f.code, f.pointer, f.message)
+            # in a JSON array the pointer starts with the element's index: the same finding in
+            # every element is still the same finding
+            key = (f.code, _INDEX.sub("", f.pointer) if result.json_array else f.pointer, f.message)
             same[key] += 1
             if same[key] > SAME_SHOWN:
                 continue
@@ -69,6 +75,11 @@ def text_lines(scan: Scan, max_shown: int = 50, colour: bool = False) -> Iterato
         yield "Findings by rule:"
         for code, n in counts.by_code.items():
             yield f"  {code} {_name(code):<28} {n:>8,}"
+        repairs = [(code, remedy_of(code)) for code in counts.by_code if scan.severity_of(code) != "info" and remedy_of(code)]
+        if repairs:
+            yield "What repairs them:"
+            for code, remedy in repairs:
+                yield f"  {code} {_name(code)}: {remedy}"
     records = sum(f.records for f in scan.files)
     valid = sum(f.valid_records for f in scan.files)
     sev = counts.by_severity
@@ -120,12 +131,17 @@ def github_lines(scan: Scan) -> Iterator[str]:
 # --- JSON ---------------------------------------------------------------------------------------------
 
 
+def _shape(result: FileResult) -> dict[str, object] | None:
+    shape = result.shape
+    return None if shape is None else {"kind": shape.kind, "records": shape.records, "message": shape.message}
+
+
 def write_json(scan: Scan, out: IO[bytes]) -> None:
     """The documented JSON (``ftkit.models.Report``, version "1"), written finding by finding."""
     import orjson
 
     counts = scan.summary
-    files = [{"path": f.path, "records": f.records, "valid_records": f.valid_records} for f in scan.files]
+    files = [{"path": f.path, "records": f.records, "valid_records": f.valid_records, "shape": _shape(f)} for f in scan.files]
     head = {"version": REPORT_VERSION, "profile": scan.profile, "config": scan.config, "files": files}
     text = json_safe(json.dumps(head, indent=2, ensure_ascii=False))
     out.write(encode(text[:-2] + ',\n  "violations": ['))

@@ -15,7 +15,8 @@ On request (``FixOptions``)
   FT204 ends-without-reply     ``drop_unpaired_user``: a final user message right after an
                                assistant reply is dropped
   FT111 / FT112                ``remove_unknown_keys``: record and message keys the profile does
-                               not list are removed (a top-level "system" string is lost with them)
+                               not list are removed; a top-level "system" string (Anthropic,
+                               Bedrock/Nova) is moved into a first system message, never lost
   FT601-FT606                  ``redact``: each email address, phone number, identity number,
                                card number, public IP address or secret of the kinds asked for is
                                replaced by its placeholder (<EMAIL>, <PHONE>, <ID_NUMBER>, <CARD>,

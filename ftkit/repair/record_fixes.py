@@ -48,8 +48,6 @@ def fix_record(record: Any, data: DataRules, options: FixOptions) -> tuple[Any, 
     changes: list[Change] = []
     fixed = dict(record)
     msgs = [dict(m) if isinstance(m, dict) else m for m in record["messages"]]
-    if options.redact:
-        _redact(msgs, options.redact, changes)
     for i, msg in enumerate(msgs):
         role = msg.get("role") if isinstance(msg, dict) else None
         if isinstance(role, str) and role not in data.roles:
@@ -57,15 +55,20 @@ def fix_record(record: Any, data: DataRules, options: FixOptions) -> tuple[Any, 
             if meant:
                 msg["role"] = meant
                 changes.append(Change("FT109", pointer("messages", i, "role"), f"role {role!r} -> {meant!r}"))
+    index = list(range(len(msgs)))
     if options.remove_unknown_keys:
         for key in [k for k in fixed if k not in data.record_keys]:
-            del fixed[key]
-            changes.append(Change("FT111", pointer(key), f"removed the record key {key!r}"))
+            value = fixed.pop(key)
+            if key == "system" and isinstance(value, str) and value.strip() and "system" in data.roles:
+                changes.append(Change("FT111", pointer(key), _move_system(value, msgs, index)))
+            else:
+                changes.append(Change("FT111", pointer(key), f"removed the record key {key!r}"))
         for i, msg in enumerate(msgs):
             for key in [k for k in msg if k not in data.message_keys] if isinstance(msg, dict) else ():
                 del msg[key]
-                changes.append(Change("FT112", pointer("messages", i, key), f"removed the message key {key!r}"))
-    index = list(range(len(msgs)))
+                changes.append(Change("FT112", pointer("messages", index[i], key), f"removed the message key {key!r}"))
+    if options.redact:  # after the move of a top-level system string, which is redacted too
+        _redact(msgs, index, options.redact, changes)
     if options.merge_consecutive:
         msgs, index = _merge_consecutive(msgs, index, changes)
     if options.drop_unpaired_user and len(msgs) >= 2 and _plain(msgs[-1], "user") and _plain(msgs[-2], "assistant"):
@@ -75,11 +78,11 @@ def fix_record(record: Any, data: DataRules, options: FixOptions) -> tuple[Any, 
     return fixed, changes
 
 
-def _redact(msgs: list[Any], kinds: frozenset[str], changes: list[Change]) -> None:
+def _redact(msgs: list[Any], index: list[int], kinds: frozenset[str], changes: list[Change]) -> None:
     """Replace every match of ``kinds`` in each content by its placeholder. The change log gets
     the kind and the offsets in the content as read, never the value."""
     rules = load_privacy()
-    for i, msg in enumerate(msgs):
+    for at, msg in zip(index, msgs, strict=True):
         text = msg.get("content") if isinstance(msg, dict) else None
         if not isinstance(text, str):
             continue
@@ -87,8 +90,22 @@ def _redact(msgs: list[Any], kinds: frozenset[str], changes: list[Change]) -> No
         for m in found:
             kind = rules.kinds[m.kind]
             action = f"replaced the {kind.label} at content[{m.start}:{m.end}] with {kind.placeholder}"
-            changes.append(Change(kind.code, pointer("messages", i, "content"), action, {"kind": m.kind, "start": m.start, "end": m.end}))
+            where = pointer("messages", at, "content") if at >= 0 else pointer("system")  # a moved top-level system string
+            changes.append(Change(kind.code, where, action, {"kind": m.kind, "start": m.start, "end": m.end}))
         msg["content"] = new
+
+
+def _move_system(system: str, msgs: list[Any], index: list[int]) -> str:
+    """A top-level "system" string (Anthropic, Bedrock/Nova) made the first system message; it
+    is never lost. The action, as the change log says it."""
+    first = msgs[0] if msgs else None
+    if isinstance(first, dict) and first.get("role") == "system" and first.get("content") == system:
+        return "removed the record key 'system': the same text is the first system message"
+    msgs.insert(0, {"role": "system", "content": system})
+    index.insert(0, -1)  # a message that was not in the record as read
+    if isinstance(first, dict) and first.get("role") == "system":
+        return "moved the record key 'system' into a system message before the record's own (FT206: two system messages)"
+    return "moved the record key 'system' into a first system message"
 
 
 def _plain(msg: Any, role: str | None = None) -> bool:

@@ -12,25 +12,34 @@ whichever path it took; plain ``validate`` does not.
 
 A ``collector`` (e.g. the token table's builder) sees every record: ``add(line, record)`` for
 one without a selected error, ``reject(line)`` for the others.
+
+A JSON array file (FT017, an error: the platform wants JSON Lines) is still read: its elements
+are counted and checked as records, each at the line it starts on, with pointers that start
+with its index (``/3/messages/1/role``: an RFC 6901 pointer into the file's JSON value). The same
+holds for a one-line array of records. When most records with findings have one shape (a prompt
+set, Alpaca, preference pairs, ...), the file's result says so (``FileResult.shape``).
 """
 
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any, BinaryIO
 
 from ftkit.checks import ROLES, Selector, all_rules, costly_checks, level_of, record_checks
 from ftkit.checks.prefilter import Prefilter
 from ftkit.checks.privacy import PRIVACY_CODES, privacy_kinds
+from ftkit.checks.shapes import failure_shape, shape_message
 from ftkit.errors import InputError
-from ftkit.findings import FileResult, Finding, Scan, sort_findings
+from ftkit.findings import FileResult, FileShape, Finding, Scan, sort_findings
 from ftkit.policy.profile import Profile
 from ftkit.scan import parallel
 from ftkit.scan.dataset import RecordFacts
-from ftkit.scan.fastpath import SUSPECT, CleanCheck
+from ftkit.scan.fastpath import CAREFUL, SUSPECT, CleanCheck
 from ftkit.scan.inputs import Input, describe_os_error
-from ftkit.scan.reader import BLANK, HEAD_BYTES, UNPARSED, Reader, bom, careful, crlf, sniff
+from ftkit.scan.parse import parse_text
+from ftkit.scan.reader import BLANK, HEAD_BYTES, UNPARSED, UTF8_BOM, ArrayError, Reader, array_spans, bom, careful, crlf, sniff
 
 
 def _is_record_array(value: Any) -> bool:
@@ -81,6 +90,8 @@ class FileScan:
         self.first_crlf = 0
         self.has_bom = False
         self.sniffed = False  # the file was recognised as not JSON Lines at all
+        self.json_array = False  # the records are the elements of a JSON array
+        self.shapes: Counter[str] = Counter()  # records with findings, by failure_shape
         if self.collector is not None:
             self.collector.reset()
 
@@ -96,7 +107,10 @@ class FileScan:
         try:
             with open(self.item.path, "rb") as stream:
                 found = sniff(stream.read(HEAD_BYTES))
-                if found:
+                if found and found.code == "FT017":
+                    self.add(found)
+                    self._scan_array(stream)
+                elif found:
                     self.sniffed = True
                     self.add(found)
                 else:
@@ -104,7 +118,68 @@ class FileScan:
         except OSError as exc:
             raise InputError(f"cannot read {self.item.name}: {describe_os_error(exc)}") from None
         self._file_level()
-        return FileResult(self.item.name, self.records, self.records - self.invalid, sort_findings(self.found), self.spans)
+        return FileResult(self.item.name, self.records, self.records - self.invalid, sort_findings(self.found), self.spans,
+                          self._shape(), self.json_array)  # fmt: skip
+
+    def _shape(self) -> FileShape | None:
+        """The file-level pattern: one shape shared by most records (FileShape)."""
+        if not self.shapes or not self.records:
+            return None
+        kind, n = self.shapes.most_common(1)[0]
+        if n < self.profile.quality.file_shape_share * self.records:
+            return None
+        return FileShape(kind, n, shape_message(kind, n, self.records))
+
+    def _scan_array(self, stream: BinaryIO) -> None:
+        """A JSON array file: every element is checked as a record (loaded whole, like convert)."""
+        self.json_array = True
+        stream.seek(0)
+        data = stream.read()
+        if self.counter is not None:
+            self.counter.add(len(data))
+        self.has_bom = data.startswith(UTF8_BOM)
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            self.sniffed = True  # no record can be told apart: no FT002 on top
+            self.add(Finding(line, "FT003", "", f"invalid UTF-8 at byte {exc.start + 1:,} of the file; re-save the file as UTF-8"))
+            return
+        del data
+        import orjson
+
+        verdict = self.clean.verdict
+        observe, collect = self.facts.observe if self.facts is not None else None, self.collector
+        try:
+            for index, line, source in array_spans(text):
+                self.records += 1
+                if "\n" in source:
+                    self.spans[line] = line + source.count("\n")
+                raw = source.encode("utf-8", "surrogatepass")
+                try:  # the fast path, as for a line: orjson, then the one clean-record test
+                    value = orjson.loads(raw)
+                except orjson.JSONDecodeError:
+                    value = UNPARSED
+                prefix = f"/{index}"
+                seen = verdict(value, raw) if value is not UNPARSED else CAREFUL
+                if seen:  # well-formed: only FT6xx (when suspect) and the costly rules can flag it
+                    if (seen == SUSPECT or self.costly) and self._fast_rules(line, value, seen == SUSPECT, prefix):
+                        continue
+                    if observe is not None:
+                        observe(line, raw, value["messages"])
+                    if collect is not None:
+                        collect.add(line, value)
+                    continue
+                parsed = parse_text(source)
+                problems = [f._replace(line=line, pointer=prefix + f.pointer) for f in parsed.findings]
+                self._check(line, raw, parsed.value if parsed.ok else UNPARSED, problems, prefix)
+        except ArrayError as exc:
+            self.records += 1
+            self.invalid += 1
+            message = f"the JSON array breaks at line {exc.line:,} column {exc.column:,}: {exc}; no record from there on can be read"
+            self.add(Finding(exc.line, "FT006", "", message))
+            if self.collector is not None:
+                self.collector.reject(exc.line)
 
     def _scan_file(self, stream: BinaryIO) -> None:
         """Scan the whole file; on a big file, the second half in a forked child at the same time."""
@@ -145,10 +220,11 @@ class FileScan:
             self._scan(Reader(stream, self.data.max_line_bytes, limit=end - start, first_line=first_line, counter=self.counter))
         collected = self.collector.export() if self.collector is not None else None
         facts = self.facts.export() if self.facts is not None else None
-        return (self.found, self.spans, self.records, self.invalid, facts, self.crlf_lines, self.first_crlf, collected)
+        return (self.found, self.spans, self.records, self.invalid, facts, self.crlf_lines, self.first_crlf, collected, self.shapes)
 
     def _merge(self, part: tuple[Any, ...]) -> None:
-        found, spans, records, invalid, facts, crlf_lines, first_crlf, collected = part
+        found, spans, records, invalid, facts, crlf_lines, first_crlf, collected, shapes = part
+        self.shapes.update(shapes)
         if self.collector is not None:
             self.collector.merge(collected)
         self.found.extend(found)
@@ -191,24 +267,27 @@ class FileScan:
         self.first_crlf = self.first_crlf or reader.first_crlf
         self.has_bom |= reader.has_bom
 
-    def _check(self, line: int, raw: bytes | int, value: Any, problems: list[Finding]) -> None:
-        """The careful path for one record: its parse findings and every record rule."""
+    def _check(self, line: int, raw: bytes | int, value: Any, problems: list[Finding], prefix: str = "") -> None:
+        """The careful path for one record: its parse findings and every record rule. ``prefix``:
+        the element's pointer in a JSON array (``/3``), put before every pointer."""
+        if not prefix and _is_record_array(value):
+            self._line_array(line, value, problems)
+            return
         error = False
+        before = len(self.found)
         for finding in problems:
             error |= self.add(finding)
         if value is not UNPARSED:
-            if _is_record_array(value):  # json.dump(records) on one line
-                message = (
-                    f"the line is a JSON array of {len(value):,} records; write one record per line (or convert it with `ftkit convert`)"
-                )
-                error |= self.add(Finding(line, "FT017", "", message))
-            else:
-                data = self.data
-                for rule in self.checks[level_of(value, data.roles)]:
-                    for pointer, message in rule.check(value, data):  # type: ignore[misc]  # record rules have a check
-                        error |= self.add(Finding(line, rule.code, pointer, message))
-                if self.costly and not error:
-                    error = self._costly(line, value)
+            data = self.data
+            for rule in self.checks[level_of(value, data.roles)]:
+                for pointer, message in rule.check(value, data):  # type: ignore[misc]  # record rules have a check
+                    error |= self.add(Finding(line, rule.code, prefix + pointer, message))
+            if self.costly and not error:
+                error = self._costly(line, value, prefix)
+            if len(self.found) > before:
+                kind = failure_shape(value, data)
+                if kind is not None:
+                    self.shapes[kind] += 1
         if value is not UNPARSED and not error and self.facts is not None:
             try:
                 self.facts.observe(line, raw, value["messages"])  # type: ignore[arg-type]  # as above
@@ -221,29 +300,46 @@ class FileScan:
                 self.collector.reject(line)
         self.invalid += error
 
-    def _costly(self, line: int, value: Any) -> bool:
+    def _costly(self, line: int, value: Any, prefix: str = "") -> bool:
         """The costly record rules on one record; True when one of them found an error."""
-        return self._run(self.costly, line, value)
+        return self._run(self.costly, line, value, prefix)
 
-    def _fast_rules(self, line: int, value: Any, suspect: bool) -> bool:
+    def _fast_rules(self, line: int, value: Any, suspect: bool, prefix: str = "") -> bool:
         """For a well-formed record: the FT6xx rules (when the prefilter suspects it) and the
         costly rules; True when one found an error (then the record is counted invalid and kept
         from the collector, as the careful path would)."""
-        error = self._run(self.private_checks, line, value) if suspect else False
+        error = self._run(self.private_checks, line, value, prefix) if suspect else False
         if self.costly:
-            error |= self._costly(line, value)
+            error |= self._costly(line, value, prefix)
         if error:
             self.invalid += 1
             if self.collector is not None:
                 self.collector.reject(line)
         return error
 
-    def _run(self, rules: list[Any], line: int, value: Any) -> bool:
+    def _run(self, rules: list[Any], line: int, value: Any, prefix: str = "") -> bool:
         error = False
         for rule in rules:
             for pointer, message in rule.check(value, self.data):
-                error |= self.add(Finding(line, rule.code, pointer, message))
+                error |= self.add(Finding(line, rule.code, prefix + pointer, message))
         return error
+
+    def _line_array(self, line: int, value: list[Any], problems: list[Finding]) -> None:
+        """``json.dump(records)``: a JSON array of records on one line; each element is a record."""
+        import orjson
+
+        self.json_array = True
+        message = f"the line is a JSON array of {len(value):,} records, not one record; `ftkit convert` writes it as JSON Lines"
+        self.add(Finding(line, "FT017", "", message))
+        self.records += len(value) - 1  # the line was counted as one record
+        for index, element in enumerate(value):
+            prefix = f"/{index}"
+            own = [f for f in problems if f.pointer == prefix or f.pointer.startswith(prefix + "/")]
+            try:
+                raw = orjson.dumps(element)
+            except TypeError:  # a value orjson does not write (a huge integer): its own findings say why
+                raw = repr(element).encode("utf-8", "surrogatepass")
+            self._check(line, raw, element, own, prefix)
 
     def _file_level(self) -> None:
         suffix = self.item.suffix

@@ -31,8 +31,10 @@ class CleanCheck:
         self.only_email = private.only_email if private else False  # validate's default: one search for "@"
         self.record_keys = frozenset(data.record_keys)
         self.message_keys = frozenset(("role", "content"))
-        specials = sorted(data.special_tokens, key=len, reverse=True)
+        # Special tokens (FT302) and media placeholders (FT304) all start with "<": one search finds either.
+        specials = sorted({*data.special_tokens, *data.media_placeholders}, key=len, reverse=True)
         self.special = re.compile("|".join(map(re.escape, specials))).search if specials else None
+        self.angle = all(t.startswith("<") for t in specials)  # then a text without "<" holds none of them
         self.usable = {"system", "user", "assistant"} <= set(data.roles) and self.message_keys <= set(data.message_keys)
         self.patterns: dict[tuple[int, bool], list[str]] = {}
         self.labelled = _role_prefix(tuple(data.role_prefixes)).match if data.role_prefixes else None
@@ -70,7 +72,7 @@ class CleanCheck:
             return CAREFUL
         if not all(texts) or any(map(str.isspace, texts)):
             return CAREFUL
-        if "<" in joined and self.special and self.special(joined):
+        if self.special and ("<" in joined or not self.angle) and self.special(joined):
             return CAREFUL
         if self.labelled and (":" in joined or "：" in joined) and any(map(self.labelled, texts)):
             return CAREFUL  # a speaker label needs a colon: most records skip the regex

@@ -71,6 +71,8 @@ def _rule(group: RuleFindings, open_: bool = False) -> str:
         f'{_sev(group.severity, group.count)} <span class="count">{found}</span></summary>',
         f'<p class="doc">{e(group.summary)}</p>',
     ]
+    if group.remedy and group.count:
+        parts.append(f'<p class="doc remedy">Remedy: {e(group.remedy)}</p>')
     for ex in group.examples:
         where = e(ex.path) + (f":{ex.line}" if ex.line is not None else "") + (f" at <code>{e(ex.pointer)}</code>" if ex.pointer else "")
         text = f'<pre class="line">{e(ex.text)}</pre>' if ex.text else ""
@@ -126,6 +128,7 @@ def _validation(r: QualityReport) -> str:
         {1, 2, 3},
         {0},
     )
+    files += "".join(f'<p class="shape"><strong>The file {e(f.path)}:</strong> {e(f.shape.message)}.</p>' for f in v.files if f.shape)
     sev = v.by_severity
     intro = (
         f"<p>{_n(v.records)} records, {_n(v.valid_records)} valid; {_count(sev['error'], 'error')}, {_count(sev['warning'], 'warning')}, "

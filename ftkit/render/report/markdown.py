@@ -57,6 +57,8 @@ def _table(head: list[str], rows: list[list[str]], right: AbstractSet[int] = fro
 
 def _rule(g: RuleFindings) -> list[str]:
     out = [f"### {g.code} {g.name} ({g.severity}, {_n(g.count)} finding{'s' if g.count != 1 else ''})", "", g.summary, ""]
+    if g.remedy and g.count:
+        out += [f"Remedy: {g.remedy}", ""]
     for ex in g.examples:
         where = prose(ex.path) + (f":{ex.line}" if ex.line is not None else "") + (f" at {code(ex.pointer)}" if ex.pointer else "")
         out.append(f"- {where}: {cell(ex.message)}")
@@ -82,6 +84,9 @@ def _validation(r: QualityReport) -> list[str]:
         [[cell(f.path), _n(f.records), _n(f.valid_records), _n(f.records - f.valid_records)] for f in v.files],
         {1, 2, 3},
     )
+    out += [f"**The file {prose(f.path)}:** {prose(f.shape.message)}." for f in v.files if f.shape is not None]
+    if any(f.shape is not None for f in v.files):
+        out.append("")
     if not v.rules:
         return [*out, "No finding from the platform's rules.", ""]
     out += _table(["code", "rule", "severity", "findings"], [[g.code, g.name, g.severity, _n(g.count)] for g in v.rules], {3})
