@@ -222,3 +222,13 @@ def test_the_report_has_a_privacy_section_without_the_values(tmp_path: Path, fmt
     assert (privacy.findings, privacy.records) == (2, 1)
     assert {k.code: (k.count, k.lines) for k in privacy.kinds if k.count} == {"FT601": (1, {str(path): [1]}), "FT606": (1, {str(path): [1]})}
     assert "Personal data and secrets" in text or '"privacy"' in text
+
+
+def test_a_moved_top_level_system_string_is_redacted_too(tmp_path: Path) -> None:
+    record = {"system": f"Escalate to {EMAIL}.", "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}
+    src = _file(tmp_path, json.dumps(record))
+    result = ftkit.fix(src, tmp_path / "out.jsonl", remove_unknown_keys=True, redact="email")
+    out = json.loads((tmp_path / "out.jsonl").read_text(encoding="utf-8"))
+    assert out == {"messages": [{"role": "system", "content": "Escalate to <EMAIL>."}, *record["messages"]]}
+    changes = json.loads(Path(result.changes).read_text(encoding="utf-8"))
+    assert [(c["code"], c["pointer"]) for c in changes] == [("FT111", "/system"), ("FT601", "/system")]
