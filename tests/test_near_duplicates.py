@@ -101,6 +101,19 @@ def test_the_signature_reads_the_head_and_tail_of_a_long_text() -> None:
     assert conversation([{"role": "system", "content": "s"}, {"role": "user", "content": "u"}, {"role": "assistant", "content": "a"}]) == "u\na"
 
 
+@SETTINGS
+@given(st.lists(st.sampled_from([b"a", b"bc", b"\n", b"\r\n", b"x" * 9]), max_size=40), st.sets(st.integers(1, 25)), st.integers(1, 12))
+def test_fetching_lines_gives_what_the_line_reader_gives(pieces: list[bytes], wanted: set[int], chunk: int) -> None:
+    import io
+
+    from ftkit.scan.near import fetch_lines
+    from ftkit.scan.reader import iter_lines
+
+    data = b"".join(pieces)
+    every = {n: (raw if isinstance(raw, bytes) else b"") for n, raw in enumerate(iter_lines(io.BytesIO(data), 8), 1)}
+    assert fetch_lines(io.BytesIO(data), wanted, 8, chunk=chunk) == {n: every[n] for n in wanted if n in every}
+
+
 def test_profile_settings_are_checked(tmp_path: Path) -> None:
     from ftkit.errors import ProfileError
 

@@ -16,14 +16,15 @@ joined into clusters (union-find), which ``ftkit split --group-by near`` keeps o
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ftkit.policy.profile import QualityRules
-from ftkit.scan.reader import careful, iter_lines
+from ftkit.scan.reader import careful
 
 if TYPE_CHECKING:
     import numpy as np
@@ -126,28 +127,43 @@ def candidate_pairs(bands: NDArray[np.int64], usable: NDArray[np.bool_], window:
     return np.stack([codes % count, codes // count], axis=1)
 
 
+def fetch_lines(stream: BinaryIO, wanted: Iterable[int], max_line_bytes: int, chunk: int = 1 << 22) -> dict[int, bytes]:
+    """The bytes of the wanted physical lines (1-based, without their ``\\n``; b"" for one over
+    ``max_line_bytes``). Chunks holding none of them are only counted, not split: fetching a
+    few lines of 100 MB costs about as much as reading it."""
+    need = sorted(set(wanted))
+    got: dict[int, bytes] = {}
+    line, carry, at = 1, b"", 0  # ``carry`` is the start of line ``line`` (after the last newline)
+    while at < len(need) and (block := stream.read(chunk)):
+        newlines = block.count(b"\n")
+        if need[at] <= line + newlines:  # a wanted line starts, or ends, in this block
+            parts = (carry + block).split(b"\n")
+            carry = parts.pop()
+            stop = bisect_right(need, line + len(parts) - 1)
+            for n in need[at:stop]:
+                piece = parts[n - line]
+                got[n] = piece if len(piece) <= max_line_bytes else b""
+            at = stop
+        elif newlines:
+            carry = block[block.rfind(b"\n") + 1 :]
+        else:
+            carry = carry + block if len(carry) <= max_line_bytes else carry  # an over-long line: no need to keep it all
+        line += newlines
+    if carry and at < len(need) and need[at] == line:  # the last line, without a final newline
+        got[line] = carry if len(carry) <= max_line_bytes else b""
+    return got
+
+
 def _read_texts(path: Path, wanted: set[int], spans: Mapping[int, int], max_line_bytes: int) -> dict[int, str]:
-    """The conversation text of each wanted line. Lines are split but not parsed, except the
-    wanted ones (a record over several lines, FT008, is joined up to its last line): re-reading
-    100 MB to confirm a handful of candidates costs a fraction of parsing it again."""
+    """The conversation text of each wanted line (a record over several lines, FT008, is joined
+    up to its last line), parsed as the scan's careful path parses it."""
     ends = {line: spans.get(line, line) for line in wanted}
-    last = max(ends.values(), default=0)
-    parts: dict[int, list[bytes]] = {}
-    open_records: list[int] = []
     with open(path, "rb") as stream:
-        for n, raw in enumerate(iter_lines(stream, max_line_bytes), 1):
-            if n in ends:
-                open_records.append(n)
-            if open_records:
-                for start in open_records:
-                    parts.setdefault(start, []).append(raw if isinstance(raw, bytes) else b"")
-                open_records = [start for start in open_records if ends[start] > n]
-            if n >= last:
-                break
+        raw = fetch_lines(stream, (n for line, end in ends.items() for n in range(line, end + 1)), max_line_bytes)
     texts: dict[int, str] = {}
-    for line, lines in parts.items():
-        raw = b"\n".join(lines)
-        parsed = careful(raw[3:] if line == 1 and raw.startswith(b"\xef\xbb\xbf") else raw)
+    for line, end in ends.items():
+        record = b"\n".join(raw.get(n, b"") for n in range(line, end + 1))
+        parsed = careful(record[3:] if line == 1 and record.startswith(b"\xef\xbb\xbf") else record)
         try:
             texts[line] = conversation(parsed.value["messages"]) if parsed.ok else ""
         except (KeyError, TypeError, AttributeError):
