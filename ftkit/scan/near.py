@@ -16,15 +16,14 @@ joined into clusters (union-find), which ``ftkit split --group-by near`` keeps o
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 from ftkit.policy.profile import QualityRules
-from ftkit.scan.reader import careful
+from ftkit.scan.reader import careful, fetch_lines
 
 if TYPE_CHECKING:
     import numpy as np
@@ -125,33 +124,6 @@ def candidate_pairs(bands: NDArray[np.int64], usable: NDArray[np.bool_], window:
     count = int(bands.shape[0])
     codes = np.unique(pairs[:, 1] * count + pairs[:, 0])
     return np.stack([codes % count, codes // count], axis=1)
-
-
-def fetch_lines(stream: BinaryIO, wanted: Iterable[int], max_line_bytes: int, chunk: int = 1 << 22) -> dict[int, bytes]:
-    """The bytes of the wanted physical lines (1-based, without their ``\\n``; b"" for one over
-    ``max_line_bytes``). Chunks holding none of them are only counted, not split: fetching a
-    few lines of 100 MB costs about as much as reading it."""
-    need = sorted(set(wanted))
-    got: dict[int, bytes] = {}
-    line, carry, at = 1, b"", 0  # ``carry`` is the start of line ``line`` (after the last newline)
-    while at < len(need) and (block := stream.read(chunk)):
-        newlines = block.count(b"\n")
-        if need[at] <= line + newlines:  # a wanted line starts, or ends, in this block
-            parts = (carry + block).split(b"\n")
-            carry = parts.pop()
-            stop = bisect_right(need, line + len(parts) - 1)
-            for n in need[at:stop]:
-                piece = parts[n - line]
-                got[n] = piece if len(piece) <= max_line_bytes else b""
-            at = stop
-        elif newlines:
-            carry = block[block.rfind(b"\n") + 1 :]
-        else:
-            carry = carry + block if len(carry) <= max_line_bytes else carry  # an over-long line: no need to keep it all
-        line += newlines
-    if carry and at < len(need) and need[at] == line:  # the last line, without a final newline
-        got[line] = carry if len(carry) <= max_line_bytes else b""
-    return got
 
 
 def _read_texts(path: Path, wanted: set[int], spans: Mapping[int, int], max_line_bytes: int) -> dict[int, str]:
