@@ -110,9 +110,10 @@ def test_cli_validate_against_is_repeatable_and_report_has_a_section(tmp_path: P
 
 
 def test_library_report_against(tmp_path: Path) -> None:
-    train = write(tmp_path / "train.jsonl", [rec("Why is the sky blue?", SKY), rec("Why is the sky blue?", SKY + " Yes."), *filler(10)])
+    train = write(tmp_path / "train.jsonl", [rec("Why is the sky blue?", SKY), rec("Tell me why the sky looks blue.", SKY + " Yes."), *filler(10)])
     evals = write(tmp_path / "eval.jsonl", [rec("Why is the sky blue?", SKY)])
     report = ftkit.report(train, against=evals)
+    assert not report.validation.rules  # FT503 and FT508 are in the overlap section, not here
     assert report.overlap is not None
     assert (report.overlap.exact.count, report.overlap.ngrams.count, report.overlap.records) == (1, 1, 2)
     assert report.overlap.ngram == 13 and report.overlap.files[0].records == 1

@@ -48,17 +48,26 @@ def _shared_with_other_file() -> None:
 
 @documented("FT504", "near-duplicate-record")
 def _near_duplicate() -> None:
-    """A record differs from an earlier one only in case, spacing or character width.
+    """A record is nearly the same text as an earlier one (the message names the line and how similar).
 
-    Why: near-copies weigh an example twice as surely as exact copies do, and slip past
-    byte-for-byte deduplication. Compared after NFKC, case folding and removing all whitespace.
-    Normalising text costs as much as parsing it, so this runs where tokens are counted:
-    ``ftkit validate --tokens``, ``stats``, ``report``.
+    Why: near-copies (a word changed, a sentence added, other spacing or punctuation) weigh an
+    example twice as surely as exact copies do, slip past byte-for-byte deduplication, and leak
+    from training into validation (``ftkit split --group-by near`` keeps them on one side).
+    Compared: the user and assistant messages (system prompts are left out, since many datasets
+    share one), cut into units: each Chinese or Japanese (Han, Kana) character alone, every other
+    run of letters and digits as one word; case, character width, whitespace and punctuation
+    do not count. Two records are near-duplicates when the Jaccard similarity of their sets of
+    5-unit shingles (character shingles for Chinese and Japanese text, word shingles otherwise)
+    is at least 0.8. Found with MinHash and locality-sensitive hashing (14 bands of 8 rows, over
+    the first and last 500 characters of each record), then confirmed on the whole text; all
+    these numbers are in the profile's [quality] table. Shingling text costs about as much as
+    parsing it, so this runs where tokens are counted: ``ftkit validate --tokens``, ``report``.
 
     Remedy: by hand: drop the near-copies.
 
     Pass: {"messages": [{"role": "user", "content": "Hi there"}, {"role": "assistant", "content": "Hello!"}]}<LF>{"messages": [{"role": "user", "content": "Bye now"}, {"role": "assistant", "content": "Hello!"}]}
-    Fail: {"messages": [{"role": "user", "content": "Hi there"}, {"role": "assistant", "content": "Hello!"}]}<LF>{"messages": [{"role": "user", "content": "hi  There"}, {"role": "assistant", "content": "Hello!"}]}
+    Fail: {"messages": [{"role": "user", "content": "Hi there"}, {"role": "assistant", "content": "Hello!"}]}<LF>{"messages": [{"role": "user", "content": "hi,  There"}, {"role": "assistant", "content": "Hello."}]}
+    Fail: {"messages": [{"role": "user", "content": "How do I change the delivery address of an order that has already shipped, and will the courier be told about the change?"}, {"role": "assistant", "content": "Open the order in your account, choose Change address, type the new address and save it. If the parcel has already left the warehouse, the courier is told at once and delivers to the new address; otherwise the warehouse ships it there directly."}]}<LF>{"messages": [{"role": "user", "content": "How do I change the delivery address of an order that has already been shipped, and will the courier be told about the change?"}, {"role": "assistant", "content": "Open the order in your account, choose Change address, type the new address and save it. If the parcel has already left the warehouse, the courier is told at once and delivers to the new address; otherwise the warehouse ships it there directly."}]}
     """
 
 

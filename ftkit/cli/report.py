@@ -129,5 +129,7 @@ def _html_helper(fmt: str, size: int, jobs: int) -> AbstractContextManager[Any]:
     if fmt != "html" or jobs < 2 or size < HELPER_FROM_BYTES or not hasattr(os, "fork"):
         return nullcontext(None)
     from ftkit.render.report import charts, render_html
+    from ftkit.scan.shingles import prepare
 
+    prepare()  # numpy (and FT504's tables), which the scan needs too: imported once, before the fork
     return parallel.Helper(charts.warm, render_html)

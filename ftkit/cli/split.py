@@ -22,7 +22,11 @@ from ftkit.render.safe import model_json
 @click.option("--val-ratio", type=float, help="Share of records for validation [default: the profile's, 0.1 for siliconflow].")
 @click.option("--val-count", type=click.IntRange(min=1), help="Number of records for validation (instead of --val-ratio).")
 @click.option("--seed", default="ftkit", show_default=True, help="Key of the hash that assigns records; another seed, another split.")
-@click.option("--group-by", type=click.Choice(["system", "first-user"]), help="Keep records sharing this on the same side.")
+@click.option(
+    "--group-by",
+    type=click.Choice(["system", "first-user", "near"]),
+    help="Keep records sharing this on the same side (near: each cluster of near-duplicates, FT504).",
+)
 @click.option("--stratify", type=click.Choice(["length"]), help="Match validation's token-length distribution to training's.")
 @click.option("--drop-invalid", is_flag=True, help="Write lines with errors to rejected.jsonl instead of refusing the file.")
 @click.option("--force", is_flag=True, help="Replace existing output files (atomically).")

@@ -7,7 +7,9 @@ the file its line number was routed to.
 
 Which records go to validation
   Records are grouped (exact duplicates always; with ``group_by`` also records sharing a system
-  prompt or a first user message) and every group has a keyed hash (blake2b, seeded, 63 bits),
+  prompt or a first user message, or with ``group_by="near"`` each near-duplicate cluster: the
+  records FT504 finds similar, joined transitively, with their exact copies) and every group has a
+  keyed hash (blake2b, seeded, 63 bits; a near-duplicate cluster takes its first record's),
   read as a number u in [0, 1). The records are decided in file order. A record whose group was
   seen before follows that group's side. A record that opens a new group goes to validation when
   u < ratio, corrected by error diffusion: counting records (n decided so far, v of them in
@@ -29,8 +31,11 @@ What appending records does
   Each decision depends on the records before it and on the record itself only, so appending
   records to the input never moves an existing record to the other side, with or without
   ``group_by`` and ``stratify``: the existing records are decided exactly as before and the new
-  ones after them. Two exceptions: ``count`` (its ratio, count / N, changes with the file) and
-  the empty-side fix-up above (only for a file too small for its ratio). The price: the split depends on record order, so reordering the input
+  ones after them. Exceptions: ``count`` (its ratio, count / N, changes with the file), the
+  empty-side fix-up above (only for a file too small for its ratio), and ``group_by="near"`` when a
+  new record is similar to records of two clusters that were apart: the clusters merge into the
+  earlier one's group, and the later cluster's records follow it (to the other side if its first
+  record had gone there). A new record similar to one cluster, or to none, moves nothing. The price: the split depends on record order, so reordering the input
   can change it. ``tests/test_split.py`` checks append stability, the size bound and count mode.
 
 Lines that are not records
@@ -67,7 +72,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 DEFAULT_SEED = "ftkit"
-GroupBy = Literal["system", "first-user"]
+GroupBy = Literal["system", "first-user", "near"]
 Stratify = Literal["length"]
 OUTPUT_NAMES = {"train": "train.jsonl", "validation": "validation.jsonl", "rejected": "rejected.jsonl"}
 #: Fixed --stratify length edges (templated tokens): [0, 64), [64, 128), ..., [4096, inf).
@@ -127,7 +132,9 @@ def split_file(
     ratio = _check_options(ratio, count, seed, group_by, stratify, profile.split.get("validation_ratio"), profile.name)
     outputs = _outputs(item, Path(out_dir), drop_invalid, force)
     before = _fingerprint(item.path)
-    table = build_table([item], profile, selected, keys=True, seed=seed, jobs=jobs, dataset_rules=False, counter=counter, config=config)
+    near: Literal["clusters"] | bool = "clusters" if group_by == "near" else False
+    table = build_table([item], profile, selected, keys=True, seed=seed, jobs=jobs, near_duplicates=near, dataset_rules=bool(near),
+                        counter=counter, config=config)  # fmt: skip
     scan, assumptions = table.scan, table.assumptions.lines()
     result = scan.files[0]
     if result.json_array:  # its records are not lines: copying lines byte for byte would cut them apart
@@ -153,7 +160,8 @@ def split_file(
             f"{item.name}: {lines:,} line{'s' if lines != 1 else ''} with errors; fix them or pass --drop-invalid to write them to {outputs['rejected']}",
             scan,
         )
-    frame = table.frame.select("line", "total", "key", "system_key", "first_user_key") if table.frame.height else table.frame
+    columns = ["line", "total", "key", "system_key", "first_user_key"] + (["near_key"] if near else [])
+    frame = table.frame.select(columns) if table.frame.height else table.frame
     del table  # the other columns are not needed: free them before choosing
     if bad.len() and frame.height:  # a dataset rule made an error by the profile can hit a kept record
         frame = frame.filter(~pl.col("line").is_in(bad.implode()))
@@ -185,8 +193,8 @@ def _check_options(ratio: float | None, count: int | None, seed: str, group_by: 
     if count is not None and count < 1:
         raise ParameterError(f"validation count {count} is out of range; expected 1 or more")
     check_seed(seed)
-    if group_by not in (None, "system", "first-user"):
-        raise ParameterError(f"unknown group-by {group_by!r}; expected system or first-user")
+    if group_by not in (None, "system", "first-user", "near"):
+        raise ParameterError(f"unknown group-by {group_by!r}; expected system, first-user or near")
     if stratify not in (None, "length"):
         raise ParameterError(f"unknown stratify {stratify!r}; expected length")
     return ratio
@@ -274,6 +282,8 @@ def _group_key(group_by: str | None) -> pl.Expr:
         return pl.when(pl.col("system_key") != 0).then(pl.col("system_key")).otherwise(pl.col("key"))
     if group_by == "first-user":
         return pl.col("first_user_key")
+    if group_by == "near":  # the first record of the near-duplicate cluster (FT504), else the record
+        return pl.col("near_key")
     return pl.col("key")
 
 

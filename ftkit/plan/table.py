@@ -4,7 +4,7 @@ stats, split, recommend, cost and the report read."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 from ftkit.checks import Selector
 from ftkit.errors import ParameterError
@@ -41,7 +41,7 @@ def build_table(
     keys: bool = False,
     seed: str = "ftkit",
     jobs: int = 1,
-    near_duplicates: bool = False,
+    near_duplicates: bool | Literal["clusters"] = False,
     dataset_rules: bool = True,
     counter: Any = None,
     config: str | None = None,
@@ -49,8 +49,9 @@ def build_table(
 ) -> RecordTable:
     """Validate ``inputs`` and tokenize every valid record once (see ``ftkit.tokens.table.COLUMNS``).
 
-    ``near_duplicates`` also looks for FT504 (it normalises all text, a cost only the report
-    and ``validate --tokens`` need to pay). ``dataset_rules=False``: callers that only need to
+    ``near_duplicates`` also looks for FT504 (it shingles all text, a cost only the report and
+    ``validate --tokens`` need to pay); "clusters" also when FT504 is not selected, and (with
+    ``keys``) adds the ``near_key`` column that ``split --group-by near`` groups by. ``dataset_rules=False``: callers that only need to
     know which records have errors (stats, split, cost, recommend) skip the dataset warnings.
     ``privacy`` as ``run_scan``'s (default: only the FT6xx kinds the profile makes errors).
     """

@@ -102,6 +102,26 @@ class QualityRules:
     short_reply_min_records: int = 20
     #: The share of a file's records that must have one shape for the file-level line (FileShape).
     file_shape_share: float = 0.5
+    #: FT504: Jaccard similarity of two records' shingle sets from which they are near-duplicates
+    near_duplicate_threshold: float = 0.8
+    #: units (words; single Chinese/Japanese characters) per shingle
+    near_duplicate_shingle: int = 5
+    #: locality-sensitive hashing: bands x rows MinHash values per record
+    near_duplicate_bands: int = 14
+    near_duplicate_rows: int = 8
+    #: characters of each record's text the signature reads (its first and last half; 0: all)
+    near_duplicate_sample: int = 1000
+
+    def __post_init__(self) -> None:
+        if not 0 < self.near_duplicate_threshold <= 1:
+            raise ProfileError(f"quality.near_duplicate_threshold is {self.near_duplicate_threshold}, expected a number in (0, 1]")
+        for name in ("near_duplicate_shingle", "near_duplicate_bands", "near_duplicate_rows"):
+            if getattr(self, name) < 1:
+                raise ProfileError(f"quality.{name} is {getattr(self, name)}, expected 1 or more")
+        if self.near_duplicate_bands * self.near_duplicate_rows > 1024:
+            raise ProfileError("quality.near_duplicate_bands x near_duplicate_rows is over 1024; MinHash signatures that long buy nothing")
+        if self.near_duplicate_sample < 0:
+            raise ProfileError(f"quality.near_duplicate_sample is {self.near_duplicate_sample}, expected 0 (the whole text) or more")
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 from ftkit.checks import ROLES, Selector, all_rules, costly_checks, level_of, record_checks
 from ftkit.checks.prefilter import Prefilter
@@ -50,7 +50,7 @@ class FileScan:
     """The state of validating one file; ``run()`` returns its result."""
 
     def __init__(self, item: Input, profile: Profile, selected: Selector, jobs: int = 1, collector: Any = None,
-                 near_duplicates: bool = False, dataset_rules: bool = True, counter: Any = None,
+                 near_duplicates: bool | Literal["clusters"] = False, dataset_rules: bool = True, counter: Any = None,
                  privacy: bool | None = None) -> None:  # fmt: skip
         self.item, self.jobs, self.counter = item, jobs, counter
         # The dataset rules (FT501, FT504-FT507) keep a few integers per record. A caller that
@@ -59,7 +59,8 @@ class FileScan:
         self.dataset_rules = dataset_rules or any(
             profile.severity.get(code) == "error" for code in profile.severity if code.startswith("FT5")
         )
-        self.near_duplicates = near_duplicates and selected("FT504")
+        # ``near_duplicates="clusters"``: also when FT504 is not selected (split --group-by near)
+        self.near_duplicates = near_duplicates == "clusters" or (bool(near_duplicates) and selected("FT504"))
         self.collector = collector  # e.g. ftkit.tokens.table.TableBuilder: add(line, record) / reject(line)
         self.profile, self.data = profile, profile.data
         self.selected = selected
@@ -85,7 +86,7 @@ class FileScan:
         self.messages: dict[str, str] = {}  # one string object per distinct message
         self.records = 0
         self.invalid = 0
-        self.facts = RecordFacts(near=self.near_duplicates) if self.dataset_rules else None
+        self.facts = RecordFacts(self.near_duplicates, self.profile.quality) if self.dataset_rules else None
         self.crlf_lines = 0
         self.first_crlf = 0
         self.has_bom = False
@@ -189,6 +190,8 @@ class FileScan:
         if not cut:
             self._scan(Reader(stream, self.data.max_line_bytes, counter=self.counter))
             return
+        if self.facts is not None:
+            self.facts.prepare()  # imports and tables made once, before the fork, for both processes
         child = parallel.fork_call(lambda: self._scan_part(cut, size))
         reader = Reader(stream, self.data.max_line_bytes, limit=cut, counter=self.counter)
         try:
@@ -357,8 +360,10 @@ class FileScan:
         if self.crlf_lines:
             self.add(crlf(self.crlf_lines, self.first_crlf))
         if self.facts is not None:
-            for finding in self.facts.findings(self.item.path, self.profile, self.records - self.invalid):
+            for finding in self.facts.findings(self.item.path, self.profile, self.records - self.invalid, self.spans):
                 self.add(finding)
+            if self.near_duplicates and hasattr(self.collector, "near"):  # e.g. for split --group-by near
+                self.collector.near = self.facts.clusters
 
 
 def run_scan(
@@ -368,7 +373,7 @@ def run_scan(
     *,
     jobs: int = 1,
     collector: Callable[[], Any] | None = None,
-    near_duplicates: bool = False,
+    near_duplicates: bool | Literal["clusters"] = False,
     dataset_rules: bool = True,
     counter: Any = None,
     config: str | None = None,
@@ -376,7 +381,8 @@ def run_scan(
 ) -> Scan:
     """Validate every input; ``collector()`` (if given) makes one record collector per file.
 
-    ``near_duplicates`` adds FT504, which normalises all text (as costly as parsing it);
+    ``near_duplicates`` adds FT504, which shingles all text (as costly as parsing it; "clusters":
+    even when FT504 is not selected, for a collector that wants the clusters);
     ``dataset_rules=False`` leaves out the warnings about the whole dataset (FT501, FT504-FT507);
     ``privacy``: which FT6xx kinds to look for: None those ``validate`` checks by default, True
     all, False none (a kind the profile makes an error is always checked).

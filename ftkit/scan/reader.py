@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from typing import IO, Any
 
@@ -124,6 +125,33 @@ def sniff(head: bytes) -> Finding | None:
 
 
 # --- physical lines -------------------------------------------------------------------------------
+
+
+def fetch_lines(stream: IO[bytes], wanted: Iterable[int], max_line_bytes: int, chunk: int = 1 << 22) -> dict[int, bytes]:
+    """The bytes of the wanted physical lines, numbered and cut as ``iter_lines`` does (1-based,
+    without their ``\\n``; b"" for one over ``max_line_bytes``). Chunks holding none of them are
+    only counted, not split: fetching a few lines of 100 MB costs about as much as reading it."""
+    need = sorted(set(wanted))
+    got: dict[int, bytes] = {}
+    line, carry, at = 1, b"", 0  # ``carry`` is the start of line ``line`` (after the last newline)
+    while at < len(need) and (block := stream.read(chunk)):
+        newlines = block.count(b"\n")
+        if need[at] <= line + newlines:  # a wanted line starts, or ends, in this block
+            parts = (carry + block).split(b"\n")
+            carry = parts.pop()
+            stop = bisect_right(need, line + len(parts) - 1)
+            for n in need[at:stop]:
+                piece = parts[n - line]
+                got[n] = piece if len(piece) <= max_line_bytes else b""
+            at = stop
+        elif newlines:
+            carry = block[block.rfind(b"\n") + 1 :]
+        else:
+            carry = carry + block if len(carry) <= max_line_bytes else carry  # an over-long line: no need to keep it all
+        line += newlines
+    if carry and at < len(need) and need[at] == line:  # the last line, without a final newline
+        got[line] = carry if len(carry) <= max_line_bytes else b""
+    return got
 
 
 def iter_lines(stream: IO[bytes], max_line_bytes: int, limit: int = -1, counter: Any = None) -> Iterator[bytes | int]:

@@ -47,6 +47,7 @@ COLUMNS = {
     "key": "keyed hash of the record's canonical JSON (sorted keys), for split and cross-file checks",
     "system_key": "keyed hash of the first system prompt's text (0: none)",
     "first_user_key": "hash of the first user message text",
+    "near_key": "the key of the first record of the record's near-duplicate cluster (FT504), else its own key; only when asked for",
 }
 _INT_COLUMNS = ("line", "system", "user", "assistant", "total", "trainable", "turns", "system_key",
                 "reply_start", "reply_end", "trainable_kept")  # fmt: skip
@@ -152,6 +153,8 @@ class TableBuilder:
     def reset(self) -> None:
         self.cols: dict[str, array[int]] = {name: array("q") for name in (*_INT_COLUMNS, *(_KEY_COLUMNS if self.keys else ()))}
         self.rejected = array("q")
+        #: set by the scan when it looked for near-duplicates: line -> first line of its cluster
+        self.near: dict[int, int] | None = None
 
     def prepare_merge(self) -> None:
         """Called in the parent of a parallel scan once its own part is done: import what the
@@ -236,7 +239,22 @@ class TableBuilder:
         for name in list(self.cols):  # hand each column over, so arrays and frame never coexist
             series.append(pl.Series(name, self.cols.pop(name), dtype=pl.Int64))
         frame = pl.DataFrame(series)
-        return frame if frame["line"].is_sorted() else frame.sort("line")
+        frame = frame if frame["line"].is_sorted() else frame.sort("line")
+        return self._near_key(frame) if self.near is not None and self.keys else frame
+
+    def _near_key(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Add ``near_key``. Exact copies of a clustered record were left out of the clustering
+        (FT501 covers them) but share its key, so the mapping goes from key to key."""
+        import polars as pl
+
+        near = self.near or {}
+        roots = pl.DataFrame({"line": list(near), "root": list(near.values())}, schema={"line": pl.Int64, "root": pl.Int64})
+        root_key = roots.join(frame.select(pl.col("line").alias("root"), pl.col("key").alias("near_key")), on="root").select(
+            "line", "near_key"
+        )
+        by_key = frame.select("line", "key").join(root_key, on="line").select("key", "near_key").unique("key", keep="first")
+        joined = frame.join(by_key, on="key", how="left", maintain_order="left")
+        return joined.with_columns(pl.coalesce("near_key", "key").alias("near_key"))
 
 
 @dataclass

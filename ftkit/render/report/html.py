@@ -193,7 +193,7 @@ def _shares(r: QualityReport) -> str:
 def _duplicates(r: QualityReport) -> str:
     d = r.duplicates
     return (
-        f"<p>{_count(d.exact.count, 'exact duplicate')} (byte for byte) and {_count(d.near.count, 'near-duplicate')} (equal after NFKC, case folding and removing whitespace). "
+        f"<p>{_count(d.exact.count, 'exact duplicate')} (byte for byte) and {_count(d.near.count, 'near-duplicate')} (the same text but for a few words, spacing or punctuation; <code>ftkit split --group-by near</code> keeps each group on one side). "
         "Copies weigh an example twice and can leak from training into validation.</p>"
         + _rule(d.exact, open_=bool(d.exact.count))
         + _rule(d.near, open_=bool(d.near.count))

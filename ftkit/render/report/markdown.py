@@ -151,7 +151,7 @@ def _duplicates(r: QualityReport) -> list[str]:
         "## Duplicates and near-duplicates",
         "",
         f"{_n(d.exact.count)} exact duplicate{_s(d.exact.count)} (byte for byte) and {_n(d.near.count)} near-duplicate{_s(d.near.count)} "
-        "(equal after NFKC, case folding and removing whitespace).",
+        "(the same text but for a few words, spacing or punctuation; `ftkit split --group-by near` keeps each group on one side).",
         "",
     ]
     return out + _rule(d.exact) + _rule(d.near)

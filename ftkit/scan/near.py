@@ -1,0 +1,228 @@
+"""FT504 near-duplicate records: locality-sensitive hashing during the scan, exact Jaccard after it.
+
+During the scan ``NearSignatures`` keeps ``bands`` 64-bit band hashes per record (112 bytes with
+the default 14 bands), computed from a MinHash signature of a sample of the record's text (see
+``ftkit.scan.shingles``). Two records whose signatures agree in all rows of some band are
+candidates: with 14 bands of 8 rows, a pair of Jaccard similarity 0.8 becomes one with
+probability 1 - (1 - 0.8**8)**14 = 0.92, at 0.9 with 0.9998, at 0.5 with 0.05.
+
+After the scan ``find_near_duplicates`` re-reads only the candidate records, shingles their whole
+text and computes the Jaccard similarity of every candidate pair (after a cheap estimate from
+full-text signatures has dropped the hopeless ones), so what is reported is exact: a record is a
+near-duplicate of the earliest candidate whose similarity reaches the threshold. Similar pairs are
+joined into clusters (union-find), which ``ftkit split --group-by near`` keeps on one side.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ftkit.policy.profile import QualityRules
+from ftkit.scan.reader import careful, fetch_lines
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+# Records a batch of text is signed in: big enough for numpy to pay off, small enough (with the
+# arrays it makes, about 40 bytes a character) to stay in the processor's cache.
+_BATCH_CHARS = 1 << 16
+# Each record in a band bucket is paired with at most this many earlier records of the bucket:
+# the members of a true cluster agree with each other, so the cluster still connects, and a
+# bucket of thousands of merely similar records does not cost millions of comparisons.
+_WINDOW = 32
+# Pairs whose signature estimate is this far below the threshold are not compared exactly (the
+# estimate's standard deviation is about 0.04 at 112 bins, so this drops no similar pair).
+_MARGIN = 0.2
+
+
+def conversation(messages: Sequence[dict[str, Any]]) -> str:
+    """The text compared: every user and assistant message, in order. System prompts are left
+    out: many datasets give every record the same one (FT507), which would make all short
+    records look alike."""
+    return "\n".join([m["content"] for m in messages if m["role"] != "system"])
+
+
+def sample(text: str, chars: int) -> str:
+    """What the signature reads: the whole text, or its first and last ``chars // 2`` characters."""
+    if not chars or len(text) <= chars:
+        return text
+    half = chars // 2
+    return text[:half] + "\n" + text[-half:]
+
+
+class NearSignatures:
+    """Band hashes of every record, ``quality.near_duplicate_bands`` per record, in scan order."""
+
+    def __init__(self, quality: QualityRules) -> None:
+        self.quality = quality
+        self.bands = array("q")
+        self._pending: list[str] = []
+        self._chars = 0
+
+    def text(self, messages: Sequence[dict[str, Any]]) -> str:
+        """What ``add`` takes for a record (raises TypeError if a content is not a string)."""
+        return sample(conversation(messages), self.quality.near_duplicate_sample)
+
+    def add(self, text: str) -> None:
+        self._pending.append(text)
+        self._chars += len(text)
+        if self._chars >= _BATCH_CHARS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        from ftkit.scan.shingles import band_hashes, shingles, signatures
+
+        q = self.quality
+        hashes, owner = shingles(self._pending, q.near_duplicate_shingle)
+        rows = signatures(hashes, owner, len(self._pending), q.near_duplicate_bands * q.near_duplicate_rows)
+        self.bands.frombytes(band_hashes(rows, q.near_duplicate_bands, q.near_duplicate_rows).tobytes())
+        self._pending, self._chars = [], 0
+
+
+@dataclass
+class NearDuplicates:
+    """What ``find_near_duplicates`` found."""
+
+    #: (line, earliest similar line, Jaccard similarity), one per near-duplicate record
+    found: list[tuple[int, int, float]] = field(default_factory=list)
+    #: line -> first line of its cluster, for every record with at least one similar record
+    clusters: dict[int, int] = field(default_factory=dict)
+
+
+def candidate_pairs(bands: NDArray[np.int64], usable: NDArray[np.bool_], window: int = _WINDOW) -> NDArray[np.int64]:
+    """Row pairs (earlier, later) that share a band hash, each once, sorted by later then earlier."""
+    import numpy as np
+
+    rows = np.flatnonzero(usable)
+    found = []
+    for b in range(bands.shape[1]):
+        column = bands[rows, b]
+        order = np.argsort(column, kind="stable")  # equal hashes stay in row (= line) order
+        ordered = column[order]
+        repeat = np.flatnonzero(ordered[1:] == ordered[:-1]) + 1  # positions that follow an equal one
+        if not len(repeat):
+            continue
+        # position of each sorted element within its run of equal hashes
+        run_start = np.ones(len(ordered), dtype=bool)
+        run_start[repeat] = False
+        starts = np.maximum.accumulate(np.where(run_start, np.arange(len(ordered)), 0))
+        depth = np.arange(len(ordered)) - starts
+        for d in range(1, min(window, int(depth.max())) + 1):
+            later = np.flatnonzero(depth >= d)
+            found.append(np.stack([rows[order[later - d]], rows[order[later]]], axis=1))
+    if not found:
+        return np.zeros((0, 2), dtype=np.int64)
+    pairs = np.concatenate(found)
+    count = int(bands.shape[0])
+    codes = np.unique(pairs[:, 1] * count + pairs[:, 0])
+    return np.stack([codes % count, codes // count], axis=1)
+
+
+def _read_texts(path: Path, wanted: set[int], spans: Mapping[int, int], max_line_bytes: int) -> dict[int, str]:
+    """The conversation text of each wanted line (a record over several lines, FT008, is joined
+    up to its last line), parsed as the scan's careful path parses it."""
+    ends = {line: spans.get(line, line) for line in wanted}
+    with open(path, "rb") as stream:
+        raw = fetch_lines(stream, (n for line, end in ends.items() for n in range(line, end + 1)), max_line_bytes)
+    texts: dict[int, str] = {}
+    for line, end in ends.items():
+        record = b"\n".join(raw.get(n, b"") for n in range(line, end + 1))
+        parsed = careful(record[3:] if line == 1 and record.startswith(b"\xef\xbb\xbf") else record)
+        try:
+            texts[line] = conversation(parsed.value["messages"]) if parsed.ok else ""
+        except (KeyError, TypeError, AttributeError):
+            continue
+    return texts
+
+
+def _shingle_sets(texts: list[str], quality: QualityRules) -> tuple[list[NDArray[np.uint64]], NDArray[np.uint64]]:
+    """Each text's distinct shingle hashes (sorted) and its full-text signature, in batches."""
+    import numpy as np
+
+    from ftkit.scan.shingles import shingles, signatures
+
+    k = quality.near_duplicate_bands * quality.near_duplicate_rows
+    sets: list[NDArray[np.uint64]] = []
+    rows = []
+    start = 0
+    while start < len(texts):
+        end, chars = start, 0
+        while end < len(texts) and (chars < _BATCH_CHARS or end == start):
+            chars += len(texts[end])
+            end += 1
+        batch = texts[start:end]
+        hashes, owner = shingles(batch, quality.near_duplicate_shingle)
+        rows.append(signatures(hashes, owner, len(batch), k))
+        bounds = np.searchsorted(owner, np.arange(len(batch) + 1))
+        sets.extend(np.unique(hashes[bounds[i] : bounds[i + 1]]) for i in range(len(batch)))
+        start = end
+    return sets, np.concatenate(rows) if rows else np.zeros((0, k), dtype=np.uint64)
+
+
+def jaccard(a: NDArray[np.uint64], b: NDArray[np.uint64]) -> float:
+    """Jaccard similarity of two sorted arrays of distinct shingle hashes."""
+    import numpy as np
+
+    if not len(a) or not len(b):
+        return 0.0
+    shared = int(np.count_nonzero(np.isin(a, b, assume_unique=True)))
+    return shared / (len(a) + len(b) - shared)
+
+
+def find_near_duplicates(path: Path, lines: Sequence[int], bands: array[int], excluded: Iterable[int], quality: QualityRules,
+                         max_line_bytes: int, spans: Mapping[int, int] | None = None) -> NearDuplicates:  # fmt: skip
+    """Candidates from shared band hashes, confirmed on the records' whole text (see the module
+    docstring). ``lines[i]`` is the line of row i of ``bands``; ``excluded`` lines (exact copies,
+    FT501) take no part; ``spans`` maps the first line of a record over several lines to its last."""
+    import numpy as np
+
+    result = NearDuplicates()
+    count = len(lines)
+    if count < 2:
+        return result
+    matrix = np.frombuffer(bands, dtype=np.int64).reshape(count, quality.near_duplicate_bands)
+    line_of = np.frombuffer(lines, dtype=np.int64) if isinstance(lines, array) else np.asarray(lines, dtype=np.int64)
+    usable = (matrix[:, 0] != 0) & ~np.isin(line_of, np.fromiter(excluded, dtype=np.int64))
+    pairs = candidate_pairs(matrix, usable)
+    if not len(pairs):
+        return result
+    rows = np.unique(pairs)
+    wanted = line_of[rows]
+    texts = _read_texts(path, set(wanted.tolist()), spans or {}, max_line_bytes)
+    sets, signed = _shingle_sets([texts.get(int(n), "") for n in wanted], quality)
+    local = np.searchsorted(rows, pairs)  # pair rows -> positions in ``sets``
+    estimate = np.concatenate(
+        [(signed[c[:, 0]] == signed[c[:, 1]]).mean(axis=1) for c in np.array_split(local, max(1, len(local) // 65536))]
+    )
+    threshold = quality.near_duplicate_threshold
+    parent = list(range(len(rows)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[int, tuple[int, float]] = {}
+    for i, j in local[estimate >= threshold - _MARGIN].tolist():
+        if j in first and root(i) == root(j):
+            continue
+        similarity = jaccard(sets[i], sets[j])
+        if similarity < threshold:
+            continue
+        a, b = root(i), root(j)
+        parent[max(a, b)] = min(a, b)  # the root is the cluster's earliest record
+        first.setdefault(j, (i, similarity))
+    result.found = sorted((int(wanted[j]), int(wanted[i]), s) for j, (i, s) in first.items())
+    roots = [root(i) for i in range(len(rows))]
+    sizes = Counter(roots)
+    result.clusters = {int(wanted[i]): int(wanted[r]) for i, r in enumerate(roots) if sizes[r] > 1}
+    return result
