@@ -383,3 +383,36 @@ def test_two_processes_find_what_one_finds(tmp_path: Path, monkeypatch: pytest.M
     one = ftkit.validate(path, jobs=1)
     two = ftkit.validate(path, jobs=2)
     assert two == one
+
+
+def _pairs(n: int, system: bool = False) -> list[dict[str, str]]:
+    head = [{"role": "system", "content": "s"}] if system else []
+    return head + [{"role": r, "content": f"{r} {i}"} for i in range(n) for r in ("user", "assistant")]
+
+
+@pytest.mark.parametrize(
+    ("record", "clean"),
+    [
+        ({"messages": _pairs(1)}, True),
+        ({"messages": _pairs(32, system=True)}, True),  # the longest listed sequence
+        ({"messages": _pairs(40)}, True),  # longer than the listed sequences: built
+        ({"messages": _pairs(40, system=True)}, True),
+        ({"messages": [*_pairs(40), {"role": "user", "content": "unanswered"}]}, False),
+        ({"messages": [*_pairs(40), *_pairs(1, system=True)]}, False),  # a system message late
+        ({"messages": [{"role": "user", "content": "a", "name": "x"}, {"role": "assistant", "content": "b"}]}, False),
+        ({"messages": [{"role": "user", "content": "a:b", "x": 1}, {"role": "assistant", "content": "b"}]}, False),
+        ({"messages": [{"role": ["user"], "content": "a"}, {"role": "assistant", "content": "b"}]}, False),
+        ({"messages": [{"role": "user"}, {"role": "assistant", "content": "b"}]}, False),
+        ({"messages": ["user", {"role": "assistant", "content": "b"}]}, False),
+        ({"messages": [["role", "content"], {"role": "assistant", "content": "b"}]}, False),
+        ({"messages": [{"role": "user", "content": ["a"]}, {"role": "assistant", "content": "b"}]}, False),
+        ({"messages": [{"role": "user", "content": " \n"}, {"role": "assistant", "content": "b"}]}, False),
+        ({"messages": _pairs(1), "id": 3}, False),  # a key the profile does not allow
+    ],
+)
+def test_fast_path_on_records_it_must_judge_exactly(record: dict[str, Any], clean: bool) -> None:
+    """The set of listed role sequences, sequences longer than it, and messages that are not
+    exactly {role, content}: the fast path accepts exactly the records the rules accept."""
+    for raw in (json.dumps(record).encode(), orjson.dumps(record)):
+        assert CleanCheck(DATA, Prefilter(KINDS))(orjson.loads(raw), raw) is clean
+        assert (careful(raw.decode()) == []) is clean  # and the rules agree

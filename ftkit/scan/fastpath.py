@@ -11,6 +11,7 @@ being checked, ``verdict`` says ``SUSPECT`` for a well-formed record whose text 
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 from typing import Any
 
 from ftkit.checks.content import _role_prefix
@@ -19,6 +20,9 @@ from ftkit.policy.profile import DataRules
 
 #: ``CleanCheck.verdict``: the careful path; no rule could flag it; well-formed, but run the FT6xx rules.
 CAREFUL, CLEAN, SUSPECT = 0, 1, 2
+#: Role sequences up to this many messages are looked up in a set; longer ones are built.
+MAX_LISTED = 64
+_ROLE, _CONTENT = itemgetter("role"), itemgetter("content")
 
 
 class CleanCheck:
@@ -35,18 +39,17 @@ class CleanCheck:
         specials = sorted({*data.special_tokens, *data.media_placeholders}, key=len, reverse=True)
         self.special = re.compile("|".join(map(re.escape, specials))).search if specials else None
         self.angle = all(t.startswith("<") for t in specials)  # then a text without "<" holds none of them
-        self.usable = {"system", "user", "assistant"} <= set(data.roles) and self.message_keys <= set(data.message_keys)
-        self.patterns: dict[tuple[int, bool], list[str]] = {}
+        self.usable = (
+            {"system", "user", "assistant"} <= set(data.roles)
+            and self.message_keys <= set(data.message_keys)
+            and "messages" in self.record_keys
+        )
+        # Every role sequence that passes the FT2xx rules, up to MAX_LISTED messages: one leading
+        # system message or none, then user/assistant pairs.
+        self.sequences = frozenset(
+            ("system",) * system + ("user", "assistant") * pairs for system in (0, 1) for pairs in range(1, MAX_LISTED // 2 + 1)
+        )
         self.labelled = _role_prefix(tuple(data.role_prefixes)).match if data.role_prefixes else None
-
-    def _pattern(self, n: int, system: bool) -> list[str]:
-        """The only role sequence of length n that passes every FT2xx rule (one leading system)."""
-        pattern = self.patterns.get((n, system))
-        if pattern is None:
-            turns = n - system
-            pattern = ["system"] * system + ["user", "assistant"] * (turns // 2) if turns >= 2 and turns % 2 == 0 else []
-            self.patterns[(n, system)] = pattern
-        return pattern
 
     def __call__(self, obj: Any, line: bytes) -> bool:
         """No rule at all could flag the record (fix copies such a record byte for byte)."""
@@ -54,21 +57,23 @@ class CleanCheck:
 
     def verdict(self, obj: Any, line: bytes) -> int:
         """``CLEAN``, ``SUSPECT`` (well-formed; only FT6xx rules could flag it) or ``CAREFUL``."""
-        if type(obj) is not dict or not self.usable:
+        # Per record this runs once for every line of a file: few Python steps, C loops for the rest.
+        if type(obj) is not dict:
             return CAREFUL
         msgs = obj.get("messages")
-        if type(msgs) is not list or not msgs or not obj.keys() <= self.record_keys:
+        if type(msgs) is not list or not msgs or (len(obj) != 1 and not obj.keys() <= self.record_keys) or not self.usable:
             return CAREFUL
-        mk = self.message_keys
         try:
-            if not all([m.keys() == mk for m in msgs]):  # noqa: C419  # a list first: faster than a generator here
-                return CAREFUL
-            roles = [m["role"] for m in msgs]
-            texts = [m["content"] for m in msgs]
+            # C loops (map), not comprehensions. A message that is not a dict, or lacks a key, raises
+            # here; one with more keys than role and content fails the count of colons below.
+            roles = tuple(map(_ROLE, msgs))
+            texts = list(map(_CONTENT, msgs))
             joined = "".join(texts)  # TypeError unless every content is a string
-        except (AttributeError, TypeError):
-            return CAREFUL
-        if roles != self._pattern(len(roles), roles[0] == "system"):
+            # one set lookup: the role sequences that pass every FT2xx rule (a role that is not
+            # hashable raises TypeError)
+            if roles not in self.sequences and (len(roles) <= MAX_LISTED or roles != self._long(roles)):
+                return CAREFUL
+        except (KeyError, TypeError):
             return CAREFUL
         if not all(texts) or any(map(str.isspace, texts)):
             return CAREFUL
@@ -88,3 +93,9 @@ class CleanCheck:
         if self.only_email:
             return SUSPECT if "@" in joined else CLEAN
         return SUSPECT if self.suspicious is not None and self.suspicious(line, joined, colons) else CLEAN
+
+    def _long(self, roles: tuple[Any, ...]) -> tuple[str, ...]:
+        """The one passing role sequence as long as ``roles``, for records longer than MAX_LISTED."""
+        system = roles[0] == "system"
+        turns = len(roles) - system
+        return ("system",) * system + ("user", "assistant") * (turns // 2) if turns >= 2 and turns % 2 == 0 else ()
