@@ -416,3 +416,28 @@ def test_fast_path_on_records_it_must_judge_exactly(record: dict[str, Any], clea
     for raw in (json.dumps(record).encode(), orjson.dumps(record)):
         assert CleanCheck(DATA, Prefilter(KINDS))(orjson.loads(raw), raw) is clean
         assert (careful(raw.decode()) == []) is clean  # and the rules agree
+
+
+_U, _A = '{"role": "user", "content": ', '{"role": "assistant", "content": "b"}'
+
+
+@pytest.mark.parametrize(
+    ("line", "clean"),
+    [
+        (f'{{"messages": [{_U}"a: b"}}, {_A}]}}', True),
+        (f'{{"messages" : [{{"role" :"user" ,"content"\t: "a: b"}}, {_A}]}}', True),  # whitespace before colons
+        # a duplicate key whose dropped value held a colon the parsed contents do not
+        (f'{{"messages": [{{"role": "user", "content": "x:y", "content": "a"}}, {_A}]}}', False),
+        # the content's colon escaped as \u003a: it is not in the bytes, so a duplicate could hide
+        (f'{{"messages": [{{"role": "user", "content": "a\\u003ab", "role": "user"}}, {_A}]}}', False),
+        (f'{{"messages": [{_U}"a\\u003ab"}}, {_A}]}}', False),  # clean, but sent to the careful path
+        (f'{{"messages": [{_U}"a:b", "x": 1}}, {_A}]}}', False),  # a third key in a message
+        (f'{{"messages": [], "messages": [{_U}"a"}}, {_A}]}}', False),  # the first, empty list dropped
+    ],
+)
+def test_fast_path_counts_colons_exactly(line: str, clean: bool) -> None:
+    """The duplicate-key test counts the line's colons against the keys and the contents' colons."""
+    raw = line.encode()
+    assert CleanCheck(DATA, Prefilter(KINDS))(orjson.loads(raw), raw) is clean
+    if clean:
+        assert careful(line) == []

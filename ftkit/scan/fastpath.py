@@ -79,15 +79,18 @@ class CleanCheck:
             return CAREFUL
         if self.special and ("<" in joined or not self.angle) and self.special(joined):
             return CAREFUL
-        if self.labelled and (":" in joined or "：" in joined) and any(map(self.labelled, texts)):
+        colons = ":" in joined  # some content holds a colon
+        if self.labelled and (colons or "：" in joined) and any(map(self.labelled, texts)):
             return CAREFUL  # a speaker label needs a colon: most records skip the regex
         # Duplicate keys are invisible after parsing, so count them in the bytes. Every key written
-        # is followed by one colon, so the colons are at least the keys written: as many colons
-        # as keys parsed means no key was written twice. Colons inside strings spoil that count;
-        # then, with no whitespace before any colon, every key is followed directly by '":'.
+        # is followed by one colon outside strings; the only strings that can hold a colon are the
+        # contents (keys and roles were checked by name above; any other value only adds colons).
+        # A colon in a content is written as ":" unless escaped (\u003a). So, with no such escape,
+        # the line has at least (keys written) + (colons in the contents) colons, and as many means
+        # that no key was written twice and no message has a key besides role and content.
         keys = len(obj) + 2 * len(msgs)
-        colons = line.count(b":") != keys  # then some content holds a colon
-        if colons and (line.count(b'":') != keys or b" :" in line or b"\t" in line or b"\r" in line):
+        inside = joined.count(":") if colons else 0
+        if line.count(b":") != keys + inside or (colons and b"\\u003" in line):
             return CAREFUL
         # A match never spans two messages, so a search of the joined text finds every one.
         if self.only_email:
