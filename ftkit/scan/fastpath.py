@@ -90,7 +90,8 @@ class CleanCheck:
         # that no key was written twice and no message has a key besides role and content.
         keys = len(obj) + 2 * len(msgs)
         inside = joined.count(":") if colons else 0
-        if line.count(b":") != keys + inside or (colons and b"\\u003" in line):
+        # (the length lost by deleting every colon: faster than bytes.count, which does not use memchr)
+        if len(line) - len(line.replace(b":", b"")) != keys + inside or (colons and b"\\u003" in line):
             return CAREFUL
         # A match never spans two messages, so a search of the joined text finds every one.
         if self.only_email:
