@@ -10,7 +10,7 @@ best of three, each as a fresh process:
   message content, single-threaded (the tokenizer build is included, as it is for ftkit);
 - ``ftkit stats FILE --format json`` (default jobs: up to two processes) and ``--jobs 1``.
 
-Targets (issue 3): ftkit at least 1.6x faster than the reference; tokenizer ready in < 0.3 s.
+Targets (issue 3, raised by issue 16): ftkit at least 1.8x faster than the reference; tokenizer ready in < 0.3 s.
 Writes ``DIR/stats.json`` and exits 1 when a target is missed.
 """
 
@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_validate import DEFAULT_OUT, MB, best_of, ftkit_command, gen_large, measure
 
-MIN_SPEEDUP = 1.6
+MIN_SPEEDUP = 1.8  # issue 16 (from 1.6; two cores make 2.0 the limit)
 MAX_TOKENIZER_READY = 0.3
 REPEATS = 3
 
@@ -84,7 +84,7 @@ def main() -> int:
         "input": info, "tokenizer_ready_s": round(ready, 3), "runs": best,
         "speedup_vs_reference": round(speedup, 2),
         "speedup_jobs1": round(best["reference"]["best_s"] / best["ftkit_jobs1"]["best_s"], 2),
-        "targets": {"speedup >= 1.6": speedup >= MIN_SPEEDUP, "tokenizer ready < 0.3 s": ready < MAX_TOKENIZER_READY},
+        "targets": {f"speedup >= {MIN_SPEEDUP}": speedup >= MIN_SPEEDUP, "tokenizer ready < 0.3 s": ready < MAX_TOKENIZER_READY},
     }
     (out / "stats.json").write_text(json.dumps(result, indent=2))
     print(f"input: {data.name}, {data.stat().st_size / MB:.0f} MB, {info.get('lines', '?')} lines; load {os.getloadavg()[0]:.1f}")
