@@ -41,12 +41,13 @@ def _reply_and_exit(fd: int, compute: Callable[[], Any]) -> None:
     """In a child: send ``compute()`` (or the error it raised) back, pickled, and exit. Never
     returns: the parent's cleanup (temporary files, ...) is the parent's alone."""
     try:
-        try:
-            payload = pickle.dumps(("ok", compute()), protocol=pickle.HIGHEST_PROTOCOL)
-        except BaseException as exc:  # everything goes back to the parent
-            payload = pickle.dumps(("error", f"{type(exc).__name__}: {exc}"))
         with os.fdopen(fd, "wb") as out:
-            out.write(payload)
+            try:
+                result = ("ok", compute())
+            except BaseException as exc:  # everything goes back to the parent
+                result = ("error", f"{type(exc).__name__}: {exc}")
+            # straight into the pipe: big buffers (PickleBuffer) are written without a copy
+            pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
     finally:
         os._exit(0)
 
@@ -77,14 +78,16 @@ class Child:
         try:
             with os.fdopen(self._read, "rb") as pipe:
                 self._read = -1
-                data = pipe.read()
+                try:  # from the pipe as it comes: never the pickled bytes and the result at once
+                    status, result = pickle.load(pipe)
+                except (EOFError, pickle.UnpicklingError):
+                    status, result = "died", None
         except BaseException:
             self.stop()
             raise
         _reap(self.pid, kill=False)
-        if not data:
+        if status == "died":
             raise RuntimeError("the second scanning process died without a result")
-        status, result = pickle.loads(data)
         if status != "ok":
             raise RuntimeError(f"the second scanning process failed: {result}")
         return result
