@@ -67,6 +67,7 @@ from ftkit.errors import DataError, InputError, OutputError, ParameterError
 from ftkit.findings import Finding, Scan
 from ftkit.policy.profile import Profile
 from ftkit.scan.inputs import Input
+from ftkit.tokens.table import column_sum
 
 if TYPE_CHECKING:
     import polars as pl
@@ -465,8 +466,8 @@ def _result(
 ) -> SplitResult:
 
     figures = {
-        "train_tokens": int(frame["total"].filter(~val).sum()),
-        "val_tokens": int(frame["total"].filter(val).sum()),
+        "train_tokens": column_sum(frame["total"].filter(~val)),
+        "val_tokens": column_sum(frame["total"].filter(val)),
         "leaked": _on_both_sides(frame["key"], val),
         "shared": _on_both_sides(frame["first_user_key"], val),
     }
