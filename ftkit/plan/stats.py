@@ -156,9 +156,11 @@ def compute_stats(table: RecordTable) -> Stats:
     truncation = table.assumptions.truncation
     cut = cuts(frame, limit, truncation)
     kept = column_sum(frame["trainable_kept"]) if records else 0
-    partly = frame.filter((pl.col("trainable_kept") > 0) & (pl.col("trainable_kept") < pl.col("trainable"))) if records else frame
-    nothing = frame.filter((pl.col("trainable_kept") == 0) & (pl.col("trainable") > 0)) if records else frame
-    with_system = frame.filter(pl.col("system") > 0) if records else frame
+    # only the columns each needs: a filter copies every column it keeps
+    loss = frame.select("line", "trainable", "trainable_kept") if records else frame
+    partly = loss.filter((pl.col("trainable_kept") > 0) & (pl.col("trainable_kept") < pl.col("trainable"))) if records else loss
+    nothing = loss.filter((pl.col("trainable_kept") == 0) & (pl.col("trainable") > 0)) if records else loss
+    with_system = frame.select("system").filter(pl.col("system") > 0) if records else frame
     system = SystemPrompts(
         records_with_system=with_system.height,
         distinct=int(frame["system_key"].filter(frame["system_key"] != 0).n_unique()) if "system_key" in frame.columns and records else 0,

@@ -102,6 +102,10 @@ class RecordFacts:
             self.near.flush()
             bands = PickleBuffer(self.near.bands)
         columns = (PickleBuffer(self.context), PickleBuffer(self.reply), PickleBuffer(self.reply_len))
+        # the columns leave with the result (the child exits after): nothing else may refer to them
+        self.context, self.reply, self.reply_len, self._add = array("q"), array("I"), array("H"), ()  # type: ignore[assignment]  # never observed again
+        if self.near is not None:
+            self.near.bands = array("q")
         return self.lines.export(), columns, bands, self.long_replies, self.digests, self.system, self.same_system
 
     def merge(self, exported: tuple[Any, ...]) -> None:

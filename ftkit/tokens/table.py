@@ -231,12 +231,13 @@ class TableBuilder:
         """What the child of a parallel scan sends back: the columns as buffers, pickled without a copy."""
         from pickle import PickleBuffer
 
-        return {k: PickleBuffer(v) for k, v in self.cols.items()}, self.rejected.tobytes()
+        cols, self.cols = self.cols, {}  # the columns leave with the result (the child exits after)
+        return {k: PickleBuffer(v) for k, v in cols.items()}, self.rejected.tobytes()
 
     def merge(self, exported: tuple[dict[str, Any], bytes]) -> None:
         cols, rejected = exported
-        for name, data in cols.items():
-            self.cols[name].frombytes(data)
+        for name in list(cols):  # each buffer freed as soon as it is copied
+            self.cols[name].frombytes(cols.pop(name))
         self.rejected.frombytes(rejected)
 
     def frame(self) -> pl.DataFrame:
