@@ -55,6 +55,8 @@ Output bytes
 from __future__ import annotations
 
 import os
+from array import array
+from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -134,8 +136,9 @@ def split_file(
     outputs = _outputs(item, Path(out_dir), drop_invalid, force)
     before = _fingerprint(item.path)
     near: Literal["clusters"] | bool = "clusters" if group_by == "near" else False
+    columns = ["line", "total", "key", "system_key", "first_user_key"]  # what the split reads: the rest is never kept
     table = build_table([item], profile, selected, keys=True, seed=seed, jobs=jobs, near_duplicates=near, dataset_rules=bool(near),
-                        counter=counter, config=config)  # fmt: skip
+                        counter=counter, config=config, columns=columns)  # fmt: skip
     scan, assumptions = table.scan, table.assumptions.lines()
     result = scan.files[0]
     if result.json_array:  # its records are not lines: copying lines byte for byte would cut them apart
@@ -161,8 +164,7 @@ def split_file(
             f"{item.name}: {lines:,} line{'s' if lines != 1 else ''} with errors; fix them or pass --drop-invalid to write them to {outputs['rejected']}",
             scan,
         )
-    columns = ["line", "total", "key", "system_key", "first_user_key"] + (["near_key"] if near else [])
-    frame = table.frame.select(columns) if table.frame.height else table.frame
+    frame = table.frame.select(columns + (["near_key"] if near else [])) if table.frame.height else table.frame
     del table  # the other columns are not needed: free them before choosing
     if bad.len() and frame.height:  # a dataset rule made an error by the profile can hit a kept record
         frame = frame.filter(~pl.col("line").is_in(bad.implode()))
@@ -312,20 +314,25 @@ def choose_validation(frame: pl.DataFrame, ratio: float | Fraction, group_by: st
     # One byte a row (a few MB for a million): hash below the ratio, group repeats, stratum.
     codes = frame.select(code=(group <= below).cast(pl.UInt8) + 2 * group.is_in(twice).cast(pl.UInt8) + 4 * stratum)["code"]
     repeated = frame.select(group.filter(pl.lit(codes % 4 >= 2))).to_series().to_list()  # the dict is for these
-    picked = _diffuse(codes.to_list(), repeated, p, q, len(STRATUM_EDGES) + 1 if stratify else 1)
+    # the codes as bytes (one a row, not an eight-byte pointer to an int)
+    picked: Sequence[int] = _diffuse(codes.to_numpy().tobytes(), repeated, p, q, len(STRATUM_EDGES) + 1 if stratify else 1)
     del codes, repeated
     # A file too small for its ratio (ratio * n < 1, or the same for train) may leave one side empty.
     if (not picked and p * n < q) or (len(picked) == n and (q - p) * n < q):
         picked = _unempty(frame.select(group.alias("g"))["g"], picked)
     mask = pl.repeat(False, n, eager=True).alias("validation")
-    return mask.scatter(picked, True) if picked else mask
+    if isinstance(picked, array):
+        import numpy as np
+
+        picked = pl.Series(np.frombuffer(picked, dtype=np.int64))  # type: ignore[assignment]  # indices, as scatter takes them
+    return mask.scatter(picked, True) if len(picked) else mask
 
 
 def _fraction(ratio: float | Fraction) -> Fraction:
     return ratio if isinstance(ratio, Fraction) else Fraction(str(ratio))
 
 
-def _diffuse(codes: list[int], repeated: list[int], p: int, q: int, strata: int) -> list[int]:
+def _diffuse(codes: Sequence[int], repeated: list[int], p: int, q: int, strata: int) -> array[int]:
     """The file-order walk: row indices that go to validation.
 
     ``codes[i]`` = (hash below the ratio) + 2 (group key repeats) + 4 * stratum; ``repeated`` the
@@ -337,7 +344,7 @@ def _diffuse(codes: list[int], repeated: list[int], p: int, q: int, strata: int)
     first = p - q  # a new group preferring train goes to validation only if error <= p - q
     seen: dict[int, bool] = {}
     keys = iter(repeated)
-    picked = []
+    picked = array("q")
     for i, c in enumerate(codes):
         s = c >> 2
         e = error[s]
@@ -356,12 +363,12 @@ def _diffuse(codes: list[int], repeated: list[int], p: int, q: int, strata: int)
     return picked
 
 
-def _unempty(groups: pl.Series, picked: list[int]) -> list[int]:
+def _unempty(groups: pl.Series, picked: Sequence[int]) -> list[int]:
     """Move the smallest group (lowest hash among equals) across to the empty side."""
 
     sizes = groups.value_counts(name="size").sort("size", groups.name)
     if sizes.height < 2:  # one group: it cannot be split
-        return picked
+        return list(picked)
     move = sizes[groups.name][0]
     rows = groups.eq(move).arg_true().to_list()
     return rows if not picked else sorted(set(picked) - set(rows))

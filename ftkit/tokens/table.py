@@ -13,6 +13,7 @@ import hashlib
 import json
 import sys
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -133,8 +134,9 @@ class TableBuilder:
     """Collects one row per valid record during the scan (the scan's ``collector``)."""
 
     def __init__(self, tokenizer: str, template: ChatTemplate, keys: bool = False, seed: str = "ftkit",
-                 max_tokens: int | None = None, truncation: str = "right") -> None:  # fmt: skip
+                 max_tokens: int | None = None, truncation: str = "right", columns: Sequence[str] | None = None) -> None:  # fmt: skip
         self.spec, self.template, self.keys, self.seed = tokenizer, template, keys, seed
+        self.columns = tuple(columns) if columns is not None else None  # None: all of them
         # trainable_kept is worked out for this limit (None: no limit, every trainable token kept)
         self.limit, self.drop = max_tokens if max_tokens is not None else sys.maxsize, truncation == "drop"
         # Built on first use: a parallel scan forks first, so both processes build it at once.
@@ -157,6 +159,10 @@ class TableBuilder:
     def reset(self) -> None:
         names = (*_INT_COLUMNS, *(_KEY_COLUMNS if self.keys else ()))
         self.cols: dict[str, array[int]] = {name: array("q" if name in _WIDE else "i") for name in names}
+        # only the columns asked for are kept (each row is still worked out whole)
+        self.kept = [names.index(name) for name in self.columns] if self.columns is not None else None
+        if self.kept is not None:
+            self.cols = {names[i]: self.cols[names[i]] for i in self.kept}
         self.rejected = array("q")
         #: set by the scan when it looked for near-duplicates: line -> first line of its cluster
         self.near: dict[int, int] | None = None
@@ -178,6 +184,8 @@ class TableBuilder:
         except (KeyError, TypeError, AttributeError, IndexError, ValueError):  # possible when error rules are ignored
             self.reject(line)
             return
+        if self.kept is not None:
+            row = tuple([row[i] for i in self.kept])
         for column, value in zip(self.cols.values(), row):  # all or nothing: the row is complete
             column.append(value)
 
