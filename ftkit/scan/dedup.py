@@ -12,8 +12,13 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ftkit.scan.reader import fetched_lines
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 # From this many records on, numpy picks out the repeated keys; below it a dict is quicker
 # (and ftkit validate on a small file never imports numpy).
@@ -22,8 +27,8 @@ _BUCKET_BITS = 3
 _CHUNK = 1 << 20
 
 
-def repeated_rows(keys: array[int]) -> list[int]:
-    """The rows (ascending) whose 64-bit key (an ``array("q")``) occurs more than once."""
+def repeated_rows(keys: array[int] | NDArray[np.int64]) -> list[int]:
+    """The rows (ascending) whose 64-bit key (an ``array("q")`` or int64 array) occurs more than once."""
     if len(keys) < NUMPY_FROM:
         counts: dict[int, int] = {}
         for key in keys:
