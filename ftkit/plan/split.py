@@ -454,8 +454,8 @@ def _reasons(found: list[Finding] | None, record_start: int | None) -> list[str]
 def _on_both_sides(keys: pl.Series, val: pl.Series) -> int:
     """Validation rows whose key is also on the training side. The sets looked up in are the
     validation keys and the (normally empty) shared ones, never the large training side."""
-    in_val, in_train = keys.filter(val), keys.filter(~val)
-    common = in_train.filter(in_train.is_in(in_val.implode())).unique()
+    in_val = keys.filter(val)
+    common = keys.filter(keys.is_in(in_val.implode()) & ~val).unique()  # no copy of the training side's keys
     return int(in_val.is_in(common.implode()).sum())
 
 
