@@ -124,3 +124,28 @@ def test_lines_give_back_every_line(steps: list[int], cut: int) -> None:
     first.merge(second.export())
     assert [first[row] for row in range(len(first))] == numbers
     assert list(first.array()) == numbers
+
+
+def test_column_sum_does_not_wrap() -> None:
+    import polars as pl
+
+    from ftkit.tokens.table import column_sum
+
+    big = pl.Series("total", [2**31 - 1] * 3, dtype=pl.Int32)
+    assert column_sum(big) == 3 * (2**31 - 1)
+    assert column_sum(big.head(0)) == 0
+
+
+@given(values=st.lists(st.integers(0, 40_000), min_size=1, max_size=200), bins=st.integers(1, 15))
+def test_histogram_of_sorted_values_counts_each_bin(values: list[int], bins: int) -> None:
+    import math
+
+    from ftkit.plan.stats import _histogram
+
+    ordered = sorted(values)
+    lo, hi = ordered[0], ordered[-1]
+    width = max(1, math.ceil((hi - lo + 1) / bins))
+    counts = [0] * bins
+    for v in ordered:  # the definition: every value in its bin, the last bin taking the rest
+        counts[min(bins - 1, (v - lo) // width)] += 1
+    assert [b.count for b in _histogram(ordered, bins)] == counts
