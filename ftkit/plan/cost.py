@@ -23,6 +23,7 @@ from ftkit.plan.payoff_inputs import PayoffRequest
 from ftkit.plan.split import parse_ratio, ratio_text, validation_mask
 from ftkit.policy.prices import PriceTable, load_prices
 from ftkit.policy.profile import Profile, as_profile
+from ftkit.tokens.table import column_sum
 
 if TYPE_CHECKING:
     import polars as pl
@@ -154,8 +155,8 @@ def estimate(
     mask = validation_mask(frame, ratio)
     clipped = frame["total"].clip(upper_bound=max_tokens) if n else pl.Series("total", [], dtype=pl.Int64)
     train_clipped, val_clipped = clipped.filter(~mask), clipped.filter(mask)
-    train_tokens = int(train_clipped.sum()) if train_clipped.len() else 0
-    validation_tokens = int(val_clipped.sum()) if val_clipped.len() else 0
+    train_tokens = column_sum(train_clipped)
+    validation_tokens = column_sum(val_clipped)
     truncated = int((frame["total"].filter(~mask) > max_tokens).sum()) if n else 0
     billed = epochs * train_tokens
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from ftkit.checks import Selector
 from ftkit.checks.length import over_max_tokens, reply_cuts
 from ftkit.findings import Finding
+from ftkit.tokens.table import column_sum
 
 if TYPE_CHECKING:
     import polars as pl
@@ -78,8 +79,8 @@ def cuts(frame: pl.DataFrame, limit: int, truncation: str = "right", shown: int 
         return Cuts(limit, truncation, 0, 0, [], 0, 0, [], 0, [])
     drop, frame = truncation == "drop", with_positions(frame)
     over = frame.filter(pl.col("total") > limit)
-    cut_tokens = int(over["total"].sum() if drop else (over["total"] - limit).sum())
-    trained = int(frame["total"].sum()) - cut_tokens
+    cut_tokens = column_sum(over["total"] if drop else over["total"] - limit)
+    trained = column_sum(frame["total"]) - cut_tokens
     flags = frame.select(cut=_cut(truncation, limit), lost=_lost(truncation, limit), line=pl.col("line"))
     cut_lines, lost_lines = flags.filter("cut")["line"], flags.filter("lost")["line"]
     return Cuts(

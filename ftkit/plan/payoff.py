@@ -26,6 +26,7 @@ from ftkit.errors import ParameterError
 from ftkit.plan.money import EXACT, Money, exact_cost
 from ftkit.plan.payoff_inputs import PayoffRequest, most_common_system_prompt
 from ftkit.policy.prices import InferencePrice, PriceTable
+from ftkit.tokens.table import column_sum
 
 if TYPE_CHECKING:
     import polars as pl
@@ -152,9 +153,9 @@ def compute_payoff(
             after_text, on = found
             after_source = f"the training file's most common system prompt {_preview(after_text)!r} (on {on:,} of {frame.height:,} records)"
 
-    turns = int(frame["turns"].sum()) if frame.height else 0
-    user_mean = Fraction(int(frame["user"].sum()), turns) if turns else Fraction(0)
-    reply_mean = Fraction(int(frame["assistant"].sum()), turns) if turns else Fraction(0)
+    turns = column_sum(frame["turns"]) if frame.height else 0
+    user_mean = Fraction(column_sum(frame["user"]), turns) if turns else Fraction(0)
+    reply_mean = Fraction(column_sum(frame["assistant"]), turns) if turns else Fraction(0)
     suffix = tok.count(template.trainable_suffix) if template.trainable_suffix else 0
     if request.output_tokens is not None:
         output, output_source = request.output_tokens, "given (--output-tokens)"

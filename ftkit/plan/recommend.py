@@ -22,6 +22,7 @@ from ftkit.plan.params import range_text as _range_text
 from ftkit.plan.split import parse_ratio, validation_count, validation_mask
 from ftkit.policy.profile import ParameterRange, Profile, as_profile
 from ftkit.policy.recommend_rules import EpochsRule, RecommendRules, load_rules
+from ftkit.tokens.table import column_sum
 
 if TYPE_CHECKING:
     import polars as pl
@@ -166,7 +167,7 @@ def recommend(
     n_train = n - n_val
     totals = frame["total"].sort()
     p95, p99, longest = nearest_rank(totals, 95), nearest_rank(totals, 99), int(totals[-1])
-    trainable = int(frame["trainable"].sum())
+    trainable = column_sum(frame["trainable"])
     facts = DataFacts(
         records=n,
         train_records=n_train,

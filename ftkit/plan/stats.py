@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
 from ftkit.plan.cuts import SHOWN_LINES, cuts
+from ftkit.tokens.table import column_sum
 
 if TYPE_CHECKING:
     import polars as pl
@@ -108,25 +110,26 @@ class Stats(BaseModel):
     tokenizer: TokenizerData
 
 
-def _nearest_rank(sorted_values: list[int], q: float) -> int:
-    return sorted_values[max(0, math.ceil(q * len(sorted_values)) - 1)]
+def _nearest_rank(sorted_values: Sequence[int], q: float) -> int:
+    return int(sorted_values[max(0, math.ceil(q * len(sorted_values)) - 1)])
 
 
-def _histogram(values: list[int], bins: int = 12) -> list[Bin]:
-    if not values:
+def _histogram(values: Sequence[int], bins: int = 12) -> list[Bin]:
+    """Counts of ``values`` (sorted) in ``bins`` equal bins from the least to the greatest."""
+    if not len(values):
         return []
-    lo, hi = min(values), max(values)
+    from bisect import bisect_left
+
+    lo, hi = int(values[0]), int(values[-1])
     width = max(1, math.ceil((hi - lo + 1) / bins))
-    counts = [0] * bins
-    for v in values:
-        counts[min(bins - 1, (v - lo) // width)] += 1
-    return [Bin(lo=lo + i * width, hi=lo + (i + 1) * width - 1, count=c) for i, c in enumerate(counts)]
+    # sorted: each bin's count is the distance between the positions of its bounds
+    edges = [bisect_left(values, lo + i * width) for i in range(1, bins)]
+    starts, ends = [0, *edges], [*edges, len(values)]
+    return [Bin(lo=lo + i * width, hi=lo + (i + 1) * width - 1, count=ends[i] - starts[i]) for i in range(bins)]
 
 
 def _loss(rows: pl.DataFrame, lost: pl.Series) -> ReplyLoss:
-    return ReplyLoss(
-        records=rows.height, trainable_lost=int(lost.sum()) if rows.height else 0, lines=rows["line"].head(SHOWN_LINES).to_list()
-    )
+    return ReplyLoss(records=rows.height, trainable_lost=column_sum(lost), lines=rows["line"].head(SHOWN_LINES).to_list())
 
 
 def compute_stats(table: RecordTable) -> Stats:
@@ -136,25 +139,28 @@ def compute_stats(table: RecordTable) -> Stats:
     frame, limit = table.frame, table.assumptions.max_tokens
     records = frame.height
     rejected = table.rejected_count
-    sums = {c: int(frame[c].sum()) if records else 0 for c in ("system", "user", "assistant", "total", "trainable")}
-    totals = sorted(frame["total"].to_list()) if records else []
+    sums = {c: column_sum(frame[c]) if records else 0 for c in ("system", "user", "assistant", "total", "trainable")}
+    # sorted in its own dtype (four bytes a record), never as a list of Python ints
+    totals: Sequence[int] = frame["total"].sort().to_numpy() if records else []  # type: ignore[assignment]  # an int array indexes as a sequence
     lengths = None
     turns = None
     if records:
         lengths = Lengths(
-            min=totals[0],
-            mean=round(sum(totals) / records, 1),
-            max=totals[-1],
+            min=int(totals[0]),
+            mean=round(sums["total"] / records, 1),
+            max=int(totals[-1]),
             **{k: _nearest_rank(totals, q) for k, q in PERCENTILES.items()},
         )
         t = frame["turns"]
         turns = Turns(min=int(t.min()), mean=round(float(t.mean()), 2), max=int(t.max()))  # type: ignore[arg-type]  # polars types min/max of a column as any scalar
     truncation = table.assumptions.truncation
     cut = cuts(frame, limit, truncation)
-    kept = int(frame["trainable_kept"].sum()) if records else 0
-    partly = frame.filter((pl.col("trainable_kept") > 0) & (pl.col("trainable_kept") < pl.col("trainable"))) if records else frame
-    nothing = frame.filter((pl.col("trainable_kept") == 0) & (pl.col("trainable") > 0)) if records else frame
-    with_system = frame.filter(pl.col("system") > 0) if records else frame
+    kept = column_sum(frame["trainable_kept"]) if records else 0
+    # only the columns each needs: a filter copies every column it keeps
+    loss = frame.select("line", "trainable", "trainable_kept") if records else frame
+    partly = loss.filter((pl.col("trainable_kept") > 0) & (pl.col("trainable_kept") < pl.col("trainable"))) if records else loss
+    nothing = loss.filter((pl.col("trainable_kept") == 0) & (pl.col("trainable") > 0)) if records else loss
+    with_system = frame.select("system").filter(pl.col("system") > 0) if records else frame
     system = SystemPrompts(
         records_with_system=with_system.height,
         distinct=int(frame["system_key"].filter(frame["system_key"] != 0).n_unique()) if "system_key" in frame.columns and records else 0,

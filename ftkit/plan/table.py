@@ -3,7 +3,7 @@ stats, split, recommend, cost and the report read."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 from ftkit.checks import Selector
@@ -44,6 +44,7 @@ def build_table(
     near_duplicates: bool | Literal["clusters"] = False,
     dataset_rules: bool = True,
     counter: Any = None,
+    columns: Sequence[str] | None = None,
     config: str | None = None,
     privacy: bool | None = False,
 ) -> RecordTable:
@@ -54,6 +55,7 @@ def build_table(
     ``keys``) adds the ``near_key`` column that ``split --group-by near`` groups by. ``dataset_rules=False``: callers that only need to
     know which records have errors (stats, split, cost, recommend) skip the dataset warnings.
     ``privacy`` as ``run_scan``'s (default: only the FT6xx kinds the profile makes errors).
+    ``columns``: keep only these columns of the table (split needs five of thirteen).
     """
     model_name = resolve_model(profile, model)
     spec = tokenizer or model_name
@@ -67,7 +69,7 @@ def build_table(
     builders: list[TableBuilder] = []
 
     def make_builder() -> TableBuilder:
-        builders.append(TableBuilder(spec, template, keys=keys, seed=seed, max_tokens=limit, truncation=truncation))
+        builders.append(TableBuilder(spec, template, keys=keys, seed=seed, max_tokens=limit, truncation=truncation, columns=columns))
         return builders[-1]
 
     scan = run_scan(inputs, profile, selected, jobs=jobs, collector=make_builder, near_duplicates=near_duplicates,

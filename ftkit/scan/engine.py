@@ -167,7 +167,7 @@ class FileScan:
                     if (seen == SUSPECT or self.costly) and self._fast_rules(line, value, seen == SUSPECT, prefix):
                         continue
                     if observe is not None:
-                        observe(line, raw, value["messages"])
+                        observe(line, raw, value["messages"], False)  # an element: not re-readable by line
                     if collect is not None:
                         collect.add(line, value)
                     continue
@@ -293,7 +293,7 @@ class FileScan:
                     self.shapes[kind] += 1
         if value is not UNPARSED and not error and self.facts is not None:
             try:
-                self.facts.observe(line, raw, value["messages"])  # type: ignore[arg-type]  # as above
+                self.facts.observe(line, raw, value["messages"], not prefix)  # type: ignore[arg-type]  # as above
             except (KeyError, TypeError, AttributeError, IndexError, ValueError):
                 pass  # not a well-formed record (its errors were deselected): no dataset facts
         if self.collector is not None:

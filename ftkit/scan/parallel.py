@@ -6,6 +6,7 @@ seed, so record hashes agree) and only ever sends back pickled data.
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import signal
@@ -39,16 +40,43 @@ def cut_point(stream: BinaryIO, size: int) -> int:
 
 def _reply_and_exit(fd: int, compute: Callable[[], Any]) -> None:
     """In a child: send ``compute()`` (or the error it raised) back, pickled, and exit. Never
-    returns: the parent's cleanup (temporary files, ...) is the parent's alone."""
+    returns: the parent's cleanup (temporary files, ...) is the parent's alone.
+
+    Big columns in the result are ``pickle.PickleBuffer`` objects (that nothing else refers to):
+    they go out of band, after the pickle, one at a time, each freed once written, so that the
+    two processes together never hold a column twice."""
     try:
-        try:
-            payload = pickle.dumps(("ok", compute()), protocol=pickle.HIGHEST_PROTOCOL)
-        except BaseException as exc:  # everything goes back to the parent
-            payload = pickle.dumps(("error", f"{type(exc).__name__}: {exc}"))
         with os.fdopen(fd, "wb") as out:
-            out.write(payload)
+            buffers: list[Any] = []
+            try:
+                head = pickle.dumps(("ok", compute()), protocol=5, buffer_callback=buffers.append)
+            except BaseException as exc:  # everything goes back to the parent
+                buffers = []
+                head = pickle.dumps(("error", f"{type(exc).__name__}: {exc}"), protocol=5)
+            pickle.dump((head, [buffer.raw().nbytes for buffer in buffers]), out, protocol=5)
+            for i, buffer in enumerate(buffers):
+                with buffer.raw() as view:
+                    out.write(view)
+                buffers[i] = buffer = None  # the column goes now
     finally:
         os._exit(0)
+
+
+def _read_result(pipe: io.BufferedReader) -> tuple[str, Any]:
+    """What ``_reply_and_exit`` sent: the pickle, its buffers read into place."""
+    head, sizes = pickle.load(pipe)
+    buffers = []
+    for size in sizes:
+        buffer = bytearray(size)
+        view, got = memoryview(buffer), 0
+        while got < size:
+            n = pipe.readinto(view[got:])
+            if not n:
+                raise EOFError("the result was cut short")
+            got += n
+        buffers.append(buffer)
+    status, result = pickle.loads(head, buffers=buffers)
+    return status, result
 
 
 def _reap(pid: int, kill: bool) -> None:
@@ -77,14 +105,16 @@ class Child:
         try:
             with os.fdopen(self._read, "rb") as pipe:
                 self._read = -1
-                data = pipe.read()
+                try:
+                    status, result = _read_result(pipe)
+                except (EOFError, pickle.UnpicklingError):
+                    status, result = "died", None
         except BaseException:
             self.stop()
             raise
         _reap(self.pid, kill=False)
-        if not data:
+        if status == "died":
             raise RuntimeError("the second scanning process died without a result")
-        status, result = pickle.loads(data)
         if status != "ok":
             raise RuntimeError(f"the second scanning process failed: {result}")
         return result
@@ -137,10 +167,12 @@ class Helper:
             out.write(pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
         with os.fdopen(self._reply, "rb") as inbox:
             self._reply = -1
-            data = inbox.read()
+            try:
+                status, result = _read_result(inbox)
+            except (EOFError, pickle.UnpicklingError):
+                status, result = "error", "the helper process died"
         _reap(self.pid, kill=False)
         self._done = True
-        status, result = pickle.loads(data) if data else ("error", "the helper process died")
         if status != "ok":
             raise RuntimeError(f"the helper process failed: {result}")
         return result

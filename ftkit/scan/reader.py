@@ -131,8 +131,12 @@ def fetch_lines(stream: IO[bytes], wanted: Iterable[int], max_line_bytes: int, c
     """The bytes of the wanted physical lines, numbered and cut as ``iter_lines`` does (1-based,
     without their ``\\n``; b"" for one over ``max_line_bytes``). Chunks holding none of them are
     only counted, not split: fetching a few lines of 100 MB costs about as much as reading it."""
+    return dict(fetched_lines(stream, wanted, max_line_bytes, chunk))
+
+
+def fetched_lines(stream: IO[bytes], wanted: Iterable[int], max_line_bytes: int, chunk: int = 1 << 22) -> Iterator[tuple[int, bytes]]:
+    """``fetch_lines`` one ``(line, bytes)`` at a time, in line order, holding none of them."""
     need = sorted(set(wanted))
-    got: dict[int, bytes] = {}
     line, carry, at = 1, b"", 0  # ``carry`` is the start of line ``line`` (after the last newline)
     while at < len(need) and (block := stream.read(chunk)):
         newlines = block.count(b"\n")
@@ -142,7 +146,7 @@ def fetch_lines(stream: IO[bytes], wanted: Iterable[int], max_line_bytes: int, c
             stop = bisect_right(need, line + len(parts) - 1)
             for n in need[at:stop]:
                 piece = parts[n - line]
-                got[n] = piece if len(piece) <= max_line_bytes else b""
+                yield n, piece if len(piece) <= max_line_bytes else b""
             at = stop
         elif newlines:
             carry = block[block.rfind(b"\n") + 1 :]
@@ -150,8 +154,7 @@ def fetch_lines(stream: IO[bytes], wanted: Iterable[int], max_line_bytes: int, c
             carry = carry + block if len(carry) <= max_line_bytes else carry  # an over-long line: no need to keep it all
         line += newlines
     if carry and at < len(need) and need[at] == line:  # the last line, without a final newline
-        got[line] = carry if len(carry) <= max_line_bytes else b""
-    return got
+        yield line, carry if len(carry) <= max_line_bytes else b""
 
 
 def iter_lines(stream: IO[bytes], max_line_bytes: int, limit: int = -1, counter: Any = None) -> Iterator[bytes | int]:

@@ -13,6 +13,7 @@ import hashlib
 import json
 import sys
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,10 @@ COLUMNS = {
 _INT_COLUMNS = ("line", "system", "user", "assistant", "total", "trainable", "turns", "system_key",
                 "reply_start", "reply_end", "trainable_kept")  # fmt: skip
 _KEY_COLUMNS = ("key", "first_user_key")
+# Hashes take eight bytes a row (Int64); every other column four (Int32 in the frame; ``line``
+# Int64, as every line number elsewhere). A record's tokens are bounded by its bytes, which the
+# reader bounds far below 2**31; totals over many records are summed as Int64 (``column_sum``).
+_WIDE = frozenset(("system_key", *_KEY_COLUMNS))
 # Repeated system prompts are counted once; a bound keeps memory small on odd data.
 _CACHE_LIMIT = 4096
 
@@ -129,8 +134,9 @@ class TableBuilder:
     """Collects one row per valid record during the scan (the scan's ``collector``)."""
 
     def __init__(self, tokenizer: str, template: ChatTemplate, keys: bool = False, seed: str = "ftkit",
-                 max_tokens: int | None = None, truncation: str = "right") -> None:  # fmt: skip
+                 max_tokens: int | None = None, truncation: str = "right", columns: Sequence[str] | None = None) -> None:  # fmt: skip
         self.spec, self.template, self.keys, self.seed = tokenizer, template, keys, seed
+        self.columns = tuple(columns) if columns is not None else None  # None: all of them
         # trainable_kept is worked out for this limit (None: no limit, every trainable token kept)
         self.limit, self.drop = max_tokens if max_tokens is not None else sys.maxsize, truncation == "drop"
         # Built on first use: a parallel scan forks first, so both processes build it at once.
@@ -151,7 +157,12 @@ class TableBuilder:
         return self.tok
 
     def reset(self) -> None:
-        self.cols: dict[str, array[int]] = {name: array("q") for name in (*_INT_COLUMNS, *(_KEY_COLUMNS if self.keys else ()))}
+        names = (*_INT_COLUMNS, *(_KEY_COLUMNS if self.keys else ()))
+        self.cols: dict[str, array[int]] = {name: array("q" if name in _WIDE else "i") for name in names}
+        # only the columns asked for are kept (each row is still worked out whole)
+        self.kept = [names.index(name) for name in self.columns] if self.columns is not None else None
+        if self.kept is not None:
+            self.cols = {names[i]: self.cols[names[i]] for i in self.kept}
         self.rejected = array("q")
         #: set by the scan when it looked for near-duplicates: line -> first line of its cluster
         self.near: dict[int, int] | None = None
@@ -173,6 +184,8 @@ class TableBuilder:
         except (KeyError, TypeError, AttributeError, IndexError, ValueError):  # possible when error rules are ignored
             self.reject(line)
             return
+        if self.kept is not None:
+            row = tuple([row[i] for i in self.kept])
         for column, value in zip(self.cols.values(), row):  # all or nothing: the row is complete
             column.append(value)
 
@@ -222,22 +235,31 @@ class TableBuilder:
         """system_key -> text of every system prompt cached so far."""
         return {key: text for text, (_, key) in self.cache.items()}
 
-    def export(self) -> tuple[dict[str, bytes], bytes]:
-        return {k: v.tobytes() for k, v in self.cols.items()}, self.rejected.tobytes()
+    def export(self) -> tuple[dict[str, Any], bytes]:
+        """What the child of a parallel scan sends back: the columns as buffers, pickled without a copy."""
+        from pickle import PickleBuffer
 
-    def merge(self, exported: tuple[dict[str, bytes], bytes]) -> None:
+        cols, self.cols = self.cols, {}  # the columns leave with the result (the child exits after)
+        return {k: PickleBuffer(v) for k, v in cols.items()}, self.rejected.tobytes()
+
+    def merge(self, exported: tuple[dict[str, Any], bytes]) -> None:
         cols, rejected = exported
-        for name, data in cols.items():
-            self.cols[name].frombytes(data)
+        for name in list(cols):  # each buffer freed as soon as it is copied
+            self.cols[name].frombytes(cols.pop(name))
         self.rejected.frombytes(rejected)
 
     def frame(self) -> pl.DataFrame:
         """The rows as a polars frame, sorted by line. The builder's columns move into it."""
+        import numpy as np
         import polars as pl
 
         series = []
         for name in list(self.cols):  # hand each column over, so arrays and frame never coexist
-            series.append(pl.Series(name, self.cols.pop(name), dtype=pl.Int64))
+            column = self.cols.pop(name)
+            values = np.frombuffer(column, dtype=np.int64 if column.typecode == "q" else np.int32) if len(column) else np.zeros(0, np.int32)
+            dtype = pl.Int64 if name in _WIDE or name == "line" else pl.Int32
+            series.append(pl.Series(name, values).cast(dtype))
+            del column, values
         frame = pl.DataFrame(series)
         frame = frame if frame["line"].is_sorted() else frame.sort("line")
         return self._near_key(frame) if self.near is not None and self.keys else frame
@@ -255,6 +277,13 @@ class TableBuilder:
         by_key = frame.select("line", "key").join(root_key, on="line").select("key", "near_key").unique("key", keep="first")
         joined = frame.join(by_key, on="key", how="left", maintain_order="left")
         return joined.with_columns(pl.coalesce("near_key", "key").alias("near_key"))
+
+
+def column_sum(series: pl.Series) -> int:
+    """The sum of an integer column of the table, in 64 bits (polars sums Int32 in 32)."""
+    import numpy as np
+
+    return int(series.to_numpy().sum(dtype=np.int64)) if len(series) else 0
 
 
 @dataclass
