@@ -322,7 +322,7 @@ def test_report_counts_cut_replies_and_draws_max_tokens() -> None:
     rules = {g.code: g for g in report.validation.rules}
     assert rules["FT402"].count == 1 and rules["FT402"].examples[0].line == 5 and "FT403" not in rules
     assert report.stats.tokens.trainable_kept == report.stats.tokens.trainable - report.stats.over_max_tokens.reply_cut.trainable_lost
-    from ftkit.api import render_report
+    from ftkit.api.reports import render_report
 
     page = render_report(report, "html")
     assert "the dashed line is Max Tokens (4,096)" in page  # within view of the 8,032-token record

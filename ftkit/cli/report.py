@@ -77,15 +77,8 @@ def report(paths: tuple[str, ...], output: Path | None, fmt: str | None, model: 
     what the fine-tuned model's shorter prompt saves per call, and the break-even. With
     --against, an "Overlap with evaluation data" section.
     """
-    from ftkit.api import (
-        build_quality_report,
-        check_report_inputs,
-        compare_against,
-        render_report,
-        report_format,
-        token_table,
-        write_report,
-    )
+    from ftkit.api.core import compare_against, token_table
+    from ftkit.api.reports import build_quality_report, check_report_inputs, render_report, report_format, write_report
     from ftkit.scan.inputs import open_inputs
 
     ctx = settings_context(options, model=model, max_tokens=max_tokens)

@@ -39,6 +39,6 @@ def stats(paths: tuple[str, ...], model: str | None, tokenizer: str | None, max_
     result = compute_stats(table)
     emit(model_json(result) if fmt == "json" else render_stats_text(result))
     if result.records == 0:  # nothing to count: say why (empty, compressed, not JSON Lines, ...)
-        from ftkit.api import nothing_counted
+        from ftkit.api.core import nothing_counted
 
         raise DataError(nothing_counted(table.scan))

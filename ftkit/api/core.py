@@ -1,17 +1,5 @@
-"""The library: one verb per command, each returning the typed result whose
-``model_dump(mode="json")`` is that command's documented JSON.
-
-Every verb resolves its settings the same way (``ftkit.config.resolve``: ``[tool.ftkit]`` when
-``config`` asks for it, then the keywords given), opens its inputs the same way
-(``ftkit.scan.inputs``: paths, ``-`` for standard input, or records in memory for ``validate``
-and ``stats``) and reads them with the same reader. They never print and never exit; every
-error they raise on purpose is an ``ftkit.errors.FtkitError``.
-
-Common keywords: ``profile`` (a name, a path to a .toml profile, or a loaded Profile),
-``select`` / ``ignore`` (rule codes or prefixes), ``config`` (a pyproject.toml path, or True
-to use the nearest one with a ``[tool.ftkit]`` table; default: none), ``jobs`` (processes for
-big files), ``progress`` (an ``ftkit.Progress`` to poll from another thread).
-"""
+"""The core of the library: settings, inputs, the scan, and the verbs that read the token table
+(validate, table, stats, split, recommend, cost). ``ftkit.api`` gathers every verb."""
 
 from __future__ import annotations
 
@@ -21,11 +9,11 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from ftkit.checks import Selector
 from ftkit.config import Settings, resolve
-from ftkit.errors import DataError, ParameterError
+from ftkit.errors import DataError
 from ftkit.findings import FileResult, Scan, sort_findings
 from ftkit.policy.profile import Profile, as_profile
 from ftkit.progress import Progress
@@ -34,15 +22,9 @@ from ftkit.scan.inputs import Inputs, open_inputs
 if TYPE_CHECKING:
     from ftkit.models import Report
     from ftkit.plan.cost import CostEstimate
-    from ftkit.plan.payoff_inputs import PayoffRequest
     from ftkit.plan.recommend import Recommendation
-    from ftkit.plan.report_model import QualityReport
-    from ftkit.plan.show import RecordView
     from ftkit.plan.split import GroupBy, SplitResult, Stratify
     from ftkit.plan.stats import Stats
-    from ftkit.repair.chat_formats import Format, PreferenceMode, ReasoningMode, ToolMode
-    from ftkit.repair.convert import ConvertResult
-    from ftkit.repair.fix import FixResult
     from ftkit.scan.overlap import Overlaps
     from ftkit.tokens.table import RecordTable
 
@@ -357,233 +339,5 @@ def cost(
                     price=price, currency=currency, val_ratio=val_ratio, compare=compare, payoff=payoff)  # fmt: skip
 
 
-ReportFormat = Literal["html", "md", "json"]
-_SUFFIX_FORMAT: dict[str, ReportFormat] = {".md": "md", ".markdown": "md", ".json": "json", ".html": "html", ".htm": "html"}
-
-
-def report(
-    source: Source,
-    *,
-    output: str | os.PathLike[str] | None = None,
-    format: ReportFormat | None = None,  # the CLI's --format
-    force: bool = False,
-    goal: str = "standard",
-    price: Decimal | str | None = None,
-    currency: str | None = None,
-    examples: int = 3,
-    prompt_before: str | os.PathLike[str] | None = None,
-    prompt_after: str | os.PathLike[str] | None = None,
-    calls: int | None = None,
-    output_tokens: int | None = None,
-    inference_price: str | tuple[Any, Any] | None = None,
-    today: date | None = None,
-    profile: str | Profile | None = None,
-    model: str | None = None,
-    max_tokens: int | None = None,
-    select: Iterable[str] | str | None = None,
-    ignore: Iterable[str] | str | None = None,
-    config: str | os.PathLike[str] | bool | None = None,
-    jobs: int = 1,
-    against: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None = None,
-    progress: Progress | None = None,
-) -> QualityReport:
-    """The data-quality report: verdict, findings, token statistics, duplicates, quality,
-    personal data and secrets, recommendation and cost, from one pass. With ``output``, also writes it (HTML, Markdown or
-    JSON, from ``format`` or the file's suffix), atomically and never over an existing file
-    unless ``force``. ``prompt_before`` and the other payoff keywords of ``cost`` add the
-    inference payoff (``cost.payoff``, a Payoff section). ``against``: evaluation file(s) to
-    compare with (FT503, FT508), shown in an "Overlap with evaluation data" section."""
-    from ftkit.plan.payoff_inputs import payoff_request
-
-    ctx = context(config, profile=profile, select=select, ignore=ignore, model=model, max_tokens=max_tokens)
-    payoff = payoff_request(prompt_before, prompt_after, calls, output_tokens, inference_price, today)
-    with open_inputs(source) as inputs:
-        out = Path(output) if output is not None else None
-        fmt = report_format(format, out)
-        check_report_inputs(ctx, inputs, out, force, price)
-        others = [open_inputs(p, directories=False) for p in _paths(against)]
-        try:
-            tab = token_table(ctx, inputs, keys=True, jobs=jobs, near_duplicates=True, dataset_rules=True, progress=progress, privacy=True)
-            overlaps = compare_against(ctx, inputs, others, tab.scan)
-        finally:
-            for other in others:
-                other.close()
-        result = build_quality_report(ctx, tab, goal=goal, price=price, currency=currency, examples=examples, payoff=payoff,
-                                      overlaps=overlaps)  # fmt: skip
-        if out is not None:
-            write_report(result, out, fmt, force=force, like=inputs.items[0].path if inputs.items else None)
-    return result
-
-
-def report_format(fmt: str | None, output: Path | None) -> ReportFormat:
-    if fmt is not None:
-        if fmt not in ("html", "md", "json"):
-            raise ParameterError(f"unknown report format {fmt!r}; expected html, md or json")
-        return fmt  # type: ignore[return-value]  # checked above
-    return _SUFFIX_FORMAT.get(output.suffix.lower(), "html") if output is not None else "html"
-
-
-def check_report_inputs(ctx: Context, inputs: Inputs, output: Path | None, force: bool, price: Any) -> None:
-    from ftkit.outputs import check_outputs
-    from ftkit.plan.money import parse_price
-
-    if output is not None:
-        check_outputs([output], [i.path for i in inputs], force=force)
-    if price is not None:
-        parse_price(price)
-    limit = ctx.settings.max_tokens
-    if limit is not None:
-        from ftkit.plan.params import check_parameters
-
-        checked = check_parameters({"max_tokens": limit}, ctx.profile)
-        if not checked.ok:
-            raise ParameterError("; ".join(c.message for c in checked.checks if not c.ok))
-
-
-def build_quality_report(ctx: Context, tab: RecordTable, *, goal: str = "standard", price: Any = None,
-                         currency: str | None = None, examples: int = 3, payoff: PayoffRequest | None = None,
-                         overlaps: Overlaps | None = None) -> QualityReport:  # fmt: skip
-    from ftkit.plan.report import build_report
-
-    return build_report(tab, ctx.profile, goal=goal, price=price, currency=currency, selected=ctx.selected, examples=examples,
-                        payoff=payoff, overlaps=overlaps)  # fmt: skip
-
-
-def render_report(result: QualityReport, fmt: ReportFormat) -> str:
-    if fmt == "json":
-        from ftkit.render.safe import model_json
-
-        return model_json(result) + "\n"
-    from ftkit.render.report import render_html, render_markdown
-
-    return render_html(result) if fmt == "html" else render_markdown(result)
-
-
-def write_report(result: QualityReport, output: Path, fmt: ReportFormat, *, force: bool = False,
-                 like: Path | None = None, text: str | None = None) -> None:  # fmt: skip
-    from ftkit.outputs import atomic_write
-
-    data = (text if text is not None else render_report(result, fmt)).encode("utf-8", "backslashreplace")
-    with atomic_write(output, like=like, force=force) as out:
-        out.write(data)
-
-
-def show(
-    source: Source,
-    line: int,
-    *,
-    profile: str | Profile | None = None,
-    model: str | None = None,
-    tokenizer: str | None = None,
-    max_tokens: int | None = None,
-    default_system: bool | None = None,
-    select: Iterable[str] | str | None = None,
-    ignore: Iterable[str] | str | None = None,
-    config: str | os.PathLike[str] | bool | None = None,
-) -> RecordView:
-    """The record starting on ``line`` of one file (or ``"-"``, or records in memory: record N
-    is line N) as the model sees it: the templated text exactly as the tokenizer receives it,
-    each token with its id, text and trainable flag, the tokens of each message, where Max Tokens
-    cuts, and the record's findings. Raises ``ParameterError`` for a line that holds no record
-    and ``DataError`` for a record that cannot be templated."""
-    from ftkit.plan.show import show_record
-
-    ctx = context(config, profile=profile, select=select, ignore=ignore, model=model, max_tokens=max_tokens)
-    with open_inputs(source, directories=False, single=True) as inputs:
-        return show_record(inputs.items[0], line, ctx.profile, ctx.selected, model=ctx.settings.model, tokenizer=tokenizer,
-                           default_system=default_system, max_tokens=ctx.settings.max_tokens)  # fmt: skip
-
-
-# --- repair ---------------------------------------------------------------------------------------
-
-
-def fix(
-    path: str | os.PathLike[str],
-    output: str | os.PathLike[str] | None = None,
-    *,
-    rejects: str | os.PathLike[str] | None = None,
-    changes: str | os.PathLike[str] | None = None,
-    merge_consecutive: bool = False,
-    drop_unpaired_user: bool = False,
-    remove_unknown_keys: bool = False,
-    redact: str | Iterable[str] | bool | None = None,
-    in_place: bool = False,
-    force: bool = False,
-    profile: str | Profile | None = None,
-    select: Iterable[str] | str | None = None,
-    ignore: Iterable[str] | str | None = None,
-    config: str | os.PathLike[str] | bool | None = None,
-    progress: Progress | None = None,
-) -> FixResult:
-    """A repaired copy of a JSONL file: safe, documented fixes only, each logged; what cannot
-    be repaired goes to the rejects file with its reasons, and the output is validated.
-
-    ``redact``: replace personal data and secrets by typed placeholders (``<EMAIL>``, ``<PHONE>``,
-    ``<ID_NUMBER>``, ``<CARD>``, ``<IP>``, ``<SECRET>``): True or "all" for every kind, or kinds
-    such as "email,phone" (codes FT601-FT606 work too)."""
-    from ftkit.checks.privacy import redact_kinds
-    from ftkit.repair.fix import fix_file
-    from ftkit.repair.record_fixes import FixOptions
-
-    ctx = context(config, profile=profile, select=select, ignore=ignore)
-    options = FixOptions(
-        merge_consecutive=merge_consecutive, drop_unpaired_user=drop_unpaired_user, remove_unknown_keys=remove_unknown_keys,
-        redact=redact_kinds(redact),
-    )  # fmt: skip
-    with open_inputs(path, directories=False, single=True) as inputs:
-        _start(progress, inputs)
-        return fix_file(inputs.items[0], _opt_path(output), ctx.profile, ctx.selected, rejects=_opt_path(rejects),
-                        changes=_opt_path(changes), options=options, in_place=in_place, force=force, counter=progress)  # fmt: skip
-
-
-def convert(
-    path: str | os.PathLike[str],
-    output: str | os.PathLike[str],
-    *,
-    source_format: Format | Literal["auto"] = "auto",
-    rejects: str | os.PathLike[str] | None = None,
-    changes: str | os.PathLike[str] | None = None,
-    tools: ToolMode = "reject",
-    reasoning: ReasoningMode = "reject",
-    preference: PreferenceMode = "reject",
-    columns: Mapping[str, str] | None = None,
-    force: bool = False,
-    profile: str | Profile | None = None,
-    select: Iterable[str] | str | None = None,
-    ignore: Iterable[str] | str | None = None,
-    config: str | os.PathLike[str] | bool | None = None,
-    progress: Progress | None = None,
-) -> ConvertResult:
-    """Records in other chat formats (OpenAI, ShareGPT, Alpaca, prompt/completion, Amazon Bedrock,
-    preference pairs, KTO, or flat ``columns`` such as ``{"user": "text", "assistant":
-    "ground_truth"}``; JSON Lines, a JSON array, one JSON object or Parquet) as SiliconFlow messages
-    JSONL: every record is written, with what it lost or moved in the change log (``changes``), or
-    rejected with reasons. ``preference="chosen"`` writes preference pairs with their chosen reply;
-    ``reasoning="drop"`` writes replies without their reasoning."""
-    from ftkit.repair.convert import convert_file
-
-    ctx = context(config, profile=profile, select=select, ignore=ignore)
-    with open_inputs(path, directories=False, single=True) as inputs:
-        _start(progress, inputs)
-        return convert_file(
-            inputs.items[0],
-            Path(output),
-            ctx.profile,
-            ctx.selected,
-            source_format=source_format,
-            rejects=_opt_path(rejects),
-            changes=_opt_path(changes),
-            tools=tools,
-            reasoning=reasoning,
-            preference=preference,
-            columns=columns,
-            force=force,
-            counter=progress,
-        )
-
-
 def _opt_path(value: str | os.PathLike[str] | None) -> Path | None:
     return Path(value) if value is not None else None
-
-
-__all__ = ["check", "context", "convert", "cost", "fix", "recommend", "report", "show", "split", "stats", "table", "validate"]
