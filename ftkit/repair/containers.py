@@ -25,6 +25,7 @@ from ftkit.errors import DataError, InputError
 from ftkit.findings import Finding
 from ftkit.outputs import kept, reason
 from ftkit.policy.profile import Profile
+from ftkit.scan.arrays import ArrayError, array_items
 from ftkit.scan.inputs import Input, describe_os_error
 from ftkit.scan.parse import Parsed, parse_text
 from ftkit.scan.reader import (
@@ -33,9 +34,7 @@ from ftkit.scan.reader import (
     PARQUET_MAGIC,
     UNPARSED,
     UTF8_BOM,
-    ArrayError,
     Reader,
-    array_items,
     careful,
     iter_lines,
     sniff,

@@ -35,11 +35,12 @@ from ftkit.errors import InputError
 from ftkit.findings import FileResult, FileShape, Finding, Scan, sort_findings
 from ftkit.policy.profile import Profile
 from ftkit.scan import parallel
+from ftkit.scan.arrays import ArrayError, array_spans
 from ftkit.scan.dataset import RecordFacts
 from ftkit.scan.fastpath import CAREFUL, SUSPECT, CleanCheck
 from ftkit.scan.inputs import Input, describe_os_error
 from ftkit.scan.parse import parse_text
-from ftkit.scan.reader import BLANK, HEAD_BYTES, UNPARSED, UTF8_BOM, ArrayError, Reader, array_spans, bom, careful, crlf, sniff
+from ftkit.scan.reader import BLANK, HEAD_BYTES, UNPARSED, UTF8_BOM, Reader, bom, careful, crlf, sniff
 
 
 def _is_record_array(value: Any) -> bool:
