@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 import ftkit
 from ftkit import ParameterError as CostError
 from ftkit.cli import cli
+from ftkit.plan.choose import choose_validation, validation_count, validation_mask
 from ftkit.plan.cost import estimate, exact_cost
-from ftkit.plan.split import choose_validation, validation_count, validation_mask
 from ftkit.policy.prices import load_prices
 from support import DATA as SHARED_DATA
 from support import GOLDEN, GOLDEN_INPUTS, assert_golden

@@ -30,7 +30,7 @@ import ftkit
 from ftkit.cli import cli
 from ftkit.errors import DataError as SplitRefused
 from ftkit.errors import FtkitError as SplitError
-from ftkit.plan.split import STRATUM_EDGES, choose_validation
+from ftkit.plan.choose import STRATUM_EDGES, choose_validation
 from support import DATA, write_profile
 
 

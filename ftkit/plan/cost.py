@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 from ftkit.errors import ParameterError
+from ftkit.plan.choose import parse_ratio, ratio_text, validation_mask
 from ftkit.plan.money import Money, exact_cost, parse_price
 from ftkit.plan.payoff import Payoff, compute_payoff
 from ftkit.plan.payoff_inputs import PayoffRequest
-from ftkit.plan.split import parse_ratio, ratio_text, validation_mask
 from ftkit.policy.prices import PriceTable, load_prices
 from ftkit.policy.profile import Profile, as_profile
 from ftkit.tokens.table import column_sum

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 from ftkit.errors import DataError, ParameterError
+from ftkit.plan.choose import parse_ratio, validation_count, validation_mask
 from ftkit.plan.cuts import Cuts, cuts, keep_every_reply
 from ftkit.plan.params import fmt_number as _fmt
 from ftkit.plan.params import range_text as _range_text
-from ftkit.plan.split import parse_ratio, validation_count, validation_mask
 from ftkit.policy.profile import ParameterRange, Profile, as_profile
 from ftkit.policy.recommend_rules import EpochsRule, RecommendRules, load_rules
 from ftkit.tokens.table import column_sum
