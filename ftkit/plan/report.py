@@ -9,14 +9,14 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable
-from collections.abc import Set as AbstractSet
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal, cast
 
 from ftkit import __version__
 from ftkit.checks import Selector
-from ftkit.findings import SEVERITY_RANK, Finding, Scan, Severity
+from ftkit.findings import SEVERITY_RANK, Scan, Severity
 from ftkit.models import file_summary
+from ftkit.plan.report_examples import Located, examples_by_rule, snippets_of
 from ftkit.plan.report_model import (
     DUPLICATE_CODES,
     OVERLAP_CODES,
@@ -47,11 +47,9 @@ if TYPE_CHECKING:
     from ftkit.scan.overlap import Overlaps
     from ftkit.tokens.table import RecordTable
 
-Located = tuple[str, Finding]  # (file name, finding)
 Status = Literal["ready", "ready-with-warnings", "not-ready"]
 
 #: Characters of a line shown with an example finding.
-SNIPPET_CHARS = 160
 #: Bars of the length histogram (at most) and of the turns chart (the last is "this many or more").
 LENGTH_BINS = 40
 TURN_BARS = 20
@@ -85,10 +83,10 @@ def build_report(
     violations, length_counts = _findings(table, selected or Selector(), examples)
     counts = Counter(f.code for _, f in scan.violations())
     counts.update(length_counts)
-    shown = _examples(violations, examples)
+    shown = examples_by_rule(violations, examples)
     # A line with personal data or a secret is shown with them replaced by placeholders.
     private = {(path, f.line) for path, f in scan.violations() if f.code in PRIVACY_CODES}
-    snippets = _snippets(table, [e for group in shown.values() for e in group], profile.data.max_line_bytes, private)
+    snippets = snippets_of(table, [e for group in shown.values() for e in group], profile.data.max_line_bytes, private)
     groups = {}
     for code, n in counts.items():
         rule = RULES[code]
@@ -275,81 +273,6 @@ def _findings(table: RecordTable, selected: Selector, examples: int) -> tuple[li
     found = list(table.scan.violations())
     found += [(table.paths[file], f) for file, f in length_findings(table, selected, first=examples)]  # the rules' own messages
     return found, length_counts(table, selected)
-
-
-def _examples(violations: Iterable[Located], per_rule: int) -> dict[str, list[Located]]:
-    out: dict[str, list[Located]] = {}
-    for path, f in violations:
-        kept = out.setdefault(f.code, [])
-        if len(kept) < per_rule:
-            kept.append((path, f))
-    return out
-
-
-def _snippets(
-    table: RecordTable, wanted: Iterable[Located], max_line_bytes: int, private: AbstractSet[tuple[str, int | None]] = frozenset()
-) -> dict[tuple[str, int | None], str]:
-    """The first characters of each wanted line, reading each file only up to its last such line;
-    ``private`` lines (with an FT6xx finding) with every match replaced by its placeholder."""
-    from ftkit.scan.reader import iter_lines
-
-    lines: dict[str, set[int]] = {}
-    for path, f in wanted:
-        if f.line is not None:
-            lines.setdefault(path, set()).add(f.line)
-    out: dict[tuple[str, int | None], str] = {}
-    for path, numbers in lines.items():
-        # a record over several lines (a JSON array's element, a pretty-printed record) is shown
-        # from its first lines joined, not by its opening brace alone
-        spans = next((f.spans for f in table.scan.files if f.path == path), {})
-        ends = {n: spans.get(n, n) for n in numbers}
-        last = max(ends.values())
-        parts: dict[int, list[bytes]] = {}
-        try:
-            with open(table.read_paths[table.paths.index(path)], "rb") as stream:
-                for n, raw in enumerate(iter_lines(stream, max_line_bytes), start=1):
-                    if n in numbers:
-                        if ends[n] == n or isinstance(raw, int):
-                            out[(path, n)] = _cut(_redacted(raw) if (path, n) in private else raw)
-                        else:
-                            parts[n] = [raw.strip()]
-                    for first, got in parts.items():
-                        if first < n <= ends[first] and isinstance(raw, bytes) and sum(map(len, got)) < SNIPPET_CHARS * 4:
-                            got.append(raw.strip())
-                    if n >= last:
-                        break
-        except OSError:
-            continue  # the file went away since the scan: examples without text
-        for first, got in parts.items():
-            joined = b" ".join(got)
-            out[(path, first)] = _cut(_redacted(joined) if (path, first) in private else joined)
-    return out
-
-
-def _redacted(raw: bytes | int) -> bytes | int:
-    """A record's line with every personal datum and secret replaced by its placeholder."""
-    import json
-
-    from ftkit.checks.sensitive import redact
-    from ftkit.policy.privacy import KINDS
-
-    if isinstance(raw, int):  # an over-long line: only its length is shown
-        return raw
-    try:
-        record = json.loads(raw)
-        for msg in record["messages"]:
-            if isinstance(msg, dict) and isinstance(msg.get("content"), str):
-                msg["content"] = redact(msg["content"], KINDS)[0]
-        return json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogatepass")
-    except (ValueError, TypeError, KeyError, AttributeError):  # not a record any more: show nothing of it
-        return b"(not shown: personal data)"
-
-
-def _cut(raw: bytes | int) -> str:
-    if isinstance(raw, int):
-        return f"(a line of {raw:,} bytes)"
-    text = raw[: SNIPPET_CHARS * 4].removeprefix(b"\xef\xbb\xbf").rstrip(b"\r").decode("utf-8", errors="replace")
-    return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
 
 
 # --- distributions and shares ---------------------------------------------------------------------

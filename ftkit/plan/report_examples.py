@@ -1,0 +1,93 @@
+"""The report's example lines: the first few findings of each rule, and the start of the line
+each one is on (read once per file, up to its last example; personal data replaced by its
+placeholder, a record over several lines shown from its first lines joined)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
+from typing import TYPE_CHECKING
+
+from ftkit.findings import Finding
+
+if TYPE_CHECKING:
+    from ftkit.tokens.table import RecordTable
+
+Located = tuple[str, Finding]  # (file name, finding)
+#: characters of a line shown as an example
+SNIPPET_CHARS = 160
+
+
+def examples_by_rule(violations: Iterable[Located], per_rule: int) -> dict[str, list[Located]]:
+    out: dict[str, list[Located]] = {}
+    for path, f in violations:
+        kept = out.setdefault(f.code, [])
+        if len(kept) < per_rule:
+            kept.append((path, f))
+    return out
+
+
+def snippets_of(
+    table: RecordTable, wanted: Iterable[Located], max_line_bytes: int, private: AbstractSet[tuple[str, int | None]] = frozenset()
+) -> dict[tuple[str, int | None], str]:
+    """The first characters of each wanted line, reading each file only up to its last such line;
+    ``private`` lines (with an FT6xx finding) with every match replaced by its placeholder."""
+    from ftkit.scan.reader import iter_lines
+
+    lines: dict[str, set[int]] = {}
+    for path, f in wanted:
+        if f.line is not None:
+            lines.setdefault(path, set()).add(f.line)
+    out: dict[tuple[str, int | None], str] = {}
+    for path, numbers in lines.items():
+        # a record over several lines (a JSON array's element, a pretty-printed record) is shown
+        # from its first lines joined, not by its opening brace alone
+        spans = next((f.spans for f in table.scan.files if f.path == path), {})
+        ends = {n: spans.get(n, n) for n in numbers}
+        last = max(ends.values())
+        parts: dict[int, list[bytes]] = {}
+        try:
+            with open(table.read_paths[table.paths.index(path)], "rb") as stream:
+                for n, raw in enumerate(iter_lines(stream, max_line_bytes), start=1):
+                    if n in numbers:
+                        if ends[n] == n or isinstance(raw, int):
+                            out[(path, n)] = _cut(_redacted(raw) if (path, n) in private else raw)
+                        else:
+                            parts[n] = [raw.strip()]
+                    for first, got in parts.items():
+                        if first < n <= ends[first] and isinstance(raw, bytes) and sum(map(len, got)) < SNIPPET_CHARS * 4:
+                            got.append(raw.strip())
+                    if n >= last:
+                        break
+        except OSError:
+            continue  # the file went away since the scan: examples without text
+        for first, got in parts.items():
+            joined = b" ".join(got)
+            out[(path, first)] = _cut(_redacted(joined) if (path, first) in private else joined)
+    return out
+
+
+def _redacted(raw: bytes | int) -> bytes | int:
+    """A record's line with every personal datum and secret replaced by its placeholder."""
+    import json
+
+    from ftkit.checks.sensitive import redact
+    from ftkit.policy.privacy import KINDS
+
+    if isinstance(raw, int):  # an over-long line: only its length is shown
+        return raw
+    try:
+        record = json.loads(raw)
+        for msg in record["messages"]:
+            if isinstance(msg, dict) and isinstance(msg.get("content"), str):
+                msg["content"] = redact(msg["content"], KINDS)[0]
+        return json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    except (ValueError, TypeError, KeyError, AttributeError):  # not a record any more: show nothing of it
+        return b"(not shown: personal data)"
+
+
+def _cut(raw: bytes | int) -> str:
+    if isinstance(raw, int):
+        return f"(a line of {raw:,} bytes)"
+    text = raw[: SNIPPET_CHARS * 4].removeprefix(b"\xef\xbb\xbf").rstrip(b"\r").decode("utf-8", errors="replace")
+    return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
