@@ -30,6 +30,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_findings import ftkit, write_small  # the same input as bench_findings.py part (2)
+
 REPO = Path(__file__).resolve().parent.parent
 MB = 1 << 20
 TARGETS_MB = {"validate": 200.0, "stats": 400.0, "split": 400.0}
@@ -90,29 +93,6 @@ def measure(argv: list[str], cwd: Path) -> dict[str, Any]:
         "max_rss_mb": round(int(out[3]) / 1024, 1),
         "exit": int(out[4]),
     }
-
-
-def ftkit(*args: str) -> list[str]:
-    return [sys.executable, "-c", "import sys; from ftkit.cli import main; main(sys.argv[1:])", *args]
-
-
-def small_record(i: int, tag: str) -> str:
-    return json.dumps({"messages": [{"role": "user", "content": f"question {tag}-{i}: how do I change my address?"},
-                                    {"role": "assistant", "content": f"Open the order {i}, press Change, save."}]})  # fmt: skip
-
-
-def write_small(path: Path, gigabytes: float) -> int:
-    """The same input as bench_findings.py part (2); returns the number of records."""
-    block = [small_record(i, "{tag}") for i in range(20_000)]
-    text = "\n".join(block) + "\n"
-    target, written, copies = int(gigabytes * (1 << 30)), 0, 0
-    with open(path, "w", encoding="utf-8") as out:
-        while written < target:
-            chunk = text.replace("{tag}", f"c{copies}")
-            out.write(chunk)
-            written += len(chunk.encode())
-            copies += 1
-    return copies * len(block)
 
 
 def main() -> int:

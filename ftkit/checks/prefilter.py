@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import AnyStr
 
 from ftkit.checks.numbers import min_digits
 from ftkit.policy.privacy import KINDS, load_privacy
@@ -99,14 +100,7 @@ class Prefilter:
         return self.secret and (self._keys(text) or self._passwords(text, self.separators))
 
     def _keys(self, text: str) -> bool:
-        for anchor, groups in self.anchors.items():
-            i, looks = text.find(anchor), 0
-            while i >= 0:
-                looks += 1
-                if looks > _LOOKS or any(i >= k and text[i - k : i - k + n] in prefixes for k, n, prefixes in groups):
-                    return True
-                i = text.find(anchor, i + 1)
-        return False
+        return any(_anchored(text, anchor, groups) for anchor, groups in self.anchors.items())
 
     def _passwords(self, text: str, separators: Iterable[str]) -> bool:
         lasts, keywords = self.lasts, self.keywords
@@ -168,14 +162,7 @@ class Prefilter:
         return any(i >= k and raw[i - k : i - k + n] in prefixes for k, n, prefixes in self.byte_anchors.get(b, ()))
 
     def _anchor(self, raw: bytes, anchor: int) -> bool:
-        groups, needle = self.byte_anchors[anchor], bytes([anchor])
-        i, looks = raw.find(needle), 0
-        while i >= 0:
-            looks += 1
-            if looks > _LOOKS or any(i >= k and raw[i - k : i - k + n] in prefixes for k, n, prefixes in groups):
-                return True
-            i = raw.find(needle, i + 1)
-        return False
+        return _anchored(raw, bytes([anchor]), self.byte_anchors[anchor])
 
     # --- numbers, from a view -------------------------------------------------------------------
 
@@ -207,3 +194,16 @@ class Prefilter:
 
 
 __all__ = ["Prefilter"]
+
+
+def _anchored(haystack: AnyStr, needle: AnyStr, groups: list[tuple[int, int, frozenset[AnyStr]]]) -> bool:
+    """A key prefix ends at some occurrence of ``needle`` (str in str, or bytes in bytes):
+    ``groups`` are (offset back from the needle, length, the prefixes of that length). Past
+    ``_LOOKS`` occurrences the record is suspect anyway (the rules decide)."""
+    i, looks = haystack.find(needle), 0
+    while i >= 0:
+        looks += 1
+        if looks > _LOOKS or any(i >= k and haystack[i - k : i - k + n] in prefixes for k, n, prefixes in groups):
+            return True
+        i = haystack.find(needle, i + 1)
+    return False
