@@ -18,10 +18,10 @@ from ftkit.findings import Finding
 def _over_max_tokens() -> None:
     """A record is longer than Max Tokens once templated; the end would be cut off in training.
 
-    Why: SiliconFlow truncates at Max Tokens (at most 4096); the cut part is usually the
+    Why: SiliconFlow truncates at Max Tokens (its range is the profile's [parameters.max_tokens]); the cut part is usually the
     assistant's answer, which is what the model should learn. Shorten or split the conversation.
 
-    Remedy: by hand: shorten or split the conversation (Max Tokens is at most 4096).
+    Remedy: by hand: shorten or split the conversation, or raise Max Tokens within the platform's range.
 
     Pass: {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
     """
