@@ -151,7 +151,6 @@ class FileScan:
         import orjson
 
         verdict = self.clean.verdict
-        observe, collect = self.facts.observe if self.facts is not None else None, self.collector
         try:
             for index, line, source in array_spans(text):
                 self.records += 1
@@ -164,13 +163,8 @@ class FileScan:
                     value = UNPARSED
                 prefix = f"/{index}"
                 seen = verdict(value, raw) if value is not UNPARSED else CAREFUL
-                if seen:  # well-formed: only FT6xx (when suspect) and the costly rules can flag it
-                    if (seen == SUSPECT or self.costly) and self._fast_rules(line, value, seen == SUSPECT, prefix):
-                        continue
-                    if observe is not None:
-                        observe(line, raw, value["messages"], False)  # an element: not re-readable by line
-                    if collect is not None:
-                        collect.add(line, value)
+                if seen:
+                    self._accepted(line, raw, value, seen, prefix, located=False)  # an element: not re-readable by line
                     continue
                 parsed = parse_text(source)
                 problems = [f._replace(line=line, pointer=prefix + f.pointer) for f in parsed.findings]
@@ -241,9 +235,7 @@ class FileScan:
         self.first_crlf = self.first_crlf or first_crlf
 
     def _scan(self, reader: Reader) -> None:
-        verdict, costly = self.clean.verdict, self.costly
-        observe = self.facts.observe if self.facts is not None else None
-        collect = self.collector.add if self.collector is not None else None
+        verdict = self.clean.verdict
         records = 0
         for line, end, raw, value, problems in reader:
             if value is BLANK:
@@ -252,13 +244,8 @@ class FileScan:
             records += 1
             if problems is None:
                 seen = verdict(value, raw)  # type: ignore[arg-type]  # a fast-parsed item's raw is bytes
-                if seen:  # well-formed: only FT6xx (when suspect) and the costly rules can flag it
-                    if (seen == SUSPECT or costly) and self._fast_rules(line, value, seen == SUSPECT):
-                        continue
-                    if observe is not None:
-                        observe(line, raw, value["messages"])  # type: ignore[arg-type]  # as above
-                    if collect is not None:
-                        collect(line, value)
+                if seen:
+                    self._accepted(line, raw, value, seen)  # type: ignore[arg-type]  # as above
                     continue
                 parsed = careful(raw)  # type: ignore[arg-type]  # fast-parsed: bytes
                 value = parsed.value if parsed.ok else UNPARSED
@@ -270,6 +257,17 @@ class FileScan:
         self.crlf_lines += reader.crlf_lines
         self.first_crlf = self.first_crlf or reader.first_crlf
         self.has_bom |= reader.has_bom
+
+    def _accepted(self, line: int, raw: bytes, value: Any, seen: int, prefix: str = "", located: bool = True) -> None:
+        """A record the fast path found well-formed (``seen``: CLEAN or SUSPECT), from a line or
+        an array element: only the FT6xx rules (when suspect) and the costly rules can flag it;
+        then the dataset facts and the collector get it."""
+        if (seen == SUSPECT or self.costly) and self._fast_rules(line, value, seen == SUSPECT, prefix):
+            return
+        if self.facts is not None:
+            self.facts.observe(line, raw, value["messages"], located)
+        if self.collector is not None:
+            self.collector.add(line, value)
 
     def _check(self, line: int, raw: bytes | int, value: Any, problems: list[Finding], prefix: str = "") -> None:
         """The careful path for one record: its parse findings and every record rule. ``prefix``:
