@@ -193,3 +193,22 @@ def test_never_raises_on_any_messages(messages: list[dict[str, Any]]) -> None:
 @given(text=st.text(min_size=1, max_size=300) | st.sampled_from([ZH, EN, "Bonjour à tous, comment allez-vous aujourd'hui ?"]))
 def test_a_reply_in_the_words_of_its_prompt_is_never_a_mismatch(text: str) -> None:
     assert JUDGE.judge(rec(text, text)["messages"]) is None
+
+
+texts_strategy = st.text(alphabet="abc xyz,.é 中文字日本語かなカナ한국어привет مرحبا\n`_1", max_size=200) | st.sampled_from([ZH, EN])
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pairs=st.lists(st.tuples(texts_strategy, texts_strategy), max_size=12), data=st.data())
+def test_judging_many_at_once_is_judging_each(pairs: list[tuple[str, str]], data: st.DataObject) -> None:
+    """The scan judges a batch of records in one pass (``judge_many``, FT305's batch form):
+    a record's verdict may not depend on its neighbours."""
+    records = [rec(user, reply)["messages"] for user, reply in pairs]
+    records += data.draw(st.lists(messages_strategy, max_size=3))  # and some that cannot be judged
+    together = JUDGE.judge_many(records)
+    assert together == [JUDGE.judge_many([m])[0] for m in records] == [JUDGE.judge(m) for m in records]
+    rule = next(r for r in costly_checks() if r.code == "FT305")
+    assert rule.batch is not None
+    profile = load_profile()
+    wrapped = [{"messages": m} for m in records]
+    assert rule.batch(wrapped, profile.data) == [list(rule.check(r, profile.data)) for r in wrapped]  # type: ignore[misc]

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ftkit.errors import ParameterError
@@ -29,6 +29,8 @@ from ftkit.policy.profile import DataRules
 
 Problem = tuple[str, str]  # what a record rule yields: (JSON pointer, message)
 RecordCheck = Callable[[Any, DataRules], Iterator[Problem]]
+#: A costly rule's batch form: the problems of each of many records (``rule.check``'s, in a list each).
+BatchCheck = Callable[[Sequence[Any], DataRules], list[list[Problem]]]
 
 
 #: What a record rule needs before it can find anything, weakest first. The scan works out the
@@ -59,6 +61,8 @@ class Rule:
     needs: int = MESSAGES  # the level_of a record at which the rule can find anything
     #: run only where tokens are counted, on every valid record (see the module docstring)
     costly: bool = False
+    #: for a costly rule, optionally: the same findings for many records at once (``batch_of``)
+    batch: BatchCheck | None = None
 
     @property
     def summary(self) -> str:
@@ -92,6 +96,18 @@ def rule(code: str, name: str, needs: int = MESSAGES, costly: bool = False) -> C
 
     def deco(func: RecordCheck) -> RecordCheck:
         _register(code, name, func, record_check=True, needs=needs, costly=costly)
+        return func
+
+    return deco
+
+
+def batch_of(code: str) -> Callable[[BatchCheck], BatchCheck]:
+    """Register the batch form of the costly rule ``code`` (registered just before): what its
+    ``check`` yields for each record, for many records at once. The scan uses it for the records
+    its fast path accepted (tests/test_language.py holds the two forms equal)."""
+
+    def deco(func: BatchCheck) -> BatchCheck:
+        RULES[code] = replace(RULES[code], batch=func)
         return func
 
     return deco

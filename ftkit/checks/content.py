@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from ftkit.checks import Problem, pointer, rule
+from ftkit.checks import Problem, batch_of, pointer, rule
 from ftkit.policy.profile import DataRules, LanguageRules
 
 if TYPE_CHECKING:
@@ -128,11 +128,19 @@ def reply_language_mismatch(record: Any, rules: DataRules) -> Iterator[Problem]:
     Fail: {"messages": [{"role": "user", "content": "为什么天空是蓝色的？"}, {"role": "assistant", "content": "Because the air scatters blue light much more strongly than red light, so the sky looks blue."}]}
     Fail: {"messages": [{"role": "user", "content": "Pourquoi le ciel est-il bleu pendant la journée et rouge au coucher du soleil ?"}, {"role": "assistant", "content": "Because the air scatters short blue wavelengths much more strongly than long red ones, the sky looks blue during the day."}]}
     """
-    messages = record.get("messages") if isinstance(record, dict) else None
-    if isinstance(messages, list):
-        found = _language_judge(rules.language).judge(messages)
-        if found is not None:
-            yield pointer("messages", found[0], "content"), found[1]
+    yield from reply_language_mismatches([record], rules)[0]
+
+
+@batch_of("FT305")
+def reply_language_mismatches(records: Sequence[Any], rules: DataRules) -> list[list[Problem]]:
+    """FT305 for many records: their quick script counts in one pass."""
+    messages = [r.get("messages") if isinstance(r, dict) else None for r in records]
+    judged = iter(_language_judge(rules.language).judge_many([m for m in messages if isinstance(m, list)]))
+    out: list[list[Problem]] = []
+    for m in messages:
+        found = next(judged) if isinstance(m, list) else None
+        out.append([(pointer("messages", found[0], "content"), found[1])] if found is not None else [])
+    return out
 
 
 @rule("FT304", "media-placeholder")

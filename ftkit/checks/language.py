@@ -122,20 +122,27 @@ class LanguageJudge:
                     sample = sub(" ", sample)
         return Counted(sample, self._units(sample), self.rules.dominant_share, code_share)
 
-    def count_pair(self, sa: str, sb: str) -> tuple[Counted, Counted]:
-        """The quick ``count`` of two samples (``_sample``), with one numpy pass for both."""
-        if self._latin1(sa) or self._latin1(sb):
-            units_a, units_b = self._units(sa), self._units(sb)
-        else:
+    def _count_pairs(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[Counted, Counted]]:
+        """The quick ``count`` of each pair of samples: text below U+0100 by ``bytes.translate``,
+        all other texts together in one numpy pass."""
+        texts = [t for pair in pairs for t in pair]
+        units: list[list[float]] = [[] for _ in texts]
+        wide = []
+        for i, t in enumerate(texts):
+            if self._latin1(t):
+                units[i] = self._units(t)
+            else:
+                wide.append(i)
+        if wide:
             n = len(self.scripts) + 1
             np_ = self._numpy()
-            points = np_.frombuffer(f"{sa}{sb}".encode("utf-32-le", "surrogatepass"), dtype=self.utf32)
-            index = self.lut[points].astype(np_.intp)
-            index[len(sa) :] += n  # the second text counts in the second half of the bins
-            both = (np_.bincount(index, minlength=2 * n) * self.weights2).tolist()
-            units_a, units_b = self._joined(both[1:n]), self._joined(both[n + 1 :])
+            points = np_.frombuffer("".join([texts[i] for i in wide]).encode("utf-32-le", "surrogatepass"), dtype=self.utf32)
+            owner = np_.repeat(np_.arange(0, len(wide) * n, n, dtype=np_.intp), [len(texts[i]) for i in wide])
+            bins = np_.bincount(self.lut[points] + owner, minlength=len(wide) * n).reshape(len(wide), n)
+            for i, row in zip(wide, (bins[:, 1:] * self.weights).tolist()):
+                units[i] = self._joined(row)
         share = self.rules.dominant_share
-        return Counted(sa, units_a, share), Counted(sb, units_b, share)
+        return [(Counted(texts[2 * k], units[2 * k], share), Counted(texts[2 * k + 1], units[2 * k + 1], share)) for k in range(len(pairs))]
 
     def _sample(self, text: str) -> str:
         for when, sub in self.whole:
@@ -156,7 +163,6 @@ class LanguageJudge:
                     lut[lo : hi + 1] = i + 1  # 0: no script
             self.lut: np.ndarray[Any, np.dtype[np.uint8]] = lut
             self.weights = numpy.array(self.per_unit)
-            self.weights2 = numpy.concatenate([[0.0], self.weights, [0.0], self.weights])  # two texts' bins side by side
             self.utf32 = numpy.dtype("<u4")
             self.np = numpy
         return self.np
@@ -189,6 +195,20 @@ class LanguageJudge:
         """(index of the final reply, message) when the reply is in another language than the
         user message it answers and nothing asked for that; None otherwise, or when it cannot be
         told (too short, mixed, code, unsure)."""
+        return self.judge_many([messages])[0]
+
+    def judge_many(self, records: Sequence[Sequence[Any]]) -> list[tuple[int, str] | None]:
+        """``judge`` of each record's messages; the quick script counts of all of them in one
+        numpy pass (a few microseconds a record instead of fifteen)."""
+        started = [self._start(messages) for messages in records]
+        todo = [s for s in started if s is not None]
+        counted = iter(self._count_pairs([(s[2], s[3]) for s in todo]))
+        return [None if s is None else self._decide(s, *next(counted)) for s in started]
+
+    def _start(self, messages: Sequence[Any]) -> tuple[Sequence[Any], int, str, str, str, str] | None:
+        """The final reply and the user message it answers, sampled: (messages, index of that
+        user message, reply sample, user sample, reply, user text); None when there is nothing
+        to judge or the two are plainly one language."""
         if not messages or not isinstance(messages[-1], dict) or messages[-1].get("role") != "assistant":
             return None
         reply_text = messages[-1].get("content")
@@ -197,11 +217,16 @@ class LanguageJudge:
             asked -= 1
         if asked < 0 or not isinstance(reply_text, str) or not isinstance(user_text := messages[asked].get("content"), str):
             return None
-        rules = self.rules
         reply_sample, user_sample = self._sample(reply_text), self._sample(user_text)
         if self._plain_pair(reply_sample, user_sample):
             return None
-        quick_reply, quick_user = self.count_pair(reply_sample, user_sample)
+        return messages, asked, reply_sample, user_sample, reply_text, user_text
+
+    def _decide(self, started: tuple[Sequence[Any], int, str, str, str, str], quick_reply: Counted,
+                quick_user: Counted) -> tuple[int, str] | None:  # fmt: skip
+        """The rest of ``judge`` once the quick counts are known."""
+        messages, asked, _, _, reply_text, user_text = started
+        rules = self.rules
         if quick_reply.total < rules.min_reply_units or quick_reply.script < 0:
             return None  # most records stop here or at the next test
         if quick_user.total < rules.min_identify_units and asked > 1:

@@ -233,11 +233,7 @@ class FileScan(ArrayScan):
         work and ~7% less for stats (benchmarks/bench_report.py)."""
         batch, self.pending = self.pending, []
         if self.private_checks or self.costly:
-            batch = [
-                item
-                for item in batch
-                if not ((item[3] == SUSPECT or self.costly) and self._fast_rules(item[0], item[2], item[3] == SUSPECT, item[4]))
-            ]
+            batch = self._batch_rules(batch)
         if self.facts is not None:
             observe = self.facts.observe
             for line, raw, value, _, _, located in batch:
@@ -286,18 +282,29 @@ class FileScan(ArrayScan):
         """The costly record rules on one record; True when one of them found an error."""
         return self._run(self.costly, line, value, prefix)
 
-    def _fast_rules(self, line: int, value: Any, suspect: bool, prefix: str = "") -> bool:
-        """For a well-formed record: the FT6xx rules (when the prefilter suspects it) and the
-        costly rules; True when one found an error (then the record is counted invalid and kept
-        from the collector, as the careful path would)."""
-        error = self._run(self.private_checks, line, value, prefix) if suspect else False
-        if self.costly:
-            error |= self._costly(line, value, prefix)
-        if error:
+    def _batch_rules(self, batch: list[tuple[int, bytes, Any, int, str, bool]]) -> list[tuple[int, bytes, Any, int, str, bool]]:
+        """For well-formed records: the FT6xx rules on those the prefilter suspects and the costly
+        rules (their batch form when they have one) on all. Returns the records without an error;
+        one with an error is counted invalid and kept from the collector, as the careful path would."""
+        data = self.data
+        bad = [seen == SUSPECT and self._run(self.private_checks, line, value, prefix) for line, _, value, seen, prefix, _ in batch]
+        for rule in self.costly:
+            values = [item[2] for item in batch]
+            found = rule.batch(values, data) if rule.batch is not None else [list(rule.check(v, data)) for v in values]  # type: ignore[misc]  # record rules have a check
+            for k, problems in enumerate(found):
+                for pointer, message in problems:
+                    bad[k] |= self.add(Finding(batch[k][0], rule.code, batch[k][4] + pointer, message))
+        if not any(bad):
+            return batch
+        kept = []
+        for item, error in zip(batch, bad):
+            if not error:
+                kept.append(item)
+                continue
             self.invalid += 1
             if self.collector is not None:
-                self.collector.reject(line)
-        return error
+                self.collector.reject(item[0])
+        return kept
 
     def _run(self, rules: list[Any], line: int, value: Any, prefix: str = "") -> bool:
         error = False
