@@ -361,3 +361,49 @@ def test_the_library_raises_only_ftkit_errors(tmp_path_factory: pytest.TempPathF
             call()
         except ftkit.FtkitError as exc:
             assert str(exc) and "\n" not in str(exc)
+
+
+# --- the tokenizer's own limits -------------------------------------------------------------------
+
+
+def test_a_whitespace_run_tiktoken_cannot_split_is_one_line_not_a_panic(tmp_path: Path) -> None:
+    """tiktoken's pre-tokenizer panics (a Rust panic, a BaseException) on a run of 999,999 or
+    more whitespace characters; every command that counts tokens says so in one line instead."""
+    path = tmp_path / "spaces.jsonl"
+    path.write_bytes(lines(rec("Hi"), rec(" " * 1_000_000 + "?")))
+    for args in (["stats", str(path)], ["validate", "--tokens", str(path)], ["report", str(path), "-o", str(tmp_path / "r.html")],
+                 ["show", f"{path}:2"]):  # fmt: skip
+        result = invoke(*args)
+        assert result.exit_code == 2, (args, result.output)
+        message = result.stderr.strip()
+        assert "\n" not in message and "Traceback" not in message and "panic" not in message.lower(), message
+        assert "run of 1,000,000 whitespace characters" in message
+        assert args[0] == "show" or message.startswith("ftkit: line 2: ")
+    assert not (tmp_path / "r.html").exists()
+    with pytest.raises(ftkit.TokenizerError, match="line 2: the tokenizer cannot split"):
+        ftkit.stats(path)
+    below = tmp_path / "below.jsonl"
+    below.write_bytes(lines(rec("Hi"), rec(" " * 999_997 + "?")))
+    assert ftkit.stats(below).records == 2  # one below the limit is counted as usual
+
+
+def test_a_panic_of_the_encoder_becomes_a_tokenizer_error() -> None:
+    from ftkit.tokens.tokenizer import Tokenizer
+
+    class PanicException(BaseException):  # what pyo3 raises when Rust code panics
+        pass
+
+    def panics(text: str) -> list[int]:
+        raise PanicException("called `Result::unwrap()` on an `Err` value")
+
+    tok = Tokenizer("t", panics)
+    with pytest.raises(ftkit.TokenizerError, match="the tokenizer gives up on a text of 5 characters"):
+        tok.count("hello")
+    with pytest.raises(ftkit.TokenizerError):
+        tok.encode("hello")
+
+    def interrupted(text: str) -> list[int]:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):  # Ctrl-C still stops a run
+        Tokenizer("t", interrupted).count("hello")

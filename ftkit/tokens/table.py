@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ftkit.errors import TokenizerError
 from ftkit.tokens.data import TokenizerSource
 from ftkit.tokens.template import ChatTemplate
 from ftkit.tokens.tokenizer import Tokenizer, get_tokenizer
@@ -184,6 +185,8 @@ class TableBuilder:
         except (KeyError, TypeError, AttributeError, IndexError, ValueError):  # possible when error rules are ignored
             self.reject(line)
             return
+        except TokenizerError as exc:
+            raise TokenizerError(f"line {line:,}: {exc}") from None
         if self.kept is not None:
             row = tuple([row[i] for i in self.kept])
         for column, value in zip(self.cols.values(), row):  # all or nothing: the row is complete

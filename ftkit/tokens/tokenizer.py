@@ -77,7 +77,10 @@ class Tokenizer:
 
     def encode(self, text: str) -> list[int]:
         """Token ids of ``text`` (no BOS/EOS added; Qwen uses none)."""
-        return [i for p in self._pieces(text) for i in (self._enc(p) if isinstance(p, str) else (p,))]
+        try:
+            return [i for p in self._pieces(text) for i in (self._enc(p) if isinstance(p, str) else (p,))]
+        except BaseException as exc:  # only the encoder's panic becomes an error
+            raise _failed(exc, text) from None
 
     def token_bytes(self, token: int) -> bytes:
         """The bytes one token id stands for (a piece of a UTF-8 character, possibly)."""
@@ -86,7 +89,16 @@ class Tokenizer:
         return self._bytes(token)
 
     def count(self, text: str) -> int:
-        """Exact number of tokens in ``text``."""
+        """Exact number of tokens in ``text``. Raises ``TokenizerError`` for a text the encoder
+        gives up on (tiktoken: a run of about a million whitespace characters)."""
+        try:
+            return self._count(text)
+        except BaseException as exc:  # only the encoder's panic becomes an error
+            raise _failed(exc, text) from None
+
+    def _count(self, text: str) -> int:
+        if len(text) >= _LONG_RUN and (run := _WHITESPACE_RUN.search(text)):  # before tiktoken panics on it
+            raise TokenizerError(f"the tokenizer cannot split a run of {len(run.group()):,} whitespace characters; shorten it")
         if self._plain_if_no_lt and "<" not in text:  # hot path: no added token can be present
             plain = text if text.isascii() or not self._norm else unicodedata.normalize(self._norm, text)  # type: ignore[arg-type]  # the form is one of NFC, NFD, NFKC, NFKD (from the rules)
             try:
@@ -94,6 +106,22 @@ class Tokenizer:
             except UnicodeEncodeError:  # lone surrogates: the wrapper knows what to do
                 return len(self._enc(plain))
         return sum(len(self._enc(p)) if isinstance(p, str) else 1 for p in self._pieces(text))
+
+
+#: tiktoken's pre-tokenizer (fancy-regex) fails on a run of this many whitespace characters other
+#: than line breaks, with a Rust panic; ftkit says so instead (measured with tiktoken 0.14).
+_LONG_RUN = 999_999
+_WHITESPACE_RUN = re.compile(rf"[^\S\r\n]{{{_LONG_RUN},}}")
+
+
+def _failed(exc: BaseException, text: str) -> BaseException:
+    """``exc`` itself, unless it is the encoder's Rust panic (pyo3's PanicException derives from
+    BaseException, so nothing else would stop it): then a TokenizerError that says what failed."""
+    if type(exc).__name__ != "PanicException":
+        return exc
+    run = max((len(m.group()) for m in re.finditer(r"\s{1000,}", text)), default=0)
+    what = f"a run of {run:,} whitespace characters" if run >= 100_000 else f"a text of {len(text):,} characters"
+    return TokenizerError(f"the tokenizer gives up on {what} ({str(exc).splitlines()[0][:80]}); shorten it")
 
 
 def _tiktoken_tokenizer(enc: Any, added: Mapping[str, int], norm: str | None, source: TokenizerSource) -> Tokenizer:
