@@ -55,6 +55,7 @@ class FileResult:
     spans: dict[int, int] = field(default_factory=dict)  # first line -> last, for records over several lines
     shape: FileShape | None = None  # the file-level pattern, when most records fail the same way
     json_array: bool = False  # the records are the elements of one JSON array (FT017), not lines
+    marks: list[tuple[int, int]] = field(default_factory=list)  # (line, byte offset): where to seek to re-read a line
 
 
 @dataclass(frozen=True)

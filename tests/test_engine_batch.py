@@ -82,3 +82,14 @@ def test_results_do_not_depend_on_the_batch_size(data: Path, monkeypatch: pytest
     for size in (2, 3, 7, 256):
         monkeypatch.setattr(engine, "BATCH", size)
         assert _results(data) == alone, f"batch of {size}"
+
+
+def test_results_do_not_depend_on_where_lines_are_re_read_from(data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FT501, FT504 and the report's examples re-read lines from the scan's marks (one a chunk
+    read): with a mark every few lines the results are those of reading from the start."""
+    from ftkit.scan import reader
+
+    whole = _results(data)
+    monkeypatch.setattr(reader, "CHUNK", 97)
+    assert len(ftkit.table(data, keys=True).scan.files[0].marks) > 20
+    assert _results(data) == whole

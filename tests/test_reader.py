@@ -45,6 +45,35 @@ def test_two_ranges_give_the_same_lines_as_one(data: bytes, cut: int) -> None:
     assert first + rest == expected_lines(data, 1000)
 
 
+@settings(max_examples=300, deadline=None)
+@given(data=st.lists(st.sampled_from([b"ab", b"\n", b"\r\n", b"x" * 20, b"", b"\n\n"]), max_size=60).map(b"".join),
+       chunk=st.integers(1, 16), cut=st.integers(0, 80), wanted=st.lists(st.integers(1, 70), max_size=12))  # fmt: skip
+def test_marks_point_at_line_starts_and_fetching_from_them_changes_nothing(data: bytes, chunk: int, cut: int, wanted: list[int]) -> None:
+    """``Reader.marks`` (line, offset): the line starts there, also when the reading starts
+    mid-file (a parallel scan's second half); ``fetch_lines`` seeking to marks gives what
+    reading from the start gives."""
+    starts = [0] + [i + 1 for i, b in enumerate(data) if b == 10]  # starts[k]: offset of line k + 1
+    newlines = starts[1:]
+    cut = min((n for n in newlines if n >= cut), default=0)
+    saved, reader.CHUNK = reader.CHUNK, chunk
+    try:
+        marks: list[tuple[int, int]] = []
+        stream = io.BytesIO(data)
+        for limit, first_line in ((cut, 0), (-1, newlines.index(cut) + 1 if cut else 0)):
+            if limit == 0:
+                continue
+            part = reader.Reader(stream, 1000, limit=limit, first_line=first_line)
+            for _ in part:
+                pass
+            marks += part.marks
+    finally:
+        reader.CHUNK = saved
+    assert marks == sorted(marks) and all(starts[line - 1] == offset for line, offset in marks)
+    plain = reader.fetch_lines(io.BytesIO(data), wanted, 5)
+    assert reader.fetch_lines(io.BytesIO(data), wanted, 5, marks=marks) == plain
+    assert reader.fetch_lines(io.BytesIO(data), wanted, 5, chunk=3, marks=marks[::3]) == plain
+
+
 def test_sniff_leaves_ordinary_text_alone() -> None:
     assert sniff(b'{"messages": []}\n') is None
     assert sniff("{\"messages\": [{\"role\": \"user\", \"content\": \"é\\u0000\"}]}".encode()) is None

@@ -5,6 +5,7 @@ and what it guarantees are in ``ftkit.plan.split``'s docstring."""
 
 from __future__ import annotations
 
+import weakref
 from array import array
 from collections.abc import Sequence
 from decimal import Decimal
@@ -63,7 +64,16 @@ def validation_mask(frame: pl.DataFrame, ratio: float | str | Decimal | Fraction
         return pl.Series("validation", [False] * frame.height, dtype=pl.Boolean)
     if "key" not in frame.columns:
         raise ParameterError("the validation split needs the table's key column: build the table with keys=True")
-    return choose_validation(frame, r)
+    # the report asks twice for one table (recommend, then cost): the choice is made once
+    last = _LAST_MASK.get("frame")
+    if last is not None and last[0]() is frame and last[1] == r:
+        return last[2]
+    mask = choose_validation(frame, r)
+    _LAST_MASK["frame"] = (weakref.ref(frame), r, mask)
+    return mask
+
+
+_LAST_MASK: dict[str, tuple[weakref.ref[pl.DataFrame], Fraction, pl.Series]] = {}
 
 
 def ratio_text(ratio: Fraction) -> str:

@@ -1,12 +1,13 @@
 """The report's example lines: the first few findings of each rule, and the start of the line
-each one is on (read once per file, up to its last example; personal data replaced by its
+each one is on (read from the scan's mark before each, up to the last example after it; personal data replaced by its
 placeholder, a record over several lines shown from its first lines joined)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from ftkit.findings import Finding
 
@@ -32,38 +33,56 @@ def snippets_of(
 ) -> dict[tuple[str, int | None], str]:
     """The first characters of each wanted line, reading each file only up to its last such line;
     ``private`` lines (with an FT6xx finding) with every match replaced by its placeholder."""
-    from ftkit.scan.reader import iter_lines
-
     lines: dict[str, set[int]] = {}
     for path, f in wanted:
         if f.line is not None:
             lines.setdefault(path, set()).add(f.line)
     out: dict[tuple[str, int | None], str] = {}
     for path, numbers in lines.items():
-        # a record over several lines (a JSON array's element, a pretty-printed record) is shown
-        # from its first lines joined, not by its opening brace alone
-        spans = next((f.spans for f in table.scan.files if f.path == path), {})
-        ends = {n: spans.get(n, n) for n in numbers}
-        last = max(ends.values())
-        parts: dict[int, list[bytes]] = {}
+        result = next((f for f in table.scan.files if f.path == path), None)
+        spans, marks = (result.spans, result.marks) if result is not None else ({}, [])
         try:
             with open(table.read_paths[table.paths.index(path)], "rb") as stream:
-                for n, raw in enumerate(iter_lines(stream, max_line_bytes), start=1):
-                    if n in numbers:
-                        if ends[n] == n or isinstance(raw, int):
-                            out[(path, n)] = _cut(_redacted(raw) if (path, n) in private else raw)
-                        else:
-                            parts[n] = [raw.strip()]
-                    for first, got in parts.items():
-                        if first < n <= ends[first] and isinstance(raw, bytes) and sum(map(len, got)) < SNIPPET_CHARS * 4:
-                            got.append(raw.strip())
-                    if n >= last:
-                        break
+                out.update(_snippets(stream, path, numbers, spans, marks, max_line_bytes, private))
         except OSError:
             continue  # the file went away since the scan: examples without text
+    return out
+
+
+def _snippets(stream: BinaryIO, path: str, numbers: set[int], spans: Mapping[int, int], marks: Sequence[tuple[int, int]],
+              max_line_bytes: int, private: AbstractSet[tuple[str, int | None]]) -> dict[tuple[str, int | None], str]:  # fmt: skip
+    """The snippets of one file's wanted lines: read from the mark before each (the scan's
+    ``marks``: where lines start), up to the last line wanted after it."""
+    from ftkit.scan.reader import iter_lines
+
+    # a record over several lines (a JSON array's element, a pretty-printed record) is shown
+    # from its first lines joined, not by its opening brace alone
+    ends = {n: spans.get(n, n) for n in numbers}
+    order, starts = sorted(numbers), [line for line, _ in marks]
+    out: dict[tuple[str, int | None], str] = {}
+    i = 0
+    while i < len(order):
+        k = bisect_right(starts, order[i]) - 1
+        first_line, offset = marks[k] if k >= 0 else (1, 0)
+        j = bisect_left(order, starts[k + 1]) if k + 1 < len(starts) else len(order)
+        group, last = set(order[i:j]), max(ends[n] for n in order[i:j])
+        parts: dict[int, list[bytes]] = {}
+        stream.seek(offset)
+        for n, raw in enumerate(iter_lines(stream, max_line_bytes), start=first_line):
+            if n in group:
+                if ends[n] == n or isinstance(raw, int):
+                    out[(path, n)] = _cut(_redacted(raw) if (path, n) in private else raw)
+                else:
+                    parts[n] = [raw.strip()]
+            for first, got in parts.items():
+                if first < n <= ends[first] and isinstance(raw, bytes) and sum(map(len, got)) < SNIPPET_CHARS * 4:
+                    got.append(raw.strip())
+            if n >= last:
+                break
         for first, got in parts.items():
             joined = b" ".join(got)
             out[(path, first)] = _cut(_redacted(joined) if (path, first) in private else joined)
+        i = j
     return out
 
 

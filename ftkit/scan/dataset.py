@@ -50,7 +50,10 @@ class RecordFacts:
         self.lines = Lines()
         self.context, self.reply, self.reply_len = array("q"), array("I"), array("H")
         self.long_replies: dict[int, int] = {}  # row -> length, for replies of _LONG characters or more
-        self.digests: dict[int, bytes] = {}  # row -> digest of the bytes, for records not re-readable by line
+        self.digests: dict[int, bytes] = {}
+        self.marks: list[
+            tuple[int, int]
+        ] = []  # set by the scan: where lines start (Reader.marks), for re-reading  # row -> digest of the bytes, for records not re-readable by line
         # FT507 needs no column: the first record's system prompt, and whether all others match
         self.system: str | None = None  # None: no record seen yet; "": the first had none
         self.same_system = True
@@ -148,7 +151,7 @@ class RecordFacts:
         lines = self.lines
         digest: dict[int, bytes] = {}
         located = {lines[row]: row for row in candidates if row not in self.digests}
-        for line, raw in reread(path, located, spans, max_line_bytes):
+        for line, raw in reread(path, located, spans, max_line_bytes, self.marks):
             digest[located[line]] = _digest(raw)
         first: dict[tuple[int, int, bytes], int] = {}
         out = []
@@ -163,7 +166,8 @@ class RecordFacts:
     def _near(self, path: Path, copies: set[int], profile: Profile, spans: Mapping[int, int]) -> Iterator[Finding]:
         assert self.near is not None
         self.near.flush()
-        found = find_near_duplicates(path, self.lines.array(), self.near.bands, copies, profile.quality, profile.data.max_line_bytes, spans)
+        found = find_near_duplicates(path, self.lines.array(), self.near.bands, copies, profile.quality, profile.data.max_line_bytes, spans,
+                                     self.marks)  # fmt: skip
         self.clusters = found.clusters
         shingle = profile.quality.near_duplicate_shingle
         for line, first, similarity in found.found:

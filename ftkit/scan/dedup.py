@@ -107,17 +107,18 @@ class Lines:
         self.expect = expect if count else self.expect
 
 
-def reread(path: Path, wanted: Iterable[int], spans: Mapping[int, int], max_line_bytes: int) -> Iterator[tuple[int, bytes]]:
+def reread(path: Path, wanted: Iterable[int], spans: Mapping[int, int], max_line_bytes: int,
+           marks: Sequence[tuple[int, int]] | None = None) -> Iterator[tuple[int, bytes]]:  # fmt: skip
     """``(line, raw)`` for each wanted record (its first line), in line order, with ``raw`` as
     ``ftkit.scan.reader.Reader`` gives it: without the BOM and CRs, the lines of a record over
-    several lines (``spans``: first -> last line) joined by ``\\n``. One read of the file; only
-    the wanted lines are held, one record at a time."""
+    several lines (``spans``: first -> last line) joined by ``\\n``. One read of the file (of
+    the parts holding them, with ``marks``); only the wanted lines are held, one record at a time."""
     first = sorted(set(wanted))
     need = [n for line in first for n in range(line, spans.get(line, line) + 1)]
     pieces: list[bytes] = []
     at = 0
     with open(path, "rb") as stream:
-        for n, data in fetched_lines(stream, need, max_line_bytes):
+        for n, data in fetched_lines(stream, need, max_line_bytes, marks=marks):
             data = data.removesuffix(b"\r")
             pieces.append(data[3:] if n == 1 and data.startswith(b"\xef\xbb\xbf") else data)
             if n == spans.get(first[at], first[at]):

@@ -90,6 +90,7 @@ class FileScan(ArrayScan):
         self.records = 0
         self.invalid = 0
         self.facts = RecordFacts(self.near_duplicates, self.profile.quality) if self.dataset_rules else None
+        self.marks: list[tuple[int, int]] = []  # (line, byte offset), for re-reading lines (Reader.marks)
         self.pending: list[tuple[int, bytes, Any, int, str, bool]] = []  # accepted records waiting (_flush)
         self.crlf_lines = 0
         self.first_crlf = 0
@@ -124,7 +125,7 @@ class FileScan(ArrayScan):
             raise InputError(f"cannot read {self.item.name}: {describe_os_error(exc)}") from None
         self._file_level()
         return FileResult(self.item.name, self.records, self.records - self.invalid, sort_findings(self.found), self.spans,
-                          self._shape(), self.json_array)  # fmt: skip
+                          self._shape(), self.json_array, self.marks)  # fmt: skip
 
     def _shape(self) -> FileShape | None:
         """The file-level pattern: one shape shared by most records (FileShape)."""
@@ -176,10 +177,12 @@ class FileScan(ArrayScan):
             self._scan(Reader(stream, self.data.max_line_bytes, limit=end - start, first_line=first_line, counter=self.counter))
         collected = self.collector.export() if self.collector is not None else None
         facts = self.facts.export() if self.facts is not None else None
-        return (self.found, self.spans, self.records, self.invalid, facts, self.crlf_lines, self.first_crlf, collected, self.shapes)
+        return (self.found, self.spans, self.records, self.invalid, facts, self.crlf_lines, self.first_crlf, collected, self.shapes,
+                self.marks)  # fmt: skip
 
     def _merge(self, part: tuple[Any, ...]) -> None:
-        found, spans, records, invalid, facts, crlf_lines, first_crlf, collected, shapes = part
+        found, spans, records, invalid, facts, crlf_lines, first_crlf, collected, shapes, marks = part
+        self.marks.extend(marks)
         self.shapes.update(shapes)
         if self.collector is not None:
             self.collector.merge(collected)
@@ -217,6 +220,7 @@ class FileScan(ArrayScan):
         self.crlf_lines += reader.crlf_lines
         self.first_crlf = self.first_crlf or reader.first_crlf
         self.has_bom |= reader.has_bom
+        self.marks.extend(reader.marks)
 
     def _accepted(self, line: int, raw: bytes, value: Any, seen: int, prefix: str = "", located: bool = True) -> None:
         """A record the fast path found well-formed (``seen``: CLEAN or SUSPECT), from a line or
@@ -329,6 +333,7 @@ class FileScan(ArrayScan):
         if self.crlf_lines:
             self.add(crlf(self.crlf_lines, self.first_crlf))
         if self.facts is not None:
+            self.facts.marks = self.marks
             for finding in self.facts.findings(self.item.path, self.profile, self.records - self.invalid, self.spans):
                 self.add(finding)
             if self.near_duplicates and hasattr(self.collector, "near"):  # e.g. for split --group-by near

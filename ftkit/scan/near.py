@@ -126,12 +126,13 @@ def candidate_pairs(bands: NDArray[np.int64], usable: NDArray[np.bool_], window:
     return np.stack([codes % count, codes // count], axis=1)
 
 
-def _read_texts(path: Path, wanted: set[int], spans: Mapping[int, int], max_line_bytes: int) -> dict[int, str]:
+def _read_texts(path: Path, wanted: set[int], spans: Mapping[int, int], max_line_bytes: int,
+                marks: Sequence[tuple[int, int]] | None = None) -> dict[int, str]:  # fmt: skip
     """The conversation text of each wanted line (a record over several lines, FT008, is joined
     up to its last line), parsed as the scan's careful path parses it."""
     ends = {line: spans.get(line, line) for line in wanted}
     with open(path, "rb") as stream:
-        raw = fetch_lines(stream, (n for line, end in ends.items() for n in range(line, end + 1)), max_line_bytes)
+        raw = fetch_lines(stream, (n for line, end in ends.items() for n in range(line, end + 1)), max_line_bytes, marks=marks)
     texts: dict[int, str] = {}
     for line, end in ends.items():
         record = b"\n".join(raw.get(n, b"") for n in range(line, end + 1))
@@ -178,7 +179,8 @@ def jaccard(a: NDArray[np.uint64], b: NDArray[np.uint64]) -> float:
 
 
 def find_near_duplicates(path: Path, lines: Sequence[int], bands: array[int], excluded: Iterable[int], quality: QualityRules,
-                         max_line_bytes: int, spans: Mapping[int, int] | None = None) -> NearDuplicates:  # fmt: skip
+                         max_line_bytes: int, spans: Mapping[int, int] | None = None,
+                         marks: Sequence[tuple[int, int]] | None = None) -> NearDuplicates:  # fmt: skip
     """Candidates from shared band hashes, confirmed on the records' whole text (see the module
     docstring). ``lines[i]`` is the line of row i of ``bands``; ``excluded`` lines (exact copies,
     FT501) take no part; ``spans`` maps the first line of a record over several lines to its last."""
@@ -196,7 +198,7 @@ def find_near_duplicates(path: Path, lines: Sequence[int], bands: array[int], ex
         return result
     rows = np.unique(pairs)
     wanted = line_of[rows]
-    texts = _read_texts(path, set(wanted.tolist()), spans or {}, max_line_bytes)
+    texts = _read_texts(path, set(wanted.tolist()), spans or {}, max_line_bytes, marks)
     sets, signed = _shingle_sets([texts.get(int(n), "") for n in wanted], quality)
     local = np.searchsorted(rows, pairs)  # pair rows -> positions in ``sets``
     estimate = np.concatenate(

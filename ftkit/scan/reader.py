@@ -26,8 +26,8 @@ byte (split's second pass) or show them (the report's examples).
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
-from collections.abc import Iterable, Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain
 from typing import IO, Any, cast
 
@@ -126,17 +126,37 @@ def sniff(head: bytes) -> Finding | None:
 # --- physical lines -------------------------------------------------------------------------------
 
 
-def fetch_lines(stream: IO[bytes], wanted: Iterable[int], max_line_bytes: int, chunk: int = 1 << 22) -> dict[int, bytes]:
+def fetch_lines(stream: IO[bytes], wanted: Iterable[int], max_line_bytes: int, chunk: int = 1 << 22,
+                marks: Sequence[tuple[int, int]] | None = None) -> dict[int, bytes]:  # fmt: skip
     """The bytes of the wanted physical lines, numbered and cut as ``iter_lines`` does (1-based,
     without their ``\\n``; b"" for one over ``max_line_bytes``). Chunks holding none of them are
-    only counted, not split: fetching a few lines of 100 MB costs about as much as reading it."""
-    return dict(fetched_lines(stream, wanted, max_line_bytes, chunk))
+    only counted, not split. ``marks`` (``Reader.marks``: (line, byte offset where it starts),
+    in order) lets it seek to the wanted lines instead of reading the file from the start."""
+    return dict(fetched_lines(stream, wanted, max_line_bytes, chunk, marks))
 
 
-def fetched_lines(stream: IO[bytes], wanted: Iterable[int], max_line_bytes: int, chunk: int = 1 << 22) -> Iterator[tuple[int, bytes]]:
+def fetched_lines(stream: IO[bytes], wanted: Iterable[int], max_line_bytes: int, chunk: int = 1 << 22,
+                  marks: Sequence[tuple[int, int]] | None = None) -> Iterator[tuple[int, bytes]]:  # fmt: skip
     """``fetch_lines`` one ``(line, bytes)`` at a time, in line order, holding none of them."""
     need = sorted(set(wanted))
-    line, carry, at = 1, b"", 0  # ``carry`` is the start of line ``line`` (after the last newline)
+    if not marks:
+        yield from _fetched_from(stream, need, max_line_bytes, chunk, 1)
+        return
+    starts = [line for line, _ in marks]
+    i = 0
+    while i < len(need):
+        k = bisect_right(starts, need[i]) - 1
+        line, offset = marks[k] if k >= 0 else (1, 0)
+        # the wanted lines before the next mark are read from this one on
+        j = bisect_left(need, starts[k + 1]) if k + 1 < len(starts) else len(need)
+        stream.seek(offset)
+        yield from _fetched_from(stream, need[i:j], max_line_bytes, min(chunk, 1 << 20), line)
+        i = j
+
+
+def _fetched_from(stream: IO[bytes], need: list[int], max_line_bytes: int, chunk: int, line: int) -> Iterator[tuple[int, bytes]]:
+    """The wanted lines (sorted), reading from the stream's position, where line ``line`` starts."""
+    carry, at = b"", 0  # ``carry`` is the start of line ``line`` (after the last newline)
     while at < len(need) and (block := stream.read(chunk)):
         newlines = block.count(b"\n")
         if need[at] <= line + newlines:  # a wanted line starts, or ends, in this block
@@ -156,29 +176,41 @@ def fetched_lines(stream: IO[bytes], wanted: Iterable[int], max_line_bytes: int,
         yield line, carry if len(carry) <= max_line_bytes else b""
 
 
-def iter_lines(stream: IO[bytes], max_line_bytes: int, limit: int = -1, counter: Any = None) -> Iterator[bytes | int]:
+def iter_lines(stream: IO[bytes], max_line_bytes: int, limit: int = -1, counter: Any = None,
+               marks: tuple[list[tuple[int, int]], int] | None = None) -> Iterator[bytes | int]:  # fmt: skip
     """Yield each physical line without its ``\\n`` (a ``\\r`` stays), reading at most
     ``limit`` bytes from the stream's position (all of it when negative).
 
     A line longer than ``max_line_bytes`` is yielded as its length (an ``int``) instead of its
     bytes, so a file without newlines never has to fit in memory. ``counter.add(n)`` (if given)
-    is told of every chunk read, for progress displays.
+    is told of every chunk read, for progress displays. ``marks``: (a list, the number of lines
+    before the stream's position); each chunk appends (line, byte offset) of the first line that
+    starts after it, for ``fetch_lines`` to seek to later.
     """
     # the lines of each chunk come as one list, flattened in C: no Python step per line here
-    return chain.from_iterable(_line_blocks(stream, max_line_bytes, limit, counter))
+    return chain.from_iterable(_line_blocks(stream, max_line_bytes, limit, counter, marks))
 
 
-def _line_blocks(stream: IO[bytes], max_line_bytes: int, limit: int, counter: Any) -> Iterator[list[bytes | int]]:
+def _line_blocks(stream: IO[bytes], max_line_bytes: int, limit: int, counter: Any,
+                 marks: tuple[list[tuple[int, int]], int] | None = None) -> Iterator[list[bytes | int]]:  # fmt: skip
     """``iter_lines`` a chunk at a time: the list of the lines that end in each chunk read."""
     parts: list[bytes] = []
     held = 0
     skipping = False
+    if marks is not None:
+        noted, ended = marks  # lines that ended before the stream's position
+        offset = stream.tell()
     while limit and (chunk := stream.read(CHUNK if limit < 0 else min(CHUNK, limit))):
         limit -= len(chunk) if limit > 0 else 0
         if counter is not None:
             counter.add(len(chunk))
         pieces = chunk.split(b"\n")
         tail = pieces.pop()
+        if marks is not None:
+            offset += len(chunk)
+            if pieces:
+                ended += len(pieces)
+                noted.append((ended + 1, offset - len(tail)))
         if pieces:
             # every line here ends in this chunk: none is longer than the limit unless the chunk
             # and the line carried over from before are (then over-long lines become lengths)
@@ -233,6 +265,8 @@ class Reader:
         self.has_bom = False
         self.read_past_end = False
         self._no_join_until = 0  # lines read ahead in vain never start a read-ahead themselves
+        #: (line, byte offset where it starts), about one a chunk read: for ``fetch_lines``
+        self.marks: list[tuple[int, int]] = []
 
     def _cr(self, n: int) -> None:
         self.crlf_lines += 1
@@ -242,7 +276,7 @@ class Reader:
 
     def __iter__(self) -> Iterator[Item]:
         loads, decode_error = orjson.loads, orjson.JSONDecodeError
-        lines = iter_lines(self.stream, self.max_line_bytes, self.limit, self.counter)
+        lines = iter_lines(self.stream, self.max_line_bytes, self.limit, self.counter, (self.marks, self.first_line))
         source: Iterator[bytes | int] = lines
         n = self.first_line
         while True:
