@@ -92,6 +92,7 @@ class FileScan(ArrayScan):
         self.facts = RecordFacts(self.near_duplicates, self.profile.quality) if self.dataset_rules else None
         self.marks: list[tuple[int, int]] = []  # (line, byte offset), for re-reading lines (Reader.marks)
         self.pending: list[tuple[int, bytes, Any, int, str, bool]] = []  # accepted records waiting (_flush)
+        self.batched = self.collector is not None or bool(self.costly)
         self.crlf_lines = 0
         self.first_crlf = 0
         self.has_bom = False
@@ -225,10 +226,19 @@ class FileScan(ArrayScan):
     def _accepted(self, line: int, raw: bytes, value: Any, seen: int, prefix: str = "", located: bool = True) -> None:
         """A record the fast path found well-formed (``seen``: CLEAN or SUSPECT), from a line or
         an array element: only the FT6xx rules (when suspect) and the costly rules can flag it;
-        then the dataset facts and the collector get it, a batch at a time (``_flush``)."""
-        self.pending.append((line, raw, value, seen, prefix, located))
-        if len(self.pending) >= BATCH:
-            self._flush()
+        then the dataset facts and the collector get it. Where tokens are counted, a batch at a
+        time (``_flush``); a plain validate keeps each record only as long as it looks at it (its
+        work is light, so a record read again 256 records later costs more than it saves)."""
+        if self.batched:
+            self.pending.append((line, raw, value, seen, prefix, located))
+            if len(self.pending) >= BATCH:
+                self._flush()
+            return
+        if seen == SUSPECT and self._run(self.private_checks, line, value, prefix):  # unbatched: no costly rules
+            self.invalid += 1
+            return
+        if self.facts is not None:
+            self.facts.observe(line, raw, value["messages"], located)
 
     def _flush(self) -> None:
         """The waiting records, one stage at a time over the whole batch: each stage's tables
