@@ -9,7 +9,7 @@
    wrapper process (wall time and peak RSS of that command only):
    - ``ftkit stats FILE --format json`` (the reference: one validating, tokenizing pass);
    - ``ftkit report FILE -o report.html --force`` (the same pass plus split keys, near-duplicate
-     normalisation (FT504), stats, recommendation, cost and the matplotlib charts);
+     normalisation (FT504), stats, recommendation, cost and the SVG charts);
    - ``ftkit report FILE --format json`` (the same without the charts), for comparison.
 3. Prints the figures (wall time, and CPU time, which moves less on a shared machine), writes
    ``DIR/report.json``, and exits 1 when report (HTML) takes more than 1.3x stats in wall time

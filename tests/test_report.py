@@ -226,16 +226,20 @@ def test_html_is_deterministic(tmp_path: Path) -> None:
     assert run(path, "--format", "html").stdout == run(path, "--format", "html").stdout
 
 
-def test_matplotlib_is_not_imported_for_markdown(tmp_path: Path) -> None:
+def test_no_drawing_library_is_imported(tmp_path: Path) -> None:
+    """The charts are SVG written by ftkit (charts.py): no report format imports matplotlib."""
     import subprocess
     import sys
 
     path = write(tmp_path, distinct(12))
     code = ("import sys; from ftkit.cli import main\n"
-            f"try:\n    main(['report', {path!r}, '--format', 'md'])\nexcept SystemExit:\n    pass\n"
+            f"for fmt in ('html', 'md', 'json'):\n"
+            f"    try:\n        main(['report', {path!r}, '--format', fmt, '-o', {str(tmp_path)!r} + '/r.' + fmt])\n"
+            "    except SystemExit:\n        pass\n"
             "assert 'matplotlib' not in sys.modules, 'matplotlib imported'")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+    assert (tmp_path / "r.html").read_text(encoding="utf-8").count("<svg") == 3
 
 
 # --- the command line -----------------------------------------------------------------------------

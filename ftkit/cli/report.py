@@ -7,11 +7,9 @@ usage or I/O problem (an existing output without --force, an output that is an i
 
 from __future__ import annotations
 
-import os
 import sys
-from contextlib import AbstractContextManager, ExitStack, nullcontext
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -20,9 +18,6 @@ from ftkit.cli.plan import payoff_of, payoff_options
 from ftkit.cli.progress import Display
 from ftkit.errors import ParameterError
 from ftkit.policy import goal_names
-
-#: From this input size on, an HTML report is rendered by a helper process forked at the start.
-HELPER_FROM_BYTES = 8 << 20
 
 
 @cli.command()
@@ -89,7 +84,7 @@ def report(paths: tuple[str, ...], output: Path | None, fmt: str | None, model: 
     with open_inputs(list(paths)) as inputs, ExitStack() as stack:
         check_report_inputs(ctx, inputs, output, force, price)
         others = [stack.enter_context(open_inputs(path, directories=False)) for path in against]
-        with _html_helper(form, inputs.total_size, jobs) as helper, Display.for_command("report", quiet) as display:
+        with Display.for_command("report", quiet) as display:
             table = token_table(
                 ctx, inputs, keys=True, jobs=jobs, near_duplicates=True, dataset_rules=True, progress=display.progress, privacy=True
             )
@@ -101,7 +96,7 @@ def report(paths: tuple[str, ...], output: Path | None, fmt: str | None, model: 
                 ctx, table, goal=goal, price=price, currency=currency, examples=examples, payoff=payoff, overlaps=overlaps
             )
             display.progress.phase = "drawing and writing"
-            text = helper.ask(result) if helper is not None else render_report(result, form)
+            text = render_report(result, form)
             if output is not None:
                 write_report(result, output, form, force=force, like=inputs.items[0].path if inputs.items else None, text=text)
     if output is None:
@@ -112,17 +107,3 @@ def report(paths: tuple[str, ...], output: Path | None, fmt: str | None, model: 
     levels = {"error": ("error",), "warning": ("error", "warning"), "info": ("error", "warning", "info")}
     failed = fail_on is not None and any(sev[level] for level in levels[fail_on])
     sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
-
-
-def _html_helper(fmt: str, size: int, jobs: int) -> AbstractContextManager[Any]:
-    """For a big input, a forked helper imports matplotlib (0.3 s) while the scan runs, then
-    renders the page; small inputs render here (the helper would cost more than it saves)."""
-    from ftkit.scan import parallel
-
-    if fmt != "html" or jobs < 2 or size < HELPER_FROM_BYTES or not hasattr(os, "fork"):
-        return nullcontext(None)
-    from ftkit.render.report import charts, render_html
-    from ftkit.scan.shingles import prepare
-
-    prepare()  # numpy (and FT504's tables), which the scan needs too: imported once, before the fork
-    return parallel.Helper(charts.warm, render_html)

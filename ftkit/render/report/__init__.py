@@ -1,7 +1,7 @@
 """The data-quality report rendered for people: one self-contained HTML page, or Markdown.
 
 Pure renderers of ``ftkit.plan.report_model.QualityReport`` (its JSON is
-``report.model_dump_json()``). Only the HTML renderer needs matplotlib (imported when it draws).
+``report.model_dump_json()``). The HTML page's charts are SVG written by ``charts.py`` (no drawing library).
 """
 
 from __future__ import annotations
