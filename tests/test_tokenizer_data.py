@@ -133,9 +133,9 @@ def test_a_rank_file_without_pins_is_refused(missing: str) -> None:
 @pytest.fixture
 def fresh_tokenizers() -> Iterator[None]:
     """get_tokenizer caches what it builds: start empty, and leave no odd tokenizer behind."""
-    tokens.get_tokenizer.cache_clear()
+    tokens._tokenizer.cache_clear()
     yield
-    tokens.get_tokenizer.cache_clear()
+    tokens._tokenizer.cache_clear()
 
 
 def fake_release(root: Path, monkeypatch: pytest.MonkeyPatch, version: str, rank_file: bytes | None) -> None:

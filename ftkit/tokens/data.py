@@ -84,12 +84,13 @@ def pins_of(key: str, spec: Mapping[str, Any]) -> Pins:
     return Pins(sha, size, vocab, tuple(exact))  # type: ignore[arg-type]  # checked just above
 
 
-def read_pinned(key: str, spec: Mapping[str, Any]) -> tuple[dict[bytes, int], TokenizerSource]:
+def read_pinned(key: str, spec: Mapping[str, Any], parse: bool = True) -> tuple[dict[bytes, int], TokenizerSource]:
     """The ranks of ``[tokenizers.<key>]``'s rank file, read once, hashed once and checked
     against its pins (size, sha256, number of ranks), with where they came from.
 
     Raises ``TokenizerError`` (one line: the version found, the versions known to be exact and
-    the pip command) when the package is missing, has no such file or ships another one."""
+    the pip command) when the package is missing, has no such file or ships another one.
+    ``parse=False``: the file is checked but not parsed (the ranks come back empty)."""
     pins = pins_of(key, spec)
     package, resource = spec["package"], spec["resource"]
     dist = spec.get("distribution") or package.replace("_", "-")
@@ -111,6 +112,8 @@ def read_pinned(key: str, spec: Mapping[str, Any]) -> tuple[dict[bytes, int], To
             f"(sha256 {digest[:SHOWN]}…, {len(data):,} bytes; pinned {pins.sha256[:SHOWN]}…, {pins.size:,} bytes), "
             f"so counts would not be exact; {fix}"
         )
+    if not parse:
+        return {}, TokenizerSource(key, "tiktoken-file", dist, version, resource, digest, pins.vocab)
     ranks = parse_ranks(data)
     if len(ranks) != pins.vocab:  # the pins disagree with each other: the rules were edited by hand
         raise TokenizerError(

@@ -135,8 +135,9 @@ class TableBuilder:
     """Collects one row per valid record during the scan (the scan's ``collector``)."""
 
     def __init__(self, tokenizer: str, template: ChatTemplate, keys: bool = False, seed: str = "ftkit",
-                 max_tokens: int | None = None, truncation: str = "right", columns: Sequence[str] | None = None) -> None:  # fmt: skip
-        self.spec, self.template, self.keys, self.seed = tokenizer, template, keys, seed
+                 max_tokens: int | None = None, truncation: str = "right", columns: Sequence[str] | None = None,
+                 fast: bool = False) -> None:  # fmt: skip
+        self.spec, self.template, self.keys, self.seed, self.fast = tokenizer, template, keys, seed, fast
         self.columns = tuple(columns) if columns is not None else None  # None: all of them
         # trainable_kept is worked out for this limit (None: no limit, every trainable token kept)
         self.limit, self.drop = max_tokens if max_tokens is not None else sys.maxsize, truncation == "drop"
@@ -148,7 +149,7 @@ class TableBuilder:
     def ready(self) -> Tokenizer:
         """The tokenizer, with the template's per-message overheads worked out once."""
         if self.tok is None:
-            tok, template = get_tokenizer(self.spec), self.template
+            tok, template = get_tokenizer(self.spec, self.fast), self.template
             self.additive = template.additive(tok)
             self.overhead = {r: template.overhead(tok, r) for r in ("system", "user", "assistant")}
             self.suffix = tok.count(template.trainable_suffix) if template.trainable_suffix else 0

@@ -1,0 +1,108 @@
+"""The fast engine (fastokens, rules/tokenizers.toml ``fast_engine``) gives tiktoken's tokens.
+
+Big inputs are counted with it (``ftkit.plan.table.FAST_FROM_BYTES``); everything else, and every
+platform without its wheel, with tiktoken. Either way the counts must be the same, token for token:
+on every string of the real files in tests/data, on generated text full of the cases BPE
+implementations get wrong (whitespace runs, contractions, digits, newlines, surrogates), and
+end to end through stats on a file, in one process and in two."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import ftkit
+from ftkit.plan import table as plan_table
+from ftkit.scan import parallel
+from ftkit.tokens.tokenizer import get_tokenizer
+from support import DATA
+
+MODEL = "Qwen/Qwen2.5-7B-Instruct"
+SLOW = get_tokenizer(MODEL)
+FAST = get_tokenizer(MODEL, True)
+pytestmark = pytest.mark.skipif(FAST is SLOW or FAST._native is SLOW._native, reason="fastokens has no wheel for this platform")
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield k
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def _real_strings() -> list[str]:
+    seen: set[str] = set()
+    for path in sorted(DATA.rglob("*.jsonl")):
+        for line in path.read_bytes().splitlines():
+            try:
+                seen.update(_strings(json.loads(line)))
+            except ValueError:
+                continue
+    return sorted(seen)
+
+
+def test_the_fast_engine_is_used_for_big_inputs_only() -> None:
+    assert FAST is not SLOW and FAST.name == SLOW.name and FAST.source == SLOW.source
+    assert plan_table.FAST_FROM_BYTES >= 16 << 20  # it takes about a second longer to build
+
+
+def test_every_string_of_the_real_files_gets_the_same_tokens() -> None:
+    texts = _real_strings()
+    assert len(texts) > 10_000
+    for text in texts:
+        for form in (text, unicodedata.normalize("NFC", text)):
+            assert FAST.encode(form) == SLOW.encode(form), form[:80]
+            assert FAST.count(form) == SLOW.count(form)
+
+
+pieces = st.sampled_from(
+    [" ", "  ", "\t", "\n", "\r\n", "\u3000", "\xa0", "'s", "'ll", "'S", "123", "4", "٣", "a", "Hello", "world", "你好", "世界",
+     "こんにちは", "안녕", "привет", "مرحبا", "😀", "👩‍💻", "e\u0301", ".", "!!", "...", "<", "<|im_end|>", "<tool_call>",
+     "\ud800", "\udc00", "x" * 50, " " * 40, "\n" * 5, "#", "```", "\\n"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(pieces | st.text(max_size=12), max_size=40).map("".join))
+def test_generated_text_gets_the_same_tokens(text: str) -> None:
+    assert FAST.count(text) == SLOW.count(text)
+    assert FAST.encode(text) == SLOW.encode(text)
+
+
+def test_token_bytes_agree() -> None:
+    for token in SLOW.encode("héllo 你好 world<|im_end|>\n  ok") + [0, 151_642, 151_643, 151_664]:
+        assert FAST.token_bytes(token) == SLOW.token_bytes(token)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_stats_are_the_same_with_either_engine(jobs: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = DATA / "siliconcloud-cookbook" / "shishuoxinyu_ft_data.jsonl"
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 0)  # two processes for any file (jobs=2)
+    monkeypatch.setattr(plan_table, "FAST_FROM_BYTES", 1 << 62)
+    slow = ftkit.table(path, jobs=jobs).frame
+    monkeypatch.setattr(plan_table, "FAST_FROM_BYTES", 0)
+    used: list[bool] = []
+    real = plan_table.get_tokenizer
+    monkeypatch.setattr(plan_table, "get_tokenizer", lambda spec, fast=False: used.append(fast) or real(spec, fast))
+    assert ftkit.table(path, jobs=jobs).frame.equals(slow)
+    assert used == [True]
+
+
+def test_without_the_fast_engine_tiktoken_counts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from ftkit.tokens import tokenizer
+
+    monkeypatch.setattr(tokenizer, "installed_version", lambda dist: None if dist == "fastokens" else "0")
+    built = tokenizer.tokenizer_from_config("qwen2_5", fast=True)
+    assert built._native is not FAST._native and built.count("hello world") == SLOW.count("hello world")
