@@ -9,6 +9,7 @@ end to end through stats on a file, in one process and in two."""
 from __future__ import annotations
 
 import json
+import sys
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,3 +107,33 @@ def test_without_the_fast_engine_tiktoken_counts(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(tokenizer, "installed_version", lambda dist: None if dist == "fastokens" else "0")
     built = tokenizer.tokenizer_from_config("qwen2_5", fast=True)
     assert built._native is not FAST._native and built.count("hello world") == SLOW.count("hello world")
+
+
+def test_the_cli_gives_big_blocks_their_own_mappings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The CLI sets glibc's M_MMAP_THRESHOLD before a command runs: the token table's growing
+    columns and the tokenizer's small allocations no longer fragment the heap (stats on 3.1M
+    small records: 420 -> 328 MB with fastokens). Where there is no mallopt, nothing happens."""
+    import ctypes
+
+    from click.testing import CliRunner
+
+    from ftkit.cli import cli
+
+    calls: list[tuple[int, int]] = []
+
+    class Libc:
+        def mallopt(self, option: int, value: int) -> int:
+            calls.append((option, value))
+            return 1
+
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: Libc())
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}) + "\n")
+    assert CliRunner().invoke(cli, ["stats", str(path), "-q"]).exit_code == 0
+    assert calls == ([(-3, 1 << 20)] if sys.platform.startswith("linux") else [])
+
+    class Musl:
+        pass
+
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: Musl())
+    assert CliRunner().invoke(cli, ["stats", str(path), "-q"]).exit_code == 0

@@ -133,8 +133,11 @@ def split_file(
     before = _fingerprint(item.path)
     near: Literal["clusters"] | bool = "clusters" if group_by == "near" else False
     columns = ["line", "total", "key", "system_key", "first_user_key"]  # what the split reads: the rest is never kept
+    # tiktoken, not the fast engine, whose ~50 MB a process split's memory target cannot spare
+    # (1 GB of small records, benchmarks/bench_memory.py: 406 MB, 435 MB with fastokens; a
+    # quarter more time)
     table = build_table([item], profile, selected, keys=True, seed=seed, jobs=jobs, near_duplicates=near, dataset_rules=bool(near),
-                        counter=counter, config=config, columns=columns)  # fmt: skip
+                        counter=counter, config=config, columns=columns, fast=False)  # fmt: skip
     scan, assumptions = table.scan, table.assumptions.lines()
     result = scan.files[0]
     if result.json_array:  # its records are not lines: copying lines byte for byte would cut them apart

@@ -52,6 +52,7 @@ def build_table(
     columns: Sequence[str] | None = None,
     config: str | None = None,
     privacy: bool | None = False,
+    fast: bool | None = None,
 ) -> RecordTable:
     """Validate ``inputs`` and tokenize every valid record once (see ``ftkit.tokens.table.COLUMNS``).
 
@@ -61,11 +62,13 @@ def build_table(
     know which records have errors (stats, split, cost, recommend) skip the dataset warnings.
     ``privacy`` as ``run_scan``'s (default: only the FT6xx kinds the profile makes errors).
     ``columns``: keep only these columns of the table (split needs five of thirteen).
+    ``fast``: count with the fast engine (None: from ``FAST_FROM_BYTES`` of input on).
     """
     model_name = resolve_model(profile, model)
     spec = tokenizer or model_name
     items = list(inputs)
-    fast = sum(i.size for i in items) >= FAST_FROM_BYTES  # then the faster engine pays for its longer build
+    if fast is None:  # from this size the faster engine pays for its longer build
+        fast = sum(i.size for i in items) >= FAST_FROM_BYTES
     # Built (and its data checked) now, not mid-scan: a bad tokenizer fails before any work, and a
     # forked second process inherits the cached tokenizer instead of building it again.
     get_tokenizer(spec, fast)
