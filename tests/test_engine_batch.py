@@ -93,3 +93,15 @@ def test_results_do_not_depend_on_where_lines_are_re_read_from(data: Path, monke
     monkeypatch.setattr(reader, "CHUNK", 97)
     assert len(ftkit.table(data, keys=True).scan.files[0].marks) > 20
     assert _results(data) == whole
+
+
+def test_records_before_a_broken_json_array_are_counted(tmp_path: Path) -> None:
+    """A JSON array that breaks off: the elements read before the break reach the token table
+    (they wait in a batch when the break is found)."""
+    good = {"messages": [{"role": "user", "content": "Name a colour."}, {"role": "assistant", "content": "Blue."}]}
+    path = tmp_path / "broken.json"
+    path.write_text("[\n" + ",\n".join(json.dumps({**good, "messages": [good["messages"][0], {"role": "assistant", "content": f"Blue {i}."}]})
+                                        for i in range(5)) + ',\n{"messages": [', encoding="utf-8")  # fmt: skip
+    table = ftkit.table(path)
+    assert table.frame.height == 5
+    assert any(f.code == "FT006" for f in table.scan.files[0].findings)

@@ -76,6 +76,8 @@ class ArrayScan:
             if self.pending:
                 self._flush()
         except ArrayError as exc:
+            if self.pending:  # the elements before the break are records like any others
+                self._flush()
             self.records += 1
             self.invalid += 1
             message = f"the JSON array breaks at line {exc.line:,} column {exc.column:,}: {exc}; no record from there on can be read"
