@@ -166,6 +166,7 @@ def cli() -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """The console script."""
+    _steady_heap()  # here, not in _run: a command run in another program's process (CliRunner) leaves its allocator alone
     cli.main(args=argv, prog_name="ftkit")
 
 
@@ -174,8 +175,10 @@ def _steady_heap() -> None:
     the default threshold moves up as big blocks are freed). The token table's columns grow by
     realloc while the tokenizer makes many small allocations between them: on the moving
     threshold the heap fragments, about 34 bytes a record on 3.1M small records with fastokens
-    (420 MB against 328 MB, ``ftkit.table`` in one process). The process is the CLI's to tune;
-    the library leaves the allocator alone."""
+    (420 MB against 328 MB, ``ftkit.table`` in one process). Only the console script's own
+    process is tuned; the library, and a command invoked inside another program, leave the
+    allocator alone (tuned inside the test runner's process, it made that process's later
+    subprocesses miss Ctrl-C)."""
     if not sys.platform.startswith("linux"):
         return
     import ctypes
@@ -192,7 +195,6 @@ def _run(command: Callable[[], Any]) -> NoReturn:
     the user unless FTKIT_DEBUG is set."""
     from ftkit.errors import FtkitError
 
-    _steady_heap()
     try:
         code = command()
     except click.exceptions.NoArgsIsHelpError as exc:
