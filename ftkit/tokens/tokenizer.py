@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import importlib.util
 import os
 import re
 import threading
@@ -92,21 +93,18 @@ class Tokenizer:
     def count(self, text: str) -> int:
         """Exact number of tokens in ``text``. Raises ``TokenizerError`` for a text the encoder
         gives up on (tiktoken: a run of about a million whitespace characters)."""
-        try:
-            return self._count(text)
-        except BaseException as exc:  # only the encoder's panic becomes an error
-            raise _failed(exc, text) from None
-
-    def _count(self, text: str) -> int:
         if len(text) >= _LONG_RUN and (run := _WHITESPACE_RUN.search(text)):  # before tiktoken panics on it
             raise TokenizerError(f"the tokenizer cannot split a run of {len(run.group()):,} whitespace characters; shorten it")
-        if self._plain_if_no_lt and "<" not in text:  # hot path: no added token can be present
-            plain = text if text.isascii() or not self._norm else unicodedata.normalize(self._norm, text)  # type: ignore[arg-type]  # the form is one of NFC, NFD, NFKC, NFKD (from the rules)
-            try:
-                return len(self._native(plain))
-            except UnicodeEncodeError:  # lone surrogates: the wrapper knows what to do
-                return len(self._enc(plain))
-        return sum(len(self._enc(p)) if isinstance(p, str) else 1 for p in self._pieces(text))
+        try:
+            if self._plain_if_no_lt and "<" not in text:  # hot path: no added token can be present
+                plain = text if text.isascii() or not self._norm else unicodedata.normalize(self._norm, text)  # type: ignore[arg-type]  # the form is one of NFC, NFD, NFKC, NFKD (from the rules)
+                try:
+                    return len(self._native(plain))
+                except UnicodeEncodeError:  # lone surrogates: the wrapper knows what to do
+                    return len(self._enc(plain))
+            return sum(len(self._enc(p)) if isinstance(p, str) else 1 for p in self._pieces(text))
+        except BaseException as exc:  # only the encoder's panic becomes an error
+            raise _failed(exc, text) from None
 
 
 #: tiktoken's pre-tokenizer (fancy-regex) fails on a run of this many whitespace characters other
@@ -142,28 +140,29 @@ def tokenizer_from_config(key: str, config: Mapping[str, Any] | None = None, fas
     spec = token_config(config)["tokenizers"][key]
     if spec.get("kind") != "tiktoken-file":
         raise TokenizerError(f"tokenizer {key!r}: unsupported kind {spec.get('kind')!r}")
-    ranks, source = read_pinned(key, spec, parse=not fast)
+    fast = fast and _fast_engine_installed(spec)
+    ranks, source = read_pinned(key, spec, parse=not fast)  # the fast engine reads the checked file itself
     added = {t: int(spec["first_added_id"]) + i for i, t in enumerate(spec.get("added_tokens", []))}
-    if fast and (built := _fastokens(key, spec, added, source)) is not None:
-        return built
-    if fast:  # no fast engine after all: tiktoken needs the ranks
-        ranks, source = read_pinned(key, spec)
+    if fast:
+        return _fastokens(key, spec, added, source)
     import tiktoken
 
     enc = tiktoken.Encoding(name=key, pat_str=spec["pattern"], mergeable_ranks=ranks, special_tokens=added)
     return _tiktoken_tokenizer(enc, added, spec.get("normalization"), source)
 
 
-def _fastokens(key: str, spec: Mapping[str, Any], added: Mapping[str, int], source: TokenizerSource) -> Tokenizer | None:
-    """The encoding built by fastokens from the same (already verified) rank file, or None when
-    the table names no fast engine or it is not installed at a version known to be exact."""
+def _fast_engine_installed(spec: Mapping[str, Any]) -> bool:
+    """The table names a fast engine and it is installed at a version known to be exact."""
     engine = spec.get("fast_engine")
     if not engine or installed_version(engine["distribution"]) not in engine["exact_versions"]:
-        return None
-    try:
-        import fastokens
-    except ImportError:
-        return None
+        return False
+    return importlib.util.find_spec("fastokens") is not None
+
+
+def _fastokens(key: str, spec: Mapping[str, Any], added: Mapping[str, int], source: TokenizerSource) -> Tokenizer:
+    """The encoding built by fastokens from the same (already verified) rank file."""
+    import fastokens
+
     ref = importlib.resources.files(spec["package"]).joinpath(spec["resource"])
     with importlib.resources.as_file(ref) as path:  # the file read_pinned checked: fastokens reads it by path
         fast = fastokens.Tokenizer.from_tiktoken(str(path), pattern=spec["pattern"], special_tokens={})
