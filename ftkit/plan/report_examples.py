@@ -4,7 +4,6 @@ placeholder, a record over several lines shown from its first lines joined)."""
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, BinaryIO
@@ -53,19 +52,14 @@ def _snippets(stream: BinaryIO, path: str, numbers: set[int], spans: Mapping[int
               max_line_bytes: int, private: AbstractSet[tuple[str, int | None]]) -> dict[tuple[str, int | None], str]:  # fmt: skip
     """The snippets of one file's wanted lines: read from the mark before each (the scan's
     ``marks``: where lines start), up to the last line wanted after it."""
-    from ftkit.scan.reader import iter_lines
+    from ftkit.scan.reader import iter_lines, mark_groups
 
     # a record over several lines (a JSON array's element, a pretty-printed record) is shown
     # from its first lines joined, not by its opening brace alone
     ends = {n: spans.get(n, n) for n in numbers}
-    order, starts = sorted(numbers), [line for line, _ in marks]
     out: dict[tuple[str, int | None], str] = {}
-    i = 0
-    while i < len(order):
-        k = bisect_right(starts, order[i]) - 1
-        first_line, offset = marks[k] if k >= 0 else (1, 0)
-        j = bisect_left(order, starts[k + 1]) if k + 1 < len(starts) else len(order)
-        group, last = set(order[i:j]), max(ends[n] for n in order[i:j])
+    for first_line, offset, wanted in mark_groups(sorted(numbers), marks):
+        group, last = set(wanted), max(ends[n] for n in wanted)
         parts: dict[int, list[bytes]] = {}
         stream.seek(offset)
         for n, raw in enumerate(iter_lines(stream, max_line_bytes), start=first_line):
@@ -82,7 +76,6 @@ def _snippets(stream: BinaryIO, path: str, numbers: set[int], spans: Mapping[int
         for first, got in parts.items():
             joined = b" ".join(got)
             out[(path, first)] = _cut(_redacted(joined) if (path, first) in private else joined)
-        i = j
     return out
 
 

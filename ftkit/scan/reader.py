@@ -142,15 +142,22 @@ def fetched_lines(stream: IO[bytes], wanted: Iterable[int], max_line_bytes: int,
     if not marks:
         yield from _fetched_from(stream, need, max_line_bytes, chunk, 1)
         return
+    for line, offset, group in mark_groups(need, marks):
+        stream.seek(offset)
+        yield from _fetched_from(stream, group, max_line_bytes, min(chunk, 1 << 20), line)
+
+
+def mark_groups(need: list[int], marks: Sequence[tuple[int, int]]) -> Iterator[tuple[int, int, list[int]]]:
+    """For sorted wanted lines and ``Reader.marks``: (line, byte offset, the wanted lines from
+    there to the next mark), one per mark that has any, in order; before the first mark, line 1
+    at offset 0."""
     starts = [line for line, _ in marks]
     i = 0
     while i < len(need):
         k = bisect_right(starts, need[i]) - 1
         line, offset = marks[k] if k >= 0 else (1, 0)
-        # the wanted lines before the next mark are read from this one on
         j = bisect_left(need, starts[k + 1]) if k + 1 < len(starts) else len(need)
-        stream.seek(offset)
-        yield from _fetched_from(stream, need[i:j], max_line_bytes, min(chunk, 1 << 20), line)
+        yield line, offset, need[i:j]
         i = j
 
 
