@@ -54,9 +54,17 @@ def _real_strings() -> list[str]:
     return sorted(seen)
 
 
-def test_the_fast_engine_is_used_for_big_inputs_only() -> None:
+def test_the_fast_engine_is_used_for_big_inputs_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert FAST is not SLOW and FAST.name == SLOW.name and FAST.source == SLOW.source
-    assert plan_table.FAST_FROM_BYTES >= 16 << 20  # it takes about a second longer to build
+    path = DATA / "siliconcloud-cookbook" / "shishuoxinyu_ft_data.jsonl"
+    used: list[bool] = []
+    real = plan_table.get_tokenizer
+    monkeypatch.setattr(plan_table, "get_tokenizer", lambda spec, fast=False: used.append(fast) or real(spec, fast))
+    ftkit.table(path)  # a small file: tiktoken, which builds a second sooner
+    monkeypatch.setattr(plan_table, "FAST_FROM_BYTES", path.stat().st_size)
+    ftkit.table(path)  # as big as the threshold: the fast engine
+    ftkit.split(path, out_dir=tmp_path / "split")  # split keeps tiktoken: its memory target has no room for the engine
+    assert used == [False, True, False]
 
 
 def test_every_string_of_the_real_files_gets_the_same_tokens() -> None:
