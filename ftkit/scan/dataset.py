@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import hashlib
 from array import array
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from ftkit.findings import Finding
 from ftkit.policy.profile import Profile, QualityRules
-from ftkit.scan.dedup import Lines, below, repeated_rows, reread
+from ftkit.scan.dedup import NUMPY_FROM, Lines, below, repeated_rows, reread
 from ftkit.scan.dedup import median as dedup_median
 from ftkit.scan.near import NearSignatures, find_near_duplicates
 
@@ -60,11 +61,12 @@ class RecordFacts:
         self._add = (self.lines.add, self.context.append, self.reply.append, self.reply_len.append)
         self._add_near = self.near.add if self.near is not None else None
 
-    def observe(self, line: int, raw: bytes, messages: list[dict[str, Any]], located: bool = True) -> None:
+    def observe(self, line: int, raw: bytes, messages: list[dict[str, Any]], located: bool = True, texts: list[str] | None = None) -> None:
         """One valid record: ``messages`` has string contents and valid roles, and (like every
         record that passes FT204) ends with an assistant reply. ``located=False``: ``raw`` is
-        not the record's line(s) of the file (an element of a JSON array)."""
-        texts = [m["content"] for m in messages]
+        not the record's line(s) of the file (an element of a JSON array). ``texts``: the
+        messages' contents, when the caller has listed them already."""
+        texts = texts if texts is not None else [m["content"] for m in messages]
         reply = texts[-1]
         # everything that can fail on a record whose errors were deselected, before any column grows
         context, reply_hash, length = hash(tuple(texts[:-1])), hash(reply) & 0xFFFFFFFF, len(reply)
@@ -94,6 +96,13 @@ class RecordFacts:
             from ftkit.scan.shingles import prepare
 
             prepare()
+
+    def prepare_merge(self, scale: float) -> None:
+        """In the parent of a parallel scan, its own part done (``scale``: the whole file's size
+        over its part's): import numpy now if the whole file will have enough records for the
+        dataset rules to use it, instead of after the child has finished."""
+        if len(self.lines) * scale >= NUMPY_FROM:
+            import numpy  # noqa: F401
 
     def export(self) -> tuple[Any, ...]:
         """What the child of a parallel scan sends back: the columns go as buffers (pickled
@@ -183,13 +192,12 @@ class RecordFacts:
         """FT505 among the rows whose context repeats; and the rows whose (context, reply)
         repeats, the candidates for FT501."""
         first_reply: dict[int, tuple[int, int]] = {}
-        pairs: dict[tuple[int, int], int] = {}
-        context, reply, lines = self.context, self.reply, self.lines
+        lines = self.lines
+        keys = list(map(self.context.__getitem__, rows))
+        answers = list(map(self.reply.__getitem__, rows))
+        pairs = Counter(zip(keys, answers))  # counted in C
         out = []
-        for row in rows:
-            key = context[row]
-            answer = reply[row]
-            pairs[(key, answer)] = pairs.get((key, answer), 0) + 1
+        for row, key, answer in zip(rows, keys, answers):
             seen = first_reply.setdefault(key, (row, answer))
             if seen[1] != answer:
                 out.append(
@@ -200,7 +208,7 @@ class RecordFacts:
                         f"same prompt as line {lines[seen[0]]} but a different final answer; keep the better answer or make the prompts differ",
                     )
                 )
-        return out, [row for row in rows if pairs[(context[row], reply[row])] > 1]
+        return out, [row for row, pair in zip(rows, zip(keys, answers)) if pairs[pair] > 1]
 
     def _short_replies(self, profile: Profile) -> Iterator[Finding]:
         q = profile.quality

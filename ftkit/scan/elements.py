@@ -15,6 +15,11 @@ from ftkit.scan.reader import UNPARSED, UTF8_BOM
 if TYPE_CHECKING:
     from ftkit.scan.fastpath import CleanCheck
 
+#: An accepted record waiting in the scan's batch (``FileScan._flush``): line, raw, value,
+#: verdict, pointer prefix, whether ``raw`` is the record's line(s) of the file, and its contents
+#: as the fast path listed them (None: not listed).
+Pending = tuple[int, bytes, Any, int, str, bool, "list[str] | None"]
+
 
 class ArrayScan:
     """Mixed into ``FileScan``, which provides the state and the record paths declared here."""
@@ -29,10 +34,11 @@ class ArrayScan:
         counter: Any
         collector: Any
         clean: CleanCheck
-        pending: list[tuple[int, bytes, Any, int, str, bool]]
+        pending: list[Pending]
 
         def add(self, finding: Finding) -> bool: ...
-        def _accepted(self, line: int, raw: bytes, value: Any, seen: int, prefix: str = "", located: bool = True) -> None: ...
+        def _accepted(self, line: int, raw: bytes, value: Any, seen: int, prefix: str = "", located: bool = True,
+                      texts: list[str] | None = None) -> None: ...  # fmt: skip
         def _check(self, line: int, raw: bytes | int, value: Any, problems: list[Finding], prefix: str = "") -> None: ...
         def _flush(self) -> None: ...
 
@@ -68,7 +74,8 @@ class ArrayScan:
                 prefix = f"/{index}"
                 seen = verdict(value, raw) if value is not UNPARSED else CAREFUL
                 if seen:
-                    self._accepted(line, raw, value, seen, prefix, located=False)  # an element: not re-readable by line
+                    # an element: not re-readable by line
+                    self._accepted(line, raw, value, seen, prefix, located=False, texts=self.clean.texts)
                     continue
                 parsed = parse_text(source)
                 problems = [f._replace(line=line, pointer=prefix + f.pointer) for f in parsed.findings]

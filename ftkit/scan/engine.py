@@ -36,7 +36,7 @@ from ftkit.findings import FileResult, FileShape, Finding, Scan, sort_findings
 from ftkit.policy.profile import Profile
 from ftkit.scan import parallel
 from ftkit.scan.dataset import RecordFacts
-from ftkit.scan.elements import ArrayScan
+from ftkit.scan.elements import ArrayScan, Pending
 from ftkit.scan.fastpath import SUSPECT, CleanCheck
 from ftkit.scan.inputs import Input, describe_os_error
 from ftkit.scan.reader import BLANK, HEAD_BYTES, UNPARSED, Reader, bom, careful, crlf, sniff
@@ -91,7 +91,7 @@ class FileScan(ArrayScan):
         self.invalid = 0
         self.facts = RecordFacts(self.near_duplicates, self.profile.quality) if self.dataset_rules else None
         self.marks: list[tuple[int, int]] = []  # (line, byte offset), for re-reading lines (Reader.marks)
-        self.pending: list[tuple[int, bytes, Any, int, str, bool]] = []  # accepted records waiting (_flush)
+        self.pending: list[Pending] = []  # accepted records waiting (_flush)
         self.batched = self.collector is not None or bool(self.costly)
         self.crlf_lines = 0
         self.first_crlf = 0
@@ -106,8 +106,9 @@ class FileScan(ArrayScan):
         """Keep a finding; True when it is a selected error (so the record is not valid)."""
         if not self.selected(finding.code):
             return False
-        message = self.messages.setdefault(finding.message, finding.message)
-        self.found.append(finding if message is finding.message else finding._replace(message=message))
+        line, code, pointer, text = finding
+        message = self.messages.setdefault(text, text)
+        self.found.append(finding if message is text else Finding(line, code, pointer, message))  # (twice as quick as _replace)
         return self.severity.get(finding.code, "error") == "error"
 
     def run(self) -> FileResult:
@@ -151,8 +152,11 @@ class FileScan(ArrayScan):
         reader = Reader(stream, self.data.max_line_bytes, limit=cut, counter=self.counter)
         try:
             self._scan(reader)
+            # while the child may still be busy: what the merge and the dataset rules will import
             if self.collector is not None:
-                self.collector.prepare_merge()  # while the child may still be busy
+                self.collector.prepare_merge()
+            if self.facts is not None:
+                self.facts.prepare_merge(size / max(cut, 1))
         except BaseException:  # an error, Ctrl-C, SIGTERM: the child must not outlive us
             child.stop()
             raise
@@ -197,7 +201,10 @@ class FileScan(ArrayScan):
         self.first_crlf = self.first_crlf or first_crlf
 
     def _scan(self, reader: Reader) -> None:
-        verdict = self.clean.verdict
+        clean = self.clean
+        verdict = clean.verdict
+        # a plain validate's accepted record is dealt with inline (one call less per line)
+        batched, observe = self.batched, self.facts.observe if self.facts is not None else None
         records = 0
         for line, end, raw, value, problems in reader:
             if value is BLANK:
@@ -207,7 +214,12 @@ class FileScan(ArrayScan):
             if problems is None:
                 seen = verdict(value, raw)  # type: ignore[arg-type]  # a fast-parsed item's raw is bytes
                 if seen:
-                    self._accepted(line, raw, value, seen)  # type: ignore[arg-type]  # as above
+                    if batched:
+                        self._accepted(line, raw, value, seen, texts=clean.texts)  # type: ignore[arg-type]  # as above
+                    elif seen == SUSPECT and self._run(self.private_checks, line, value):
+                        self.invalid += 1
+                    elif observe is not None:
+                        observe(line, raw, value["messages"], True, clean.texts)  # type: ignore[arg-type]  # as above
                     continue
                 parsed = careful(raw)  # type: ignore[arg-type]  # fast-parsed: bytes
                 value = parsed.value if parsed.ok else UNPARSED
@@ -223,14 +235,16 @@ class FileScan(ArrayScan):
         self.has_bom |= reader.has_bom
         self.marks.extend(reader.marks)
 
-    def _accepted(self, line: int, raw: bytes, value: Any, seen: int, prefix: str = "", located: bool = True) -> None:
+    def _accepted(self, line: int, raw: bytes, value: Any, seen: int, prefix: str = "", located: bool = True,
+                  texts: list[str] | None = None) -> None:  # fmt: skip
         """A record the fast path found well-formed (``seen``: CLEAN or SUSPECT), from a line or
         an array element: only the FT6xx rules (when suspect) and the costly rules can flag it;
         then the dataset facts and the collector get it. Where tokens are counted, a batch at a
         time (``_flush``); a plain validate keeps each record only as long as it looks at it (its
-        work is light, so a record read again 256 records later costs more than it saves)."""
+        work is light, so a record read again 256 records later costs more than it saves).
+        ``texts``: its contents, when the fast path listed them."""
         if self.batched:
-            self.pending.append((line, raw, value, seen, prefix, located))
+            self.pending.append((line, raw, value, seen, prefix, located, texts))
             if len(self.pending) >= BATCH:
                 self._flush()
             return
@@ -238,7 +252,7 @@ class FileScan(ArrayScan):
             self.invalid += 1
             return
         if self.facts is not None:
-            self.facts.observe(line, raw, value["messages"], located)
+            self.facts.observe(line, raw, value["messages"], located, texts)
 
     def _flush(self) -> None:
         """The waiting records, one stage at a time over the whole batch: each stage's tables
@@ -250,8 +264,8 @@ class FileScan(ArrayScan):
             batch = self._batch_rules(batch)
         if self.facts is not None:
             observe = self.facts.observe
-            for line, raw, value, _, _, located in batch:
-                observe(line, raw, value["messages"], located)
+            for line, raw, value, _, _, located, texts in batch:
+                observe(line, raw, value["messages"], located, texts)
         if self.collector is not None:
             add = self.collector.add
             for line, _, value, *_ in batch:
@@ -296,12 +310,12 @@ class FileScan(ArrayScan):
         """The costly record rules on one record; True when one of them found an error."""
         return self._run(self.costly, line, value, prefix)
 
-    def _batch_rules(self, batch: list[tuple[int, bytes, Any, int, str, bool]]) -> list[tuple[int, bytes, Any, int, str, bool]]:
+    def _batch_rules(self, batch: list[Pending]) -> list[Pending]:
         """For well-formed records: the FT6xx rules on those the prefilter suspects and the costly
         rules (their batch form when they have one) on all. Returns the records without an error;
         one with an error is counted invalid and kept from the collector, as the careful path would."""
         data = self.data
-        bad = [seen == SUSPECT and self._run(self.private_checks, line, value, prefix) for line, _, value, seen, prefix, _ in batch]
+        bad = [seen == SUSPECT and self._run(self.private_checks, line, value, prefix) for line, _, value, seen, prefix, *_ in batch]
         for rule in self.costly:
             values = [item[2] for item in batch]
             found = rule.batch(values, data) if rule.batch is not None else [list(rule.check(v, data)) for v in values]  # type: ignore[misc]  # record rules have a check

@@ -23,6 +23,10 @@ CAREFUL, CLEAN, SUSPECT = 0, 1, 2
 #: Role sequences up to this many messages are looked up in a set; longer ones are built.
 MAX_LISTED = 64
 _ROLE, _CONTENT = itemgetter("role"), itemgetter("content")
+# A colon written as an escape. A regex search for it is quicker than ``in``, whose search for a
+# five-byte needle steps through the many backslashes of escaped newlines (39 against 59 ms on
+# 100 MB of large records).
+_ESCAPED_COLON = re.compile(rb"\\u003[aA]").search
 
 
 class CleanCheck:
@@ -50,6 +54,9 @@ class CleanCheck:
             ("system",) * system + ("user", "assistant") * pairs for system in (0, 1) for pairs in range(1, MAX_LISTED // 2 + 1)
         )
         self.labelled = _role_prefix(tuple(data.role_prefixes)).match if data.role_prefixes else None
+        #: the contents of the record ``verdict`` last looked at (set once its messages are known
+        #: to be dicts with a content each): the scan hands them on instead of listing them again
+        self.texts: list[Any] = []
 
     def __call__(self, obj: Any, line: bytes) -> bool:
         """No rule at all could flag the record (fix copies such a record byte for byte)."""
@@ -67,7 +74,7 @@ class CleanCheck:
             # C loops (map), not comprehensions. A message that is not a dict, or lacks a key, raises
             # here; one with more keys than role and content fails the count of colons below.
             roles = tuple(map(_ROLE, msgs))
-            texts = list(map(_CONTENT, msgs))
+            self.texts = texts = list(map(_CONTENT, msgs))
             joined = "".join(texts)  # TypeError unless every content is a string
             # one set lookup: the role sequences that pass every FT2xx rule (a role that is not
             # hashable raises TypeError)
@@ -91,7 +98,7 @@ class CleanCheck:
         keys = len(obj) + 2 * len(msgs)
         inside = joined.count(":") if colons else 0
         # (the length lost by deleting every colon: faster than bytes.count, which does not use memchr)
-        if len(line) - len(line.replace(b":", b"")) != keys + inside or (colons and b"\\u003" in line):
+        if len(line) - len(line.replace(b":", b"")) != keys + inside or (colons and _ESCAPED_COLON(line)):
             return CAREFUL
         # A match never spans two messages, so a search of the joined text finds every one.
         if self.only_email:
