@@ -51,10 +51,8 @@ class RecordFacts:
         self.lines = Lines()
         self.context, self.reply, self.reply_len = array("q"), array("I"), array("H")
         self.long_replies: dict[int, int] = {}  # row -> length, for replies of _LONG characters or more
-        self.digests: dict[int, bytes] = {}
-        self.marks: list[
-            tuple[int, int]
-        ] = []  # set by the scan: where lines start (Reader.marks), for re-reading  # row -> digest of the bytes, for records not re-readable by line
+        self.digests: dict[int, bytes] = {}  # row -> digest of the bytes, for records not re-readable by line
+        self.marks: list[tuple[int, int]] = []  # set by the scan: where lines start (Reader.marks), for re-reading
         # FT507 needs no column: the first record's system prompt, and whether all others match
         self.system: str | None = None  # None: no record seen yet; "": the first had none
         self.same_system = True

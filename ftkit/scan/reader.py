@@ -167,7 +167,8 @@ def _fetched_from(stream: IO[bytes], need: list[int], max_line_bytes: int, chunk
     while at < len(need) and (block := stream.read(chunk)):
         newlines = block.count(b"\n")
         if need[at] <= line + newlines:  # a wanted line starts, or ends, in this block
-            parts = (carry + block).split(b"\n")
+            last = need[-1] - line  # when every wanted line ends here, split up to the last one only
+            parts = (carry + block).split(b"\n", last + 1) if last < newlines else (carry + block).split(b"\n")
             carry = parts.pop()
             stop = bisect_right(need, line + len(parts) - 1)
             for n in need[at:stop]:
