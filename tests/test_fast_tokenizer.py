@@ -134,7 +134,8 @@ def test_the_cli_gives_big_blocks_their_own_mappings(monkeypatch: pytest.MonkeyP
             calls.append((option, value))
             return 1
 
-    monkeypatch.setattr(ctypes, "CDLL", lambda name: Libc())
+    real = ctypes.CDLL  # other libraries load theirs by name (numpy, on first import): only glibc's is faked
+    monkeypatch.setattr(ctypes, "CDLL", lambda name, *a, **k: Libc() if name is None else real(name, *a, **k))
     path = tmp_path / "a.jsonl"
     path.write_text(json.dumps({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}) + "\n")
     assert CliRunner().invoke(cli, ["stats", str(path), "-q"]).exit_code == 0
@@ -147,7 +148,40 @@ def test_the_cli_gives_big_blocks_their_own_mappings(monkeypatch: pytest.MonkeyP
     class Musl:
         pass
 
-    monkeypatch.setattr(ctypes, "CDLL", lambda name: Musl())
+    monkeypatch.setattr(ctypes, "CDLL", lambda name, *a, **k: Musl() if name is None else real(name, *a, **k))
     with pytest.raises(SystemExit) as done:
         main(["stats", str(path), "-q"])
     assert done.value.code == 0
+
+
+def test_the_console_script_collects_garbage_less_often_and_puts_it_back(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """While a command runs from the console script, young objects are collected every 10,000
+    allocations and start-up's objects are frozen out of collections; a command run inside
+    another program (CliRunner) leaves the collector alone, and the console script puts the
+    previous settings back when it is done (so a program calling ``main`` keeps its own)."""
+    import gc
+
+    from click.testing import CliRunner
+
+    from ftkit.cli import cli, main
+    from ftkit.scan import engine
+
+    seen: list[tuple[tuple[int, ...], int]] = []
+    real = engine.run_scan
+
+    def watching(*args: Any, **kwargs: Any) -> Any:  # runs while the command runs
+        seen.append((gc.get_threshold(), gc.get_freeze_count()))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "run_scan", watching)
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}) + "\n")
+    before = gc.get_threshold()
+    assert CliRunner().invoke(cli, ["validate", str(path)]).exit_code == 0
+    assert seen == [(before, 0)]  # inside another program: untouched
+    seen.clear()
+    with pytest.raises(SystemExit) as done:
+        main(["validate", str(path)])
+    assert done.value.code == 0
+    assert len(seen) == 1 and seen[0][0][0] == 10_000 and seen[0][1] > 0
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
