@@ -83,6 +83,7 @@ def main() -> int:
     parser.add_argument("--step", type=int, default=1, help="check every STEP-th code point (1: all)")
     parser.add_argument("--contexts", default=",".join(CONTEXTS), help="comma-separated, of: " + ", ".join(CONTEXTS))
     args = parser.parse_args()
+    from ftkit.tokens.bpe import guard_ranges
     from ftkit.tokens.tokenizer import get_tokenizer, token_config, tokenizer_from_config
 
     spec = token_config()["tokenizers"]["qwen2_5"]
@@ -91,7 +92,7 @@ def main() -> int:
     encoder = small._enc.__self__  # the SmallEncoder
     if args.raw:
         encoder._guard = None
-    guard = spec["small_engine"].get("guard", [])
+    guard = guard_ranges(spec["small_engine"].get("guard", ""))
     print(f"regex {version('regex')}, tiktoken {version('tiktoken')}, unicodedata {unicodedata.unidata_version}; "
           f"guard: {'none (--raw)' if args.raw else f'{len(guard)} ranges'}", file=sys.stderr)  # fmt: skip
     differ = class_differences()
@@ -118,7 +119,8 @@ def main() -> int:
         inside = "in the class differences" if cp in differ else "NOT in the class differences"
         print(f"  U+{cp:04X} {unicodedata.category(c)} {unicodedata.name(c, '?')} ({inside}): {', '.join(names)}")
     if args.guard:
-        print("guard = [" + ", ".join(f"[0x{a:04X}, 0x{b:04X}]" for a, b in ranges(differ + list(bad))) + "]")
+        items = [f"{a:04X}" if a == b else f"{a:04X}-{b:04X}" for a, b in ranges(differ + list(bad))]
+        print("guard = '''\n" + "\n".join(" ".join(items[i : i + 10]) for i in range(0, len(items), 10)) + "\n'''")
     return 1 if bad or (missing and not args.raw) else 0
 
 

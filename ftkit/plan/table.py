@@ -20,9 +20,10 @@ from ftkit.tokens.tokenizer import Engine, get_tokenizer, token_config
 #: about a second longer to build, which the counting repays from about 20 MB of text.
 FAST_FROM_BYTES = 48 << 20
 #: Below this much input, by the small engine (pure Python, ``ftkit.tokens.bpe``, when ``regex`` and
-#: tiktoken are at versions it was checked with): built 0.15-0.2 s sooner than tiktoken, it counts
-#: about 0.45 s/MB slower (1.5 against 4.8 MB/s of message text, tests/data), so it gains below
-#: about 300 KB; a file is more than its text, and a small one repeats fewer words.
+#: tiktoken are at versions it was checked with): ready about 0.16 s sooner than tiktoken, it counts
+#: about 0.24 s/MB slower (3.2 against 14 MB/s of the message text of tests/data), so it gains up
+#: to about 0.7 MB of text; this leaves room for a small file's colder caches
+#: (benchmarks/bench_tokenizer.py times stats by engine and size).
 SMALL_BELOW_BYTES = 128 << 10
 
 

@@ -143,8 +143,8 @@ def tokenizer_from_config(key: str, config: Mapping[str, Any] | None = None, eng
     "fast" builds it with the table's ``fast_engine`` (fastokens) when that is installed at a
     version checked to give tiktoken's exact tokens; it counts 3-5 times faster but takes about a
     second longer to build, so it pays for itself only on big inputs. "small": the table's
-    ``small_engine`` (pure Python, ``ftkit.tokens.bpe``), built in a quarter of tiktoken's time and
-    counting far slower, for small inputs, when ``regex`` and tiktoken are at versions it was
+    ``small_engine`` (pure Python, ``ftkit.tokens.bpe``), built in a fifth of tiktoken's time and
+    counting 4-5 times slower, for small inputs, when ``regex`` and tiktoken are at versions it was
     checked with. Otherwise (or when the engine asked for cannot be used) tiktoken."""
     spec = token_config(config)["tokenizers"][key]
     if spec.get("kind") != "tiktoken-file":
