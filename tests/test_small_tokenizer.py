@@ -70,7 +70,7 @@ pieces = st.sampled_from(
      "'s", "'S", "'ll", "'LL", "'Ll", "'re", "'ve", "'m", "'d", "'t", "'ſ", "’s", "'", "''s", "123", "4", "٣", "٤٥", "¼", "Ⅻ",
      "²", "a", "Hello", "world", "don't", "I'M", "你好", "世界", "こんにちは", "안녕", "привет", "مرحبا", "नमस्ते", "😀", "👩‍💻", "🇫🇷",
      "e\u0301", "\u0301", "a\u0308\u0301", "\u200d", "\ufeff", ".", "!!", "...", "?!", "<", "<|im_end|>", "<tool_call>", "<|",
-     "\ud800", "\udc00", "\ud83d\ude00", "x" * 60, " " * 40, "\n" * 5, "#", "```", "\\n", "\x00", "\x7f", "\U0010ffff", "\ufffd"]
+     "\ud800", "\udc00", "\ud83d\ude00", "\ud8b4", "\udc00's", "x" * 60, " " * 40, "\n" * 5, "#", "```", "\\n", "\x00", "\x7f", "\U0010ffff", "\ufffd"]
 )  # fmt: skip
 
 
@@ -146,6 +146,9 @@ def test_a_guarded_character_goes_to_tiktoken() -> None:
     for text in ("café au lait", "x \U0001f600", "\ud800 é"):
         assert guarded.encode_ordinary(text) == TIKTOKEN._enc(text)
     assert asked == ["café au lait", "x \U0001f600", "\ud800 é"]
+    ascii_guard = SmallEncoder(ENCODER._ranks, SPEC["pattern"], [(ord("q"), ord("q"))], fallback)
+    assert ascii_guard.encode_ordinary("plain") == TIKTOKEN._enc("plain") and ascii_guard.encode_ordinary("quiet") == TIKTOKEN._enc("quiet")
+    assert asked[-1] == "quiet" and len(asked) == 4  # an ASCII text is searched too when the guard has ASCII
 
 
 def test_the_rules_guard_holds_what_the_script_found() -> None:
@@ -155,10 +158,11 @@ def test_the_rules_guard_holds_what_the_script_found() -> None:
     assert len(guard) == 88 and guard == sorted(guard) and all(0 <= first <= last < 0x110000 for first, last in guard)
     assert guard_ranges("0558 058B-058C\n3D000-3D0FF") == [(0x558, 0x558), (0x58B, 0x58C), (0x3D000, 0x3D0FF)]
     assert sum(last - first + 1 for first, last in guard) == 26_872
-    for text in ("\U0003d000's", "x\u0558's", "a\U0003d000b"):
-        assert ENCODER._guard is not None and ENCODER._guard(text)
+    for text in ("\U0003d000's", "x\u0558's", "a\U0003d000b", "\ud8b4\udc00's"):  # the last: a surrogate pair of U+3D000
+        assert ENCODER._guarded(text) or ENCODER._guarded(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
         assert SMALL.encode(text) == TIKTOKEN.encode(text)
     assert ENCODER._guard("plain 'text' 你好 😀") is None
+    assert SMALL.encode("\ud8b4\udc00's") == TIKTOKEN.encode("\ud8b4\udc00's") == TIKTOKEN.encode("\U0003d000's")
 
 
 def test_other_versions_of_regex_or_tiktoken_get_tiktoken(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -54,19 +54,24 @@ class SmallEncoder:
         # in the standard re module, whose classes are bitmaps: 3x quicker than regex's here
         spans = "".join(f"\\U{first:08x}-\\U{last:08x}" for first, last in guard)
         self._guard = re.compile(f"[{spans}]").search if spans else None
+        self._ascii_safe = all(first >= 0x80 for first, _ in guard)  # then ASCII text needs no search
         self._fallback = fallback
         self._pieces: dict[str, list[int]] = {}
         self._known: dict[bytes, int | None] = {}  # byte strings looked up so far -> rank
 
     def encode_ordinary(self, text: str) -> list[int]:
         """The tokens tiktoken's ``Encoding.encode_ordinary(text)`` gives."""
-        if self._guard is not None and not text.isascii() and self._guard(text):
+        if self._guarded(text):
             return self._fallback()(text)
         try:
             return self._encode(text)
-        except UnicodeEncodeError:  # lone surrogates: replaced as tiktoken's encode_ordinary does
-            text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-            return self._encode(text)
+        except UnicodeEncodeError:  # surrogates: replaced as tiktoken's encode_ordinary does
+            fixed = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+            # a pair of them becomes the character it encodes, which may be a guarded one
+            return self._fallback()(text) if self._guarded(fixed) else self._encode(fixed)
+
+    def _guarded(self, text: str) -> bool:
+        return self._guard is not None and not (self._ascii_safe and text.isascii()) and self._guard(text) is not None
 
     def _encode(self, text: str) -> list[int]:
         out: list[int] = []
