@@ -30,7 +30,7 @@ from support import DATA, data_strings
 MODEL = "Qwen/Qwen2.5-7B-Instruct"
 TIKTOKEN = get_tokenizer(MODEL)
 SMALL = get_tokenizer(MODEL, "small")
-ENCODER: SmallEncoder = SMALL._enc.__self__  # type: ignore[attr-defined]
+ENCODER: SmallEncoder = SMALL._enc.__self__  # type: ignore[attr-defined]  # a bound method: its encoder
 SPEC = tokens.token_config()["tokenizers"]["qwen2_5"]
 
 
@@ -173,7 +173,7 @@ def test_other_versions_of_regex_or_tiktoken_get_tiktoken(monkeypatch: pytest.Mo
         assert not isinstance(getattr(built._enc, "__self__", None), SmallEncoder)
         assert built.count("hello world") == 2
     monkeypatch.setattr(tokens, "installed_version", real)
-    assert isinstance(tokens.tokenizer_from_config("qwen2_5", engine="small")._enc.__self__, SmallEncoder)  # type: ignore[attr-defined]
+    assert isinstance(tokens.tokenizer_from_config("qwen2_5", engine="small")._enc.__self__, SmallEncoder)  # type: ignore[attr-defined]  # a bound method: its encoder
 
 
 def test_the_rules_pin_what_is_installed() -> None:
