@@ -18,7 +18,7 @@ The ``regex`` package carries its own Unicode tables, and the Rust regex crate i
 own: a character the two class differently (a letter to one, a symbol to the other) can split a
 text differently ("c's": the symbol takes the apostrophe). ``guard`` holds every code point whose
 class may differ (benchmarks/check_small_engine.py: those unassigned in Unicode 14 that ``regex``
-makes letters or numbers, 88 ranges; it also compares the tokens of every code point in ten
+makes letters or numbers, 88 ranges; it also compares the tokens of every code point in eleven
 contexts); a text holding one is counted by the ``fallback`` encoder (tiktoken, built on first
 need). The engine is only used at the versions of
 ``regex`` and tiktoken that script was run with (rules/tokenizers.toml ``small_engine``).
