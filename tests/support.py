@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,31 @@ GOLDEN_INPUTS = {
     "shishuoxinyu": DATA / "siliconcloud-cookbook" / "shishuoxinyu_ft_data.jsonl",
     "small_coqa_10": DATA / "together-cookbook" / "small_coqa_10.jsonl",
 }
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield k
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def data_strings() -> list[str]:
+    """Every distinct string (keys and values) of the JSON Lines files in tests/data, sorted: what
+    a second tokenizer engine is compared with tiktoken on."""
+    seen: set[str] = set()
+    for path in sorted(DATA.rglob("*.jsonl")):
+        for line in path.read_bytes().splitlines():
+            try:
+                seen.update(_strings(json.loads(line)))
+            except ValueError:
+                continue
+    return sorted(seen)
+
 
 _MARKERS = {"<LF>": b"\n", "<CR>": b"\r", "<BOM>": b"\xef\xbb\xbf"}
 

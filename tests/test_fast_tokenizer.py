@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import unicodedata
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,52 +21,30 @@ import ftkit
 from ftkit.plan import table as plan_table
 from ftkit.scan import parallel
 from ftkit.tokens.tokenizer import get_tokenizer
-from support import DATA
+from support import DATA, data_strings
 
 MODEL = "Qwen/Qwen2.5-7B-Instruct"
 SLOW = get_tokenizer(MODEL)
-FAST = get_tokenizer(MODEL, True)
+FAST = get_tokenizer(MODEL, "fast")
 pytestmark = pytest.mark.skipif(FAST is SLOW or FAST._native is SLOW._native, reason="fastokens has no wheel for this platform")
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield k
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
-
-
-def _real_strings() -> list[str]:
-    seen: set[str] = set()
-    for path in sorted(DATA.rglob("*.jsonl")):
-        for line in path.read_bytes().splitlines():
-            try:
-                seen.update(_strings(json.loads(line)))
-            except ValueError:
-                continue
-    return sorted(seen)
 
 
 def test_the_fast_engine_is_used_for_big_inputs_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert FAST is not SLOW and FAST.name == SLOW.name and FAST.source == SLOW.source
     path = DATA / "siliconcloud-cookbook" / "shishuoxinyu_ft_data.jsonl"
-    used: list[bool] = []
+    used: list[str] = []
     real = plan_table.get_tokenizer
-    monkeypatch.setattr(plan_table, "get_tokenizer", lambda spec, fast=False: used.append(fast) or real(spec, fast))
-    ftkit.table(path)  # a small file: tiktoken, which builds a second sooner
+    monkeypatch.setattr(plan_table, "get_tokenizer", lambda spec, engine="tiktoken": used.append(engine) or real(spec, engine))
+    monkeypatch.setattr(plan_table, "SMALL_BELOW_BYTES", 0)
+    ftkit.table(path)  # a file of middle size: tiktoken, which builds a second sooner
     monkeypatch.setattr(plan_table, "FAST_FROM_BYTES", path.stat().st_size)
     ftkit.table(path)  # as big as the threshold: the fast engine
     ftkit.split(path, out_dir=tmp_path / "split")  # split keeps tiktoken: its memory target has no room for the engine
-    assert used == [False, True, False]
+    assert used == ["tiktoken", "fast", "tiktoken"]
 
 
 def test_every_string_of_the_real_files_gets_the_same_tokens() -> None:
-    texts = _real_strings()
+    texts = data_strings()
     assert len(texts) > 10_000
     for text in texts:
         for form in (text, unicodedata.normalize("NFC", text)):
@@ -99,21 +75,22 @@ def test_token_bytes_agree() -> None:
 def test_stats_are_the_same_with_either_engine(jobs: int, monkeypatch: pytest.MonkeyPatch) -> None:
     path = DATA / "siliconcloud-cookbook" / "shishuoxinyu_ft_data.jsonl"
     monkeypatch.setattr(parallel, "PARALLEL_FROM", 0)  # two processes for any file (jobs=2)
+    monkeypatch.setattr(plan_table, "SMALL_BELOW_BYTES", 0)
     monkeypatch.setattr(plan_table, "FAST_FROM_BYTES", 1 << 62)
     slow = ftkit.table(path, jobs=jobs).frame
     monkeypatch.setattr(plan_table, "FAST_FROM_BYTES", 0)
-    used: list[bool] = []
+    used: list[str] = []
     real = plan_table.get_tokenizer
-    monkeypatch.setattr(plan_table, "get_tokenizer", lambda spec, fast=False: used.append(fast) or real(spec, fast))
+    monkeypatch.setattr(plan_table, "get_tokenizer", lambda spec, engine="tiktoken": used.append(engine) or real(spec, engine))
     assert ftkit.table(path, jobs=jobs).frame.equals(slow)
-    assert used == [True]
+    assert used == ["fast"]
 
 
 def test_without_the_fast_engine_tiktoken_counts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from ftkit.tokens import tokenizer
 
     monkeypatch.setattr(tokenizer, "installed_version", lambda dist: None if dist == "fastokens" else "0")
-    built = tokenizer.tokenizer_from_config("qwen2_5", fast=True)
+    built = tokenizer.tokenizer_from_config("qwen2_5", engine="fast")
     assert built._native is not FAST._native and built.count("hello world") == SLOW.count("hello world")
 
 

@@ -126,7 +126,7 @@ def split_file(
     ``FtkitError`` for anything else that stops it; never prints, never exits, never touches the
     input.
     """
-    from ftkit.plan.table import build_table
+    from ftkit.plan.table import build_table, choose_engine
 
     ratio = _check_options(ratio, count, seed, group_by, stratify, profile.split.get("validation_ratio"), profile.name)
     outputs = _outputs(item, Path(out_dir), drop_invalid, force)
@@ -137,7 +137,8 @@ def split_file(
     # (1 GB of small records, benchmarks/bench_memory.py: 406 MB, 435 MB with fastokens; a
     # quarter more time)
     table = build_table([item], profile, selected, keys=True, seed=seed, jobs=jobs, near_duplicates=near, dataset_rules=bool(near),
-                        counter=counter, config=config, columns=columns, fast=False)  # fmt: skip
+                        counter=counter, config=config, columns=columns,
+                        engine=choose_engine(item.size, fast=False))  # fmt: skip
     scan, assumptions = table.scan, table.assumptions.lines()
     result = scan.files[0]
     if result.json_array:  # its records are not lines: copying lines byte for byte would cut them apart

@@ -140,8 +140,9 @@ def compute_stats(table: RecordTable) -> Stats:
     records = frame.height
     rejected = table.rejected_count
     sums = {c: column_sum(frame[c]) if records else 0 for c in ("system", "user", "assistant", "total", "trainable")}
-    # sorted in its own dtype (four bytes a record), never as a list of Python ints
-    totals: Sequence[int] = frame["total"].sort().to_numpy() if records else []  # type: ignore[assignment]  # an int array indexes as a sequence
+    # sorted in its own dtype (four bytes a record), never as a list of Python ints; the few
+    # items the percentiles and the histogram's bisections read are read from the series
+    totals: Sequence[int] = frame["total"].sort() if records else []  # type: ignore[assignment]  # a series indexes as a sequence
     lengths = None
     turns = None
     if records:

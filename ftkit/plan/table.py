@@ -13,12 +13,26 @@ from ftkit.scan.engine import run_scan
 from ftkit.scan.inputs import Input
 from ftkit.tokens.table import Assumptions, RecordTable, TableBuilder
 from ftkit.tokens.template import ChatTemplate
-from ftkit.tokens.tokenizer import get_tokenizer, token_config
+from ftkit.tokens.tokenizer import Engine, get_tokenizer, token_config
 
 #: From this much input on, tokens are counted by the packaged rules' fast engine (fastokens, when
 #: installed at a version known to be exact): it counts 3-5 times faster than tiktoken but takes
 #: about a second longer to build, which the counting repays from about 20 MB of text.
 FAST_FROM_BYTES = 48 << 20
+#: Below this much input, by the small engine (pure Python, ``ftkit.tokens.bpe``, when ``regex`` and
+#: tiktoken are at versions it was checked with): ready about 0.16 s sooner than tiktoken, it counts
+#: about 0.24 s/MB slower (3.2 against 14 MB/s of the message text of tests/data), so it gains up
+#: to about 0.7 MB of text; this leaves room for a small file's colder caches
+#: (benchmarks/bench_tokenizer.py times stats by engine and size).
+SMALL_BELOW_BYTES = 128 << 10
+
+
+def choose_engine(size: int, fast: bool = True) -> Engine:
+    """The engine that counts ``size`` bytes of input soonest (``fast=False``: never fastokens,
+    for callers whose memory cannot spare it). The one place the choice is made."""
+    if size < SMALL_BELOW_BYTES:
+        return "small"
+    return "fast" if fast and size >= FAST_FROM_BYTES else "tiktoken"
 
 
 def resolve_model(profile: Profile, model: str | None) -> str:
@@ -52,7 +66,7 @@ def build_table(
     columns: Sequence[str] | None = None,
     config: str | None = None,
     privacy: bool | None = False,
-    fast: bool | None = None,
+    engine: Engine | None = None,
 ) -> RecordTable:
     """Validate ``inputs`` and tokenize every valid record once (see ``ftkit.tokens.table.COLUMNS``).
 
@@ -62,16 +76,16 @@ def build_table(
     know which records have errors (stats, split, cost, recommend) skip the dataset warnings.
     ``privacy`` as ``run_scan``'s (default: only the FT6xx kinds the profile makes errors).
     ``columns``: keep only these columns of the table (split needs five of thirteen).
-    ``fast``: count with the fast engine (None: from ``FAST_FROM_BYTES`` of input on).
+    ``engine``: which encoder counts (None: ``choose_engine`` of the input's size).
     """
     model_name = resolve_model(profile, model)
     spec = tokenizer or model_name
     items = list(inputs)
-    if fast is None:  # from this size the faster engine pays for its longer build
-        fast = sum(i.size for i in items) >= FAST_FROM_BYTES
+    if engine is None:
+        engine = choose_engine(sum(i.size for i in items))
     # Built (and its data checked) now, not mid-scan: a bad tokenizer fails before any work, and a
     # forked second process inherits the cached tokenizer instead of building it again.
-    get_tokenizer(spec, fast)
+    get_tokenizer(spec, engine)
     use_default = profile.tokens.default_system if default_system is None else default_system
     template = ChatTemplate.from_spec(model_name, default_system=use_default)
     limit = profile.tokens.max_tokens if max_tokens is None else max_tokens
@@ -80,7 +94,7 @@ def build_table(
 
     def make_builder() -> TableBuilder:
         builders.append(TableBuilder(spec, template, keys=keys, seed=seed, max_tokens=limit, truncation=truncation, columns=columns,
-                                     fast=fast))  # fmt: skip
+                                     engine=engine))  # fmt: skip
         return builders[-1]
 
     scan = run_scan(items, profile, selected, jobs=jobs, collector=make_builder, near_duplicates=near_duplicates,
@@ -90,7 +104,7 @@ def build_table(
     frames = [b.frame().with_columns(file=pl.lit(i, dtype=pl.Int32)) for i, b in enumerate(builders)]
     names = [f.path for f in scan.files]
     rejected = {names[i]: sorted(b.rejected.tolist()) for i, b in enumerate(builders)}
-    first = builders[0] if builders else TableBuilder(spec, template, max_tokens=limit, truncation=truncation, fast=fast)
+    first = builders[0] if builders else TableBuilder(spec, template, max_tokens=limit, truncation=truncation, engine=engine)
     tok = first.ready()
     assumptions = Assumptions(model_name, tok.name, template.name, template.message, template.trainable_suffix,
                               bool(use_default and template.system_prompt), first.head, limit, tok.source, truncation)  # fmt: skip

@@ -18,11 +18,17 @@ import tomllib
 import unicodedata
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ftkit.errors import TokenizerError
 from ftkit.policy import rules_dir as _rules_dir
-from ftkit.tokens.data import TokenizerSource, installed_version, read_pinned, sha256_of
+from ftkit.tokens.data import TokenizerSource, installed_version, read_pinned, read_pinned_fields, sha256_of
+
+#: Which encoder counts a ``tiktoken-file`` tokenizer; all three give the same tokens. "tiktoken";
+#: "fast": the table's ``fast_engine`` (fastokens), quicker to count, slower to build; "small": the
+#: pure-Python ``ftkit.tokens.bpe``, quick to build, slow to count. One that is not installed at a
+#: version checked to be exact gives way to tiktoken.
+Engine = Literal["tiktoken", "fast", "small"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -129,22 +135,27 @@ def _tiktoken_tokenizer(enc: Any, added: Mapping[str, int], norm: str | None, so
                      token_bytes=enc.decode_single_token_bytes)  # fmt: skip
 
 
-def tokenizer_from_config(key: str, config: Mapping[str, Any] | None = None, fast: bool = False) -> Tokenizer:
+def tokenizer_from_config(key: str, config: Mapping[str, Any] | None = None, engine: Engine = "tiktoken") -> Tokenizer:
     """Build (uncached) the tokenizer ``[tokenizers.<key>]`` of ``config`` (see token_config).
 
     Its rank file is checked against the size, sha256 and vocab pinned there first; other data
-    raises ``TokenizerError`` (see ``ftkit.tokens.data.read_pinned``). ``fast``: build it with
-    the table's ``fast_engine`` (fastokens) when that is installed at a version checked to give
-    tiktoken's exact tokens; it counts 3-5 times faster but takes about a second longer to build,
-    so it pays for itself only on big inputs. Otherwise (or when it is missing) tiktoken."""
+    raises ``TokenizerError`` (see ``ftkit.tokens.data.read_pinned``). ``engine`` (see ``Engine``):
+    "fast" builds it with the table's ``fast_engine`` (fastokens) when that is installed at a
+    version checked to give tiktoken's exact tokens; it counts 3-5 times faster but takes about a
+    second longer to build, so it pays for itself only on big inputs. "small": the table's
+    ``small_engine`` (pure Python, ``ftkit.tokens.bpe``), built in a fifth of tiktoken's time and
+    counting 4-5 times slower, for small inputs, when ``regex`` and tiktoken are at versions it was
+    checked with. Otherwise (or when the engine asked for cannot be used) tiktoken."""
     spec = token_config(config)["tokenizers"][key]
     if spec.get("kind") != "tiktoken-file":
         raise TokenizerError(f"tokenizer {key!r}: unsupported kind {spec.get('kind')!r}")
-    fast = fast and _fast_engine_installed(spec)
-    ranks, source = read_pinned(key, spec, parse=not fast)  # the fast engine reads the checked file itself
     added = {t: int(spec["first_added_id"]) + i for i, t in enumerate(spec.get("added_tokens", []))}
-    if fast:
+    if engine == "fast" and _fast_engine_installed(spec):
+        _, source = read_pinned(key, spec, parse=False)  # the fast engine reads the checked file itself
         return _fastokens(key, spec, added, source)
+    if engine == "small" and _small_engine_exact(spec):
+        return _small(key, spec, added, config)
+    ranks, source = read_pinned(key, spec)
     import tiktoken
 
     enc = tiktoken.Encoding(name=key, pat_str=spec["pattern"], mergeable_ranks=ranks, special_tokens=added)
@@ -157,6 +168,24 @@ def _fast_engine_installed(spec: Mapping[str, Any]) -> bool:
     if not engine or installed_version(engine["distribution"]) not in engine["exact_versions"]:
         return False
     return importlib.util.find_spec("fastokens") is not None
+
+
+def _small_engine_exact(spec: Mapping[str, Any]) -> bool:
+    """The table names a small engine, checked with the installed regex and tiktoken versions: its
+    splitting (regex's Unicode tables) and its reference (tiktoken's) are those it was compared with."""
+    pins: Mapping[str, list[str]] = (spec.get("small_engine") or {}).get("exact_versions") or {}
+    return bool(pins) and all(installed_version(dist) in versions for dist, versions in pins.items())
+
+
+def _small(key: str, spec: Mapping[str, Any], added: Mapping[str, int], config: Mapping[str, Any] | None) -> Tokenizer:
+    """The pure-Python engine; tiktoken is built only if a text holds a character it leaves to it."""
+    from ftkit.tokens.bpe import small_encoder_of
+
+    ranks, source = read_pinned_fields(key, spec)
+    full = functools.cache(lambda: tokenizer_from_config(key, config))  # the same checked data, parsed in full
+    enc = small_encoder_of(spec, ranks, lambda: full()._enc)
+    return Tokenizer(key, enc.encode_ordinary, added_tokens=added, normalization=spec.get("normalization"), source=source,
+                     token_bytes=lambda token: full().token_bytes(token))  # fmt: skip
 
 
 def _fastokens(key: str, spec: Mapping[str, Any], added: Mapping[str, int], source: TokenizerSource) -> Tokenizer:
@@ -251,26 +280,26 @@ def _hf_tokenizer(path: str) -> Tokenizer:
                      token_bytes=lambda i: hf.decode([i], skip_special_tokens=False).encode("utf-8", "surrogatepass"))  # fmt: skip
 
 
-def get_tokenizer(spec: str | None = None, fast: bool = False) -> Tokenizer:
+def get_tokenizer(spec: str | None = None, engine: Engine = "tiktoken") -> Tokenizer:
     """Tokenizer for a model name (``[models]``), a ``[tokenizers]`` key, a tiktoken encoding
     name (e.g. ``cl100k_base``: only if tiktoken's cache has it; ftkit never downloads) or a path
     to a Hugging Face ``tokenizer.json``; None: the default profile's model. Raises
-    TokenizerError otherwise. ``fast``: built by the packaged rules' fast engine when it can be
+    TokenizerError otherwise. ``engine``: which encoder counts a packaged tokenizer, when it can
     (``tokenizer_from_config``); the same tokens either way."""
-    return _tokenizer(spec, fast)
+    return _tokenizer(spec, engine)
 
 
 @functools.lru_cache(maxsize=16)
-def _tokenizer(spec: str | None, fast: bool) -> Tokenizer:  # one cache key per (spec, fast), however called
+def _tokenizer(spec: str | None, engine: Engine) -> Tokenizer:  # one cache key per (spec, engine), however called
     if spec is None:
         from ftkit.policy.profile import load_profile
 
         spec = load_profile().tokens.default_model
     cfg = token_config()
     if spec in cfg["models"]:
-        return _tokenizer(cfg["models"][spec]["tokenizer"], fast)
+        return _tokenizer(cfg["models"][spec]["tokenizer"], engine)
     if spec in cfg["tokenizers"]:
-        return tokenizer_from_config(spec, cfg, fast)
+        return tokenizer_from_config(spec, cfg, engine)
     if spec.endswith(".json") or os.sep in spec or Path(spec).is_file():
         return _hf_tokenizer(spec)
     return _tiktoken_named(spec)
