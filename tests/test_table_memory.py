@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ftkit
+from ftkit.plan import stats as plan_stats
 from ftkit.plan import table as plan_table
-from ftkit.plan.stats import _histogram, _nearest_rank, compute_stats, sorted_values
+from ftkit.plan.stats import _histogram, _nearest_rank, _prompt_counts, compute_stats, sorted_values
 from ftkit.plan.table import STATS_COLUMNS
 from ftkit.scan import parallel
 from ftkit.tokens import tokenizer
@@ -59,6 +60,17 @@ def test_sorted_values_read_as_a_sorted_copy(values: list[int]) -> None:
     assert len(got) == len(ordered) and [got[k] for k in range(len(got))] == ordered and got[-1] == ordered[-1]
     assert _histogram(got) == _histogram(ordered)
     assert [_nearest_rank(got, q) for q in (0.5, 0.9, 0.99)] == [_nearest_rank(ordered, q) for q in (0.5, 0.9, 0.99)]
+
+
+@given(st.lists(st.sampled_from([0, 0, 5, 7, 2**62]) | st.integers(0, 2**63 - 1), max_size=300), st.sampled_from([1, 7, 1 << 18]))
+def test_prompt_counts_equal_counting_every_key(keys: list[int], block: int) -> None:
+    from collections import Counter
+
+    counts = Counter(k for k in keys if k)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plan_stats, "_BLOCK", block)  # one block, or many
+        got = _prompt_counts(pl.Series("system_key", keys, dtype=pl.Int64))
+    assert got == (len(counts), max(counts.values(), default=0))
 
 
 def mixed(path: Path, long_at: int | None = None) -> Path:

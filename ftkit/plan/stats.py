@@ -173,6 +173,19 @@ def sorted_values(column: pl.Series) -> Sequence[int]:
     return _Counted(present + lo, counts[present])
 
 
+def _prompt_counts(keys: pl.Series) -> tuple[int, int]:
+    """Distinct system prompts (non-zero keys) and the records of the most common one, counted a
+    block of rows at a time: a filtered copy and a hash of every key at once is about 16 bytes a
+    record when most records have a prompt (+98 MB on 6.2M records, against +6)."""
+    import polars as pl
+
+    if not keys.len():
+        return 0, 0
+    parts = [keys.slice(start, _BLOCK).value_counts(name="count") for start in range(0, keys.len(), _BLOCK)]
+    counts = pl.concat(parts).group_by(keys.name).agg(pl.col("count").sum()).filter(pl.col(keys.name) != 0)
+    return counts.height, int(counts["count"].max()) if counts.height else 0  # type: ignore[arg-type]  # polars types max() as any scalar
+
+
 def _loss(rows: pl.DataFrame, lost: pl.Series) -> ReplyLoss:
     return ReplyLoss(records=rows.height, trainable_lost=column_sum(lost), lines=rows["line"].head(SHOWN_LINES).to_list())
 
@@ -207,14 +220,13 @@ def compute_stats(table: RecordTable) -> Stats:
     partly = loss.filter((pl.col("trainable_kept") > 0) & (pl.col("trainable_kept") < pl.col("trainable"))) if records else loss
     nothing = loss.filter((pl.col("trainable_kept") == 0) & (pl.col("trainable") > 0)) if records else loss
     with_system = int((frame["system"] > 0).sum()) if records else 0  # a mask, not a copy of the column
+    prompts = _prompt_counts(frame["system_key"]) if "system_key" in frame.columns and records else (0, 0)
     system = SystemPrompts(
         records_with_system=with_system,
-        distinct=int(frame["system_key"].filter(frame["system_key"] != 0).n_unique()) if "system_key" in frame.columns and records else 0,
+        distinct=prompts[0],
         tokens=sums["system"],
         share=round(sums["system"] / sums["total"], 4) if sums["total"] else 0.0,
-        top_prompt_records=int(frame["system_key"].filter(frame["system_key"] != 0).value_counts(sort=True)["count"][0])
-        if "system_key" in frame.columns and with_system
-        else 0,
+        top_prompt_records=prompts[1] if with_system else 0,
     )
     return Stats(
         records=records,
