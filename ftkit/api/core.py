@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -177,14 +177,16 @@ def _paths(value: Any) -> list[Any]:
 def token_table(ctx: Context, inputs: Inputs, *, model: str | None = None, tokenizer: str | None = None,
            default_system: bool | None = None, max_tokens: int | None = None, keys: bool = False, seed: str = "ftkit",
            jobs: int = 1, near_duplicates: bool = False, dataset_rules: bool = False,
-           progress: Progress | None = None, privacy: bool | None = False) -> RecordTable:  # fmt: skip
+           progress: Progress | None = None, privacy: bool | None = False,
+           columns: Sequence[str] | None = None) -> RecordTable:  # fmt: skip
+    """The table of ``inputs``; ``columns``: only these (``build_table``'s)."""
     from ftkit.plan.table import build_table
 
     _start(progress, inputs)
     return build_table(inputs, ctx.profile, ctx.selected, model=model or ctx.settings.model, tokenizer=tokenizer,
                        default_system=default_system, max_tokens=max_tokens if max_tokens is not None else ctx.settings.max_tokens,
                        keys=keys, seed=seed, jobs=jobs, near_duplicates=near_duplicates, dataset_rules=dataset_rules,
-                       counter=progress, config=ctx.config, privacy=privacy)  # fmt: skip
+                       counter=progress, config=ctx.config, privacy=privacy, columns=columns)  # fmt: skip
 
 
 def table(
@@ -225,10 +227,12 @@ def stats(
     lengths, what Max Tokens cuts. Records with errors are left out and counted. Raises
     ``DataError`` when no record could be counted at all."""
     from ftkit.plan.stats import compute_stats
+    from ftkit.plan.table import STATS_COLUMNS
 
     ctx = context(config, profile=profile, select=select, ignore=ignore, model=model, max_tokens=max_tokens)
     with open_inputs(source) as inputs:
-        tab = token_table(ctx, inputs, tokenizer=tokenizer, default_system=default_system, jobs=jobs, progress=progress)
+        tab = token_table(ctx, inputs, tokenizer=tokenizer, default_system=default_system, jobs=jobs, progress=progress,
+                          columns=STATS_COLUMNS)  # fmt: skip
     result = compute_stats(tab)
     if result.records == 0:
         raise DataError(nothing_counted(tab.scan), tab.scan)

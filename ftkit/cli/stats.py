@@ -27,12 +27,13 @@ def stats(paths: tuple[str, ...], model: str | None, tokenizer: str | None, max_
     1 when none could be, 2 for usage or I/O errors."""
     from ftkit.api import token_table
     from ftkit.errors import DataError
+    from ftkit.plan.table import STATS_COLUMNS
     from ftkit.scan.inputs import open_inputs
 
     ctx = settings_context(options, model=model, max_tokens=max_tokens)
     with open_inputs(list(paths)) as inputs, Display.for_command("stats", quiet) as display:
         table = token_table(ctx, inputs, tokenizer=tokenizer, default_system=False if no_default_system else None, jobs=jobs,
-                       progress=display.progress)  # fmt: skip
+                       progress=display.progress, columns=STATS_COLUMNS)  # fmt: skip
     from ftkit.plan.stats import compute_stats  # after the scan: a forked second process never needs them
     from ftkit.render.plan import render_stats_text
 

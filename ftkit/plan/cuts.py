@@ -51,7 +51,7 @@ def with_positions(frame: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
     if "line" not in frame.columns:
-        frame = frame.with_columns(line=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
+        frame = frame.with_columns(line=pl.int_range(1, pl.len() + 1, dtype=pl.Int32))
     if {"reply_start", "reply_end"} <= set(frame.columns):
         return frame
     return frame.with_columns(reply_start=pl.col("total") - pl.col("trainable"), reply_end=pl.col("total"))
@@ -77,24 +77,33 @@ def cuts(frame: pl.DataFrame, limit: int, truncation: str = "right", shown: int 
 
     if frame.is_empty():
         return Cuts(limit, truncation, 0, 0, [], 0, 0, [], 0, [])
-    drop, frame = truncation == "drop", with_positions(frame)
-    over = frame.filter(pl.col("total") > limit)
-    cut_tokens = column_sum(over["total"] if drop else over["total"] - limit)
+    frame = with_positions(frame)
+    records, cut_tokens, lines = over_limit(frame, limit, truncation, shown)
     trained = column_sum(frame["total"]) - cut_tokens
     flags = frame.select(cut=_cut(truncation, limit), lost=_lost(truncation, limit), line=pl.col("line"))
     cut_lines, lost_lines = flags.filter("cut")["line"], flags.filter("lost")["line"]
     return Cuts(
         limit=limit,
         truncation=truncation,
-        records=over.height,
+        records=records,
         tokens_cut=cut_tokens,
-        lines=over.sort("total", descending=True)["line"].head(shown).to_list(),
+        lines=lines,
         trained_tokens=trained,
         replies_cut=cut_lines.len(),
         reply_cut_lines=cut_lines.head(shown).to_list(),
         replies_lost=lost_lines.len(),
         reply_lost_lines=lost_lines.head(shown).to_list(),
     )
+
+
+def over_limit(frame: pl.DataFrame, limit: int, truncation: str = "right", shown: int = SHOWN_LINES) -> tuple[int, int, list[int]]:
+    """The records of ``frame`` longer than ``limit``: how many, the templated tokens training
+    never sees (``Cuts.tokens_cut``) and the lines of the longest. Reads ``total`` and ``line`` only."""
+    import polars as pl
+
+    over = frame.select("line", "total").filter(pl.col("total") > limit)
+    cut_tokens = column_sum(over["total"] if truncation == "drop" else over["total"] - limit)
+    return over.height, cut_tokens, over.sort("total", descending=True)["line"].head(shown).to_list()
 
 
 def keep_every_reply(frame: pl.DataFrame, truncation: str = "right") -> int:

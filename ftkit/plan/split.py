@@ -133,9 +133,9 @@ def split_file(
     before = _fingerprint(item.path)
     near: Literal["clusters"] | bool = "clusters" if group_by == "near" else False
     columns = ["line", "total", "key", "system_key", "first_user_key"]  # what the split reads: the rest is never kept
-    # tiktoken, not the fast engine, whose ~50 MB a process split's memory target cannot spare
-    # (1 GB of small records, benchmarks/bench_memory.py: 406 MB, 435 MB with fastokens; a
-    # quarter more time)
+    # tiktoken, not the fast engine, whose ~50 MB a process (and ~37 MB of tables shared by
+    # both) split's memory target cannot spare (1 GB of small records, benchmarks/bench_memory.py,
+    # before the token table got narrower: 406 MB, 435 MB with fastokens; a quarter more time)
     table = build_table([item], profile, selected, keys=True, seed=seed, jobs=jobs, near_duplicates=near, dataset_rules=bool(near),
                         counter=counter, config=config, columns=columns,
                         engine=choose_engine(item.size, fast=False))  # fmt: skip
@@ -152,9 +152,9 @@ def split_file(
         )
     import polars as pl
 
-    # Lines with errors, as one int64 column (not a set of Python ints: a million bad lines is 8 MB)
-    bad = pl.Series("line", [f.line for f in error], dtype=pl.Int64).append(
-        pl.Series("line", table.rejected.get(item.name, []), dtype=pl.Int64)
+    # Lines with errors, as one int32 column like the table's (not a set of Python ints: a million bad lines is 4 MB)
+    bad = pl.Series("line", [f.line for f in error], dtype=pl.Int32).append(
+        pl.Series("line", table.rejected.get(item.name, []), dtype=pl.Int32)
     )
     bad = bad.unique()
     del error

@@ -35,6 +35,12 @@ def choose_engine(size: int, fast: bool = True) -> Engine:
     return "fast" if fast and size >= FAST_FROM_BYTES else "tiktoken"
 
 
+#: The columns ``ftkit.plan.stats.compute_stats`` reads, the only ones ``ftkit stats`` and
+#: ``ftkit.stats()`` keep (not the reply positions: 8 bytes a record less). Here, not in the stats
+#: module: that one is imported after the scan.
+STATS_COLUMNS = ("line", "system", "user", "assistant", "total", "trainable", "turns", "system_key", "trainable_kept")
+
+
 def resolve_model(profile: Profile, model: str | None) -> str:
     """The model asked for, or the profile's default; a model the profile cannot fine-tune is refused."""
     name = model or profile.tokens.default_model
@@ -81,33 +87,46 @@ def build_table(
     model_name = resolve_model(profile, model)
     spec = tokenizer or model_name
     items = list(inputs)
+    size = sum(i.size for i in items)
     if engine is None:
-        engine = choose_engine(sum(i.size for i in items))
+        engine = choose_engine(size)
+    big = size >= FAST_FROM_BYTES  # then the tokenizer is let go once the rows are counted (below)
     # Built (and its data checked) now, not mid-scan: a bad tokenizer fails before any work, and a
     # forked second process inherits the cached tokenizer instead of building it again.
-    get_tokenizer(spec, engine)
+    tok = get_tokenizer(spec, engine)
     use_default = profile.tokens.default_system if default_system is None else default_system
     template = ChatTemplate.from_spec(model_name, default_system=use_default)
     limit = profile.tokens.max_tokens if max_tokens is None else max_tokens
     truncation = profile.tokens.truncation
     builders: list[TableBuilder] = []
 
+    # A big input lets the tokenizer go once the last file's rows are counted (TableBuilder.release):
+    # its memory (about 100 MB with the fast engine) is then the table's. The price: a later call
+    # builds it again (about a second), which a big input's scan dwarfs. The files before the
+    # last keep it (one build for them all, not one each).
     def make_builder() -> TableBuilder:
+        last = len(builders) == len(items) - 1
         builders.append(TableBuilder(spec, template, keys=keys, seed=seed, max_tokens=limit, truncation=truncation, columns=columns,
-                                     engine=engine))  # fmt: skip
+                                     engine=engine, release=big and last))  # fmt: skip
+        # ready before the scan forks: the fast engine builds about 37 MB of tables on its first
+        # count, shared by both processes when made before the fork (each its own, after)
+        builders[-1].ready()
         return builders[-1]
 
+    probe = TableBuilder(spec, template, max_tokens=limit, truncation=truncation, engine=engine)
+    probe.ready()  # what the assumptions say, from the tokenizer before any builder lets it go
+    assumptions = Assumptions(model_name, tok.name, template.name, template.message, template.trainable_suffix,
+                              bool(use_default and template.system_prompt), probe.head, limit, tok.source, truncation)  # fmt: skip
+    del probe, tok
     scan = run_scan(items, profile, selected, jobs=jobs, collector=make_builder, near_duplicates=near_duplicates,
                     dataset_rules=dataset_rules, counter=counter, config=config, privacy=privacy)  # fmt: skip
+    for builder in builders:
+        builder.release()
     import polars as pl  # after the scan: the child process never needs it
 
     frames = [b.frame().with_columns(file=pl.lit(i, dtype=pl.Int32)) for i, b in enumerate(builders)]
     names = [f.path for f in scan.files]
     rejected = {names[i]: sorted(b.rejected.tolist()) for i, b in enumerate(builders)}
-    first = builders[0] if builders else TableBuilder(spec, template, max_tokens=limit, truncation=truncation, engine=engine)
-    tok = first.ready()
-    assumptions = Assumptions(model_name, tok.name, template.name, template.message, template.trainable_suffix,
-                              bool(use_default and template.system_prompt), first.head, limit, tok.source, truncation)  # fmt: skip
     frame = pl.concat(frames) if frames else pl.DataFrame()
     prompts = {key: text for b in builders for key, text in b.system_prompts().items()}
     return RecordTable(scan, frame, names, [i.path for i in items], rejected, assumptions, dict(profile.severity), prompts)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ftkit.errors import TokenizerError
+from ftkit.tokens.columns import Columns
 from ftkit.tokens.data import TokenizerSource
 from ftkit.tokens.template import ChatTemplate
 from ftkit.tokens.tokenizer import Engine, Tokenizer, get_tokenizer
@@ -54,16 +55,17 @@ COLUMNS = {
 _INT_COLUMNS = ("line", "system", "user", "assistant", "total", "trainable", "turns", "system_key",
                 "reply_start", "reply_end", "trainable_kept")  # fmt: skip
 _KEY_COLUMNS = ("key", "first_user_key")
-# Hashes take eight bytes a row (Int64); every other column four (Int32 in the frame; ``line``
-# Int64, as every line number elsewhere). A record's tokens are bounded by its bytes, which the
-# reader bounds far below 2**31; totals over many records are summed as Int64 (``column_sum``).
+# Hashes take eight bytes a row (Int64); every other column four (Int32 in the frame, ``line``
+# too: a wider copy of it would be the biggest thing stats and split make after the scan). A
+# record's tokens are bounded by its bytes, which the reader bounds far below 2**31; totals over
+# many records are summed as Int64 (``column_sum``).
 _WIDE = frozenset(("system_key", *_KEY_COLUMNS))
 # Repeated system prompts are counted once; a bound keeps memory small on odd data.
 _CACHE_LIMIT = 4096
-# Columns this long are handed to polars through numpy (a copy-free view, 6x quicker than polars
-# reading the array item by item); shorter ones directly, and a small table never imports numpy
-# (0.05 s of ftkit stats's start-up).
-_NUMPY_FROM = 1 << 16
+#: Columns this long are handed to polars through numpy (a copy-free view, 6x quicker than polars
+#: reading the array item by item); shorter ones directly, so a small table never imports numpy
+#: (0.05 s of ftkit stats's start-up; stats sorts a short column in polars for the same reason).
+NUMPY_FROM_ROWS = 1 << 16
 
 
 def stable_hash(data: bytes, seed: str = "ftkit") -> int:
@@ -140,12 +142,14 @@ class TableBuilder:
 
     def __init__(self, tokenizer: str, template: ChatTemplate, keys: bool = False, seed: str = "ftkit",
                  max_tokens: int | None = None, truncation: str = "right", columns: Sequence[str] | None = None,
-                 engine: Engine = "tiktoken") -> None:  # fmt: skip
+                 engine: Engine = "tiktoken", release: bool = False) -> None:  # fmt: skip
         self.spec, self.template, self.keys, self.seed, self.engine = tokenizer, template, keys, seed, engine
+        self.releases = release  # the tokenizer is let go once the rows are counted (``release``)
         self.columns = tuple(columns) if columns is not None else None  # None: all of them
         # trainable_kept is worked out for this limit (None: no limit, every trainable token kept)
         self.limit, self.drop = max_tokens if max_tokens is not None else sys.maxsize, truncation == "drop"
-        # Built on first use: a parallel scan forks first, so both processes build it at once.
+        # Built on first use (``ready``); build_table makes it ready before a parallel scan forks,
+        # so that the tables the tokenizer builds on its first count are shared by both processes.
         self.tok: Tokenizer | None = None
         self.reset()
         self.cache: dict[str, tuple[int, int]] = {}  # system prompt -> (tokens, key)
@@ -164,21 +168,33 @@ class TableBuilder:
 
     def reset(self) -> None:
         names = (*_INT_COLUMNS, *(_KEY_COLUMNS if self.keys else ()))
-        self.cols: dict[str, array[int]] = {name: array("q" if name in _WIDE else "i") for name in names}
         # only the columns asked for are kept (each row is still worked out whole)
         self.kept = [names.index(name) for name in self.columns] if self.columns is not None else None
-        if self.kept is not None:
-            self.cols = {names[i]: self.cols[names[i]] for i in self.kept}
+        kept = [names[i] for i in self.kept] if self.kept is not None else names
+        # hashes eight bytes, lines four, counts from one byte up (ftkit.tokens.columns)
+        self.cols = Columns({name: "q" if name in _WIDE else "i" if name == "line" else "B" for name in kept})
         self.rejected = array("q")
         #: set by the scan when it looked for near-duplicates: line -> first line of its cluster
         self.near: dict[int, int] | None = None
 
     def prepare_merge(self) -> None:
-        """Called in the parent of a parallel scan once its own part is done: import what the
-        table and its summaries need, instead of doing it after the child has finished."""
+        """Called in the parent of a parallel scan once its own part is done: let the tokenizer
+        go and import what the table and its summaries need, instead of doing it after the child
+        has finished."""
+        self.release()
         import polars  # noqa: F401
 
         import ftkit.models  # noqa: F401
+
+    def release(self) -> None:
+        """Let the tokenizer go, once this builder's rows are counted, when it was made with
+        ``release`` (for a big input: the process needs the memory for the table more than it
+        needs the tokenizer again; it is built again if asked for)."""
+        if self.releases and self.tok is not None:
+            from ftkit.tokens.tokenizer import release_tokenizers
+
+            self.tok = None
+            release_tokenizers()
 
     def reject(self, line: int) -> None:
         self.rejected.append(line)
@@ -194,8 +210,7 @@ class TableBuilder:
             raise TokenizerError(f"line {line:,}: {exc}") from None
         if self.kept is not None:
             row = tuple([row[i] for i in self.kept])
-        for column, value in zip(self.cols.values(), row):  # all or nothing: the row is complete
-            column.append(value)
+        self.cols.append(row)  # all or nothing: the row is complete
 
     def _row(self, line: int, record: dict[str, Any]) -> tuple[int, ...]:
         msgs = record["messages"]
@@ -243,17 +258,14 @@ class TableBuilder:
         """system_key -> text of every system prompt cached so far."""
         return {key: text for text, (_, key) in self.cache.items()}
 
-    def export(self) -> tuple[dict[str, Any], bytes]:
+    def export(self) -> tuple[list[Any], bytes]:
         """What the child of a parallel scan sends back: the columns as buffers, pickled without a copy."""
-        from pickle import PickleBuffer
+        self.release()  # in both processes: pages shared since the fork are freed only when both free them
+        return self.cols.export(), self.rejected.tobytes()  # the columns leave with the result (the child exits after)
 
-        cols, self.cols = self.cols, {}  # the columns leave with the result (the child exits after)
-        return {k: PickleBuffer(v) for k, v in cols.items()}, self.rejected.tobytes()
-
-    def merge(self, exported: tuple[dict[str, Any], bytes]) -> None:
+    def merge(self, exported: tuple[list[Any], bytes]) -> None:
         cols, rejected = exported
-        for name in list(cols):  # each buffer freed as soon as it is copied
-            self.cols[name].frombytes(cols.pop(name))
+        self.cols.merge(cols)
         self.rejected.frombytes(rejected)
 
     def frame(self) -> pl.DataFrame:
@@ -261,17 +273,15 @@ class TableBuilder:
         import polars as pl
 
         series = []
-        for name in list(self.cols):  # hand each column over, so arrays and frame never coexist
-            column = self.cols.pop(name)
-            dtype = pl.Int64 if name in _WIDE or name == "line" else pl.Int32
-            if len(column) < _NUMPY_FROM:
-                series.append(pl.Series(name, column, dtype=dtype))
+        for name, values in self.cols.pop(numpy_from=NUMPY_FROM_ROWS):  # each column handed over, so arrays and frame never coexist
+            dtype = pl.Int64 if name in _WIDE else pl.Int32
+            if isinstance(values, array):  # a short column: no numpy for a small table
+                series.append(pl.Series(name, values, dtype=dtype))
                 continue
-            import numpy as np
-
-            values = np.frombuffer(column, dtype=np.int64 if column.typecode == "q" else np.int32)
+            # no copy of a column already of its dtype (the series takes the array's buffer); a
+            # narrower one is copied wider and then freed
             series.append(pl.Series(name, values).cast(dtype))
-            del column, values
+            del values
         frame = pl.DataFrame(series)
         frame = frame if frame["line"].is_sorted() else frame.sort("line")
         return self._near_key(frame) if self.near is not None and self.keys else frame
@@ -282,7 +292,7 @@ class TableBuilder:
         import polars as pl
 
         near = self.near or {}
-        roots = pl.DataFrame({"line": list(near), "root": list(near.values())}, schema={"line": pl.Int64, "root": pl.Int64})
+        roots = pl.DataFrame({"line": list(near), "root": list(near.values())}, schema={"line": pl.Int32, "root": pl.Int32})
         root_key = roots.join(frame.select(pl.col("line").alias("root"), pl.col("key").alias("near_key")), on="root").select(
             "line", "near_key"
         )
@@ -293,7 +303,7 @@ class TableBuilder:
 
 def column_sum(series: pl.Series) -> int:
     """The sum of an integer column of the table, in 64 bits (polars sums Int32 in 32)."""
-    if len(series) < _NUMPY_FROM:  # a copy in 64 bits costs less than importing numpy
+    if len(series) < NUMPY_FROM_ROWS:  # a copy in 64 bits costs less than importing numpy
         import polars as pl
 
         return int(series.cast(pl.Int64).sum())
