@@ -242,10 +242,11 @@ def test_records_over_several_lines_are_hashed_whole(tmp_path: Path) -> None:
 
 
 def test_every_command_reads_through_the_one_reader() -> None:
-    """Only the reader splits bytes into lines: no module besides it iterates a file's lines."""
+    """Only the reader splits bytes into lines: no module besides it iterates a file's lines
+    (its re-reading half, ``fetch.py``, reads lines again at the marks the reader left)."""
     offenders = []
     for path in (REPO / "ftkit").rglob("*.py"):
-        if path.name in ("reader.py", "inputs.py"):
+        if path.name in ("reader.py", "fetch.py", "inputs.py"):
             continue
         text = path.read_text("utf-8")
         if ".split(b\"\\n\")" in text or "readline(" in text or (".splitlines()" in text and "open(" in text):

@@ -106,7 +106,8 @@ def test_the_signature_reads_the_head_and_tail_of_a_long_text() -> None:
 def test_fetching_lines_gives_what_the_line_reader_gives(pieces: list[bytes], wanted: set[int], chunk: int) -> None:
     import io
 
-    from ftkit.scan.reader import fetch_lines, iter_lines
+    from ftkit.scan.fetch import fetch_lines
+    from ftkit.scan.reader import iter_lines
 
     data = b"".join(pieces)
     every = {n: (raw if isinstance(raw, bytes) else b"") for n, raw in enumerate(iter_lines(io.BytesIO(data), 8), 1)}

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ftkit
-from ftkit.scan import reader
+from ftkit.scan import fetch, reader
 from ftkit.scan.reader import iter_lines, sniff
 
 
@@ -47,15 +47,19 @@ def test_two_ranges_give_the_same_lines_as_one(data: bytes, cut: int) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(data=st.lists(st.sampled_from([b"ab", b"\n", b"\r\n", b"x" * 20, b"", b"\n\n"]), max_size=60).map(b"".join),
-       chunk=st.integers(1, 16), cut=st.integers(0, 80), wanted=st.lists(st.integers(1, 70), max_size=12))  # fmt: skip
-def test_marks_point_at_line_starts_and_fetching_from_them_changes_nothing(data: bytes, chunk: int, cut: int, wanted: list[int]) -> None:
+       chunk=st.integers(1, 16), cut=st.integers(0, 80), wanted=st.lists(st.integers(1, 70), max_size=12),
+       inner=st.integers(1, 4))  # fmt: skip
+def test_marks_point_at_line_starts_and_fetching_from_them_changes_nothing(data: bytes, chunk: int, cut: int, wanted: list[int],
+                                                                          inner: int) -> None:  # fmt: skip
     """``Reader.marks`` (line, offset): the line starts there, also when the reading starts
-    mid-file (a parallel scan's second half); ``fetch_lines`` seeking to marks gives what
-    reading from the start gives."""
+    mid-file (a parallel scan's second half), for the marks at the end of each chunk and those
+    inside it (``inner`` a chunk, here); ``fetch_lines`` seeking to marks gives what reading
+    from the start gives."""
     starts = [0] + [i + 1 for i, b in enumerate(data) if b == 10]  # starts[k]: offset of line k + 1
     newlines = starts[1:]
     cut = min((n for n in newlines if n >= cut), default=0)
     saved, reader.CHUNK = reader.CHUNK, chunk
+    saved_inner, reader.MARKS_A_CHUNK = reader.MARKS_A_CHUNK, inner
     try:
         marks: list[tuple[int, int]] = []
         stream = io.BytesIO(data)
@@ -67,11 +71,11 @@ def test_marks_point_at_line_starts_and_fetching_from_them_changes_nothing(data:
                 pass
             marks += part.marks
     finally:
-        reader.CHUNK = saved
-    assert marks == sorted(marks) and all(starts[line - 1] == offset for line, offset in marks)
-    plain = reader.fetch_lines(io.BytesIO(data), wanted, 5)
-    assert reader.fetch_lines(io.BytesIO(data), wanted, 5, marks=marks) == plain
-    assert reader.fetch_lines(io.BytesIO(data), wanted, 5, chunk=3, marks=marks[::3]) == plain
+        reader.CHUNK, reader.MARKS_A_CHUNK = saved, saved_inner
+    assert marks == sorted(marks) and len(set(marks)) == len(marks) and all(starts[line - 1] == offset for line, offset in marks)
+    plain = fetch.fetch_lines(io.BytesIO(data), wanted, 5)
+    assert fetch.fetch_lines(io.BytesIO(data), wanted, 5, marks=marks) == plain
+    assert fetch.fetch_lines(io.BytesIO(data), wanted, 5, chunk=3, marks=marks[::3]) == plain
 
 
 def test_sniff_leaves_ordinary_text_alone() -> None:

@@ -52,7 +52,8 @@ def _snippets(stream: BinaryIO, path: str, numbers: set[int], spans: Mapping[int
               max_line_bytes: int, private: AbstractSet[tuple[str, int | None]]) -> dict[tuple[str, int | None], str]:  # fmt: skip
     """The snippets of one file's wanted lines: read from the mark before each (the scan's
     ``marks``: where lines start), up to the last line wanted after it."""
-    from ftkit.scan.reader import iter_lines, mark_groups
+    from ftkit.scan.fetch import mark_groups
+    from ftkit.scan.reader import iter_lines
 
     # a record over several lines (a JSON array's element, a pretty-printed record) is shown
     # from its first lines joined, not by its opening brace alone

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ftkit.scan.reader import fetched_lines
+from ftkit.scan.fetch import fetched_lines
 
 if TYPE_CHECKING:
     import numpy as np

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ftkit.policy.profile import QualityRules
-from ftkit.scan.reader import careful, fetch_lines
+from ftkit.scan.fetch import fetch_lines
+from ftkit.scan.reader import careful
 
 if TYPE_CHECKING:
     import numpy as np

@@ -26,8 +26,7 @@ byte (split's second pass) or show them (the report's examples).
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from itertools import chain
 from typing import IO, Any, cast
 
@@ -37,6 +36,8 @@ from ftkit.findings import Finding
 from ftkit.scan.parse import Parsed, not_utf8, parse_bytes, parse_text
 
 CHUNK = 1 << 20
+#: Marks a chunk of the reader gets (``Reader.marks``): where its lines start, about 64 KiB apart.
+MARKS_A_CHUNK = 16
 UTF8_BOM = b"\xef\xbb\xbf"
 #: A pretty-printed record is joined back over at most this many lines and characters.
 MAX_JOIN_LINES = 5_000
@@ -126,64 +127,6 @@ def sniff(head: bytes) -> Finding | None:
 # --- physical lines -------------------------------------------------------------------------------
 
 
-def fetch_lines(stream: IO[bytes], wanted: Iterable[int], max_line_bytes: int, chunk: int = 1 << 22,
-                marks: Sequence[tuple[int, int]] | None = None) -> dict[int, bytes]:  # fmt: skip
-    """The bytes of the wanted physical lines, numbered and cut as ``iter_lines`` does (1-based,
-    without their ``\\n``; b"" for one over ``max_line_bytes``). Chunks holding none of them are
-    only counted, not split. ``marks`` (``Reader.marks``: (line, byte offset where it starts),
-    in order) lets it seek to the wanted lines instead of reading the file from the start."""
-    return dict(fetched_lines(stream, wanted, max_line_bytes, chunk, marks))
-
-
-def fetched_lines(stream: IO[bytes], wanted: Iterable[int], max_line_bytes: int, chunk: int = 1 << 22,
-                  marks: Sequence[tuple[int, int]] | None = None) -> Iterator[tuple[int, bytes]]:  # fmt: skip
-    """``fetch_lines`` one ``(line, bytes)`` at a time, in line order, holding none of them."""
-    need = sorted(set(wanted))
-    if not marks:
-        yield from _fetched_from(stream, need, max_line_bytes, chunk, 1)
-        return
-    for line, offset, group in mark_groups(need, marks):
-        stream.seek(offset)
-        yield from _fetched_from(stream, group, max_line_bytes, min(chunk, 1 << 20), line)
-
-
-def mark_groups(need: list[int], marks: Sequence[tuple[int, int]]) -> Iterator[tuple[int, int, list[int]]]:
-    """For sorted wanted lines and ``Reader.marks``: (line, byte offset, the wanted lines from
-    there to the next mark), one per mark that has any, in order; before the first mark, line 1
-    at offset 0."""
-    starts = [line for line, _ in marks]
-    i = 0
-    while i < len(need):
-        k = bisect_right(starts, need[i]) - 1
-        line, offset = marks[k] if k >= 0 else (1, 0)
-        j = bisect_left(need, starts[k + 1]) if k + 1 < len(starts) else len(need)
-        yield line, offset, need[i:j]
-        i = j
-
-
-def _fetched_from(stream: IO[bytes], need: list[int], max_line_bytes: int, chunk: int, line: int) -> Iterator[tuple[int, bytes]]:
-    """The wanted lines (sorted), reading from the stream's position, where line ``line`` starts."""
-    carry, at = b"", 0  # ``carry`` is the start of line ``line`` (after the last newline)
-    while at < len(need) and (block := stream.read(chunk)):
-        newlines = block.count(b"\n")
-        if need[at] <= line + newlines:  # a wanted line starts, or ends, in this block
-            last = need[-1] - line  # when every wanted line ends here, split up to the last one only
-            parts = (carry + block).split(b"\n", last + 1) if last < newlines else (carry + block).split(b"\n")
-            carry = parts.pop()
-            stop = bisect_right(need, line + len(parts) - 1)
-            for n in need[at:stop]:
-                piece = parts[n - line]
-                yield n, piece if len(piece) <= max_line_bytes else b""
-            at = stop
-        elif newlines:
-            carry = block[block.rfind(b"\n") + 1 :]
-        else:
-            carry = carry + block if len(carry) <= max_line_bytes else carry  # an over-long line: no need to keep it all
-        line += newlines
-    if carry and at < len(need) and need[at] == line:  # the last line, without a final newline
-        yield line, carry if len(carry) <= max_line_bytes else b""
-
-
 def iter_lines(stream: IO[bytes], max_line_bytes: int, limit: int = -1, counter: Any = None,
                marks: tuple[list[tuple[int, int]], int] | None = None) -> Iterator[bytes | int]:  # fmt: skip
     """Yield each physical line without its ``\\n`` (a ``\\r`` stays), reading at most
@@ -197,6 +140,21 @@ def iter_lines(stream: IO[bytes], max_line_bytes: int, limit: int = -1, counter:
     """
     # the lines of each chunk come as one list, flattened in C: no Python step per line here
     return chain.from_iterable(_line_blocks(stream, max_line_bytes, limit, counter, marks))
+
+
+def _inner_marks(noted: list[tuple[int, int]], pieces: list[bytes], before: int, start: int) -> None:
+    """Marks inside a chunk too, at every sixteenth of the lines that end in it (about 64 KiB
+    apart): a re-read of a few lines then reads from near each instead of from the chunk's start.
+    ``before``: the lines that ended before the chunk; ``start``: its offset in the file (where
+    the part of a line in ``pieces[0]`` starts)."""
+    step = len(pieces) // MARKS_A_CHUNK
+    if not step:
+        return
+    at, done = start, 0
+    for i in range(step, len(pieces), step):
+        at += sum(map(len, pieces[done:i])) + i - done  # each piece and its newline
+        noted.append((before + 1 + i, at))
+        done = i
 
 
 def _line_blocks(stream: IO[bytes], max_line_bytes: int, limit: int, counter: Any,
@@ -215,8 +173,9 @@ def _line_blocks(stream: IO[bytes], max_line_bytes: int, limit: int, counter: An
         pieces = chunk.split(b"\n")
         tail = pieces.pop()
         if marks is not None:
-            offset += len(chunk)
+            start, offset = offset, offset + len(chunk)
             if pieces:
+                _inner_marks(noted, pieces, ended, start)
                 ended += len(pieces)
                 noted.append((ended + 1, offset - len(tail)))
         if pieces:
