@@ -189,23 +189,21 @@ class RecordFacts:
     def _conflicts(self, rows: list[int]) -> tuple[list[Finding], list[int]]:
         """FT505 among the rows whose context repeats; and the rows whose (context, reply)
         repeats, the candidates for FT501."""
-        first_reply: dict[int, tuple[int, int]] = {}
-        lines = self.lines
+        first_reply: dict[int, tuple[int, int]] = {}  # context -> (line, reply) of its first record
         keys = list(map(self.context.__getitem__, rows))
         answers = list(map(self.reply.__getitem__, rows))
         pairs = Counter(zip(keys, answers))  # counted in C
+        said: dict[int, str] = {}  # first line -> the message: one string for all its conflicts
         out = []
-        for row, key, answer in zip(rows, keys, answers):
-            seen = first_reply.setdefault(key, (row, answer))
-            if seen[1] != answer:
-                out.append(
-                    Finding(
-                        lines[row],
-                        "FT505",
-                        "",
-                        f"same prompt as line {lines[seen[0]]} but a different final answer; keep the better answer or make the prompts differ",
+        for line, key, answer in zip(self.lines.of(rows), keys, answers):
+            first, first_answer = first_reply.setdefault(key, (line, answer))
+            if first_answer != answer:
+                message = said.get(first)
+                if message is None:
+                    message = said[first] = (
+                        f"same prompt as line {first} but a different final answer; keep the better answer or make the prompts differ"
                     )
-                )
+                out.append(Finding(line, "FT505", "", message))
         return out, [row for row, pair in zip(rows, zip(keys, answers)) if pairs[pair] > 1]
 
     def _short_replies(self, profile: Profile) -> Iterator[Finding]:

@@ -79,6 +79,8 @@ class Lines:
         return row + (self.bases[at] if at >= 0 else 1)
 
     def of(self, rows: Iterable[int]) -> list[int]:
+        if not self.rows:  # no jumps: every line is its row + 1
+            return [row + 1 for row in rows]
         return [self[row] for row in rows]
 
     def array(self) -> Sequence[int]:
