@@ -29,9 +29,24 @@ from support import DATA, data_strings
 
 MODEL = "Qwen/Qwen2.5-7B-Instruct"
 TIKTOKEN = get_tokenizer(MODEL)
-SMALL = get_tokenizer(MODEL, "small")
-ENCODER: SmallEncoder = SMALL._enc.__self__  # type: ignore[attr-defined]  # a bound method: its encoder
 SPEC = tokens.token_config()["tokenizers"]["qwen2_5"]
+#: the installed regex and tiktoken are the versions the rules pin: then small inputs get the port
+PINNED = tokens._small_engine_exact(SPEC)
+
+
+def _the_port() -> tokens.Tokenizer:
+    """The small engine itself, whatever versions are installed: its tokens are compared with the
+    installed tiktoken's (a new release of either is then tested before its version is pinned)."""
+    real = tokens._small_engine_exact
+    tokens._small_engine_exact = lambda spec: True  # type: ignore[assignment]  # the gate opened, for this build only
+    try:
+        return tokens.tokenizer_from_config("qwen2_5", engine="small")
+    finally:
+        tokens._small_engine_exact = real
+
+
+SMALL = _the_port()
+ENCODER: SmallEncoder = SMALL._enc.__self__  # type: ignore[attr-defined]  # a bound method: its encoder
 
 
 def test_the_small_engine_is_what_small_inputs_get() -> None:
@@ -173,15 +188,44 @@ def test_other_versions_of_regex_or_tiktoken_get_tiktoken(monkeypatch: pytest.Mo
         assert not isinstance(getattr(built._enc, "__self__", None), SmallEncoder)
         assert built.count("hello world") == 2
     monkeypatch.setattr(tokens, "installed_version", real)
-    assert isinstance(tokens.tokenizer_from_config("qwen2_5", engine="small")._enc.__self__, SmallEncoder)  # type: ignore[attr-defined]  # a bound method: its encoder
+    assert isinstance(getattr(tokens.tokenizer_from_config("qwen2_5", engine="small")._enc, "__self__", None), SmallEncoder) == PINNED
 
 
-def test_the_rules_pin_what_is_installed() -> None:
+def test_the_installed_versions_and_the_checked_data_decide_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small inputs get the port only at the pinned versions of regex and tiktoken, and only for the
+    rank file and pattern the comparison was run on; otherwise tiktoken."""
     from importlib.metadata import version
 
     pins = SPEC["small_engine"]["exact_versions"]
     assert set(pins) == {"regex", "tiktoken"}
-    assert all(version(dist) in versions for dist, versions in pins.items())
+    assert all(version(dist) in versions for dist, versions in pins.items()) == PINNED
+    built = get_tokenizer(MODEL, "small")
+    assert isinstance(getattr(built._enc, "__self__", None), SmallEncoder) == PINNED
+    monkeypatch.setattr(tokens, "installed_version", lambda dist: pins[dist][0] if dist in pins else version(dist))
+    assert tokens._small_engine_exact(SPEC)
+    for key, other in (("sha256", "0" * 64), ("pattern", SPEC["pattern"] + "|x")):
+        assert not tokens._small_engine_exact({**SPEC, key: other})
+    assert not tokens._small_engine_exact({**SPEC, "small_engine": {**SPEC["small_engine"], "checked": {}}})
+
+
+def test_the_rank_file_spells_every_token_as_its_lookup_does() -> None:
+    """The port finds a byte string's rank by its base64 text (``b2a_base64``): that holds only if
+    the file spells every token that way (canonical base64, no other padding)."""
+    from binascii import a2b_base64, b2a_base64
+
+    from ftkit.tokens.data import read_pinned_fields
+
+    ranks, _ = read_pinned_fields("qwen2_5", SPEC)
+    assert len(ranks) == SPEC["vocab"]
+    assert all(b2a_base64(a2b_base64(key), newline=False) == key for key in ranks)
+
+
+def test_a_pattern_with_groups_is_split_by_its_matches() -> None:
+    """``findall`` gives a pattern's groups, not its matches, when it has any: the port splits by
+    whole matches either way."""
+    grouped = SmallEncoder(ENCODER._ranks, "(" + SPEC["pattern"] + ")", [], lambda: TIKTOKEN._enc)
+    for text in ("Hello, world! don't 42", "你好  世界\r\n x", data_strings()[0]):
+        assert grouped.encode_ordinary(text) == ENCODER.encode_ordinary(text) == TIKTOKEN.encode(text)
 
 
 def test_it_shows_tokens_and_counts_added_tokens() -> None:
@@ -216,5 +260,14 @@ def test_stats_of_a_small_file_builds_no_tiktoken_and_imports_no_numpy(tmp_path:
             "print('tiktoken' in sys.modules, 'numpy' in sys.modules, 'regex' in sys.modules)")  # fmt: skip
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
     *out, modules = done.stdout.strip().splitlines()
-    assert modules == "False False True"
+    assert modules == ("False False True" if PINNED else "True False True")  # at other versions tiktoken counts
     assert json.loads("\n".join(out))["tokens"]["content_by_role"]["user"] == TIKTOKEN.count(text)
+
+
+def test_its_caches_keep_short_pieces_only() -> None:
+    """A long run is rarely seen twice: the caches keep pieces and byte strings of at most 256
+    characters or bytes, so they stay small however long the texts are."""
+    long_word = "q" * 5000
+    assert SMALL.encode(long_word + " ok") == TIKTOKEN.encode(long_word + " ok")
+    assert long_word not in ENCODER._pieces and " ok" in ENCODER._pieces
+    assert all(len(piece) <= 256 for piece in ENCODER._pieces) and all(len(data) <= 256 for data in ENCODER._known)

@@ -20,6 +20,7 @@ from ftkit.plan.table import STATS_COLUMNS
 from ftkit.scan import parallel
 from ftkit.tokens import tokenizer
 from ftkit.tokens.columns import Columns
+from ftkit.tokens.table import TableBuilder
 
 ANY = st.integers(min_value=-(2**31), max_value=2**31 - 1)
 
@@ -133,6 +134,23 @@ def test_several_big_files_build_the_tokenizer_once(tmp_path: Path, monkeypatch:
     built: list[object] = []
     real = tokenizer.tokenizer_from_config
     monkeypatch.setattr(tokenizer, "tokenizer_from_config", lambda *a, **k: built.append(a) or real(*a, **k))
+    holding: list[bool] = []  # whether each builder still holds a tokenizer when its frame is made
+    real_frame = TableBuilder.frame
+    monkeypatch.setattr(TableBuilder, "frame", lambda self: holding.append(self.tok is not None) or real_frame(self))
     both = ftkit.table(paths, jobs=2)
     assert len(built) == 1
+    assert holding == [False, False]  # let go by every builder, not only the last: else it stays alive
     assert both.frame.height == sum(ftkit.table(p).frame.height for p in paths)
+
+
+def test_a_line_past_the_tables_widest_column_is_one_line_not_a_traceback() -> None:
+    """Line numbers are four bytes: a record past line 2**31 - 1 (a file of over two billion lines)
+    stops the command with an InputError naming the line, not an OverflowError."""
+    from ftkit.errors import InputError
+    from ftkit.tokens.template import ChatTemplate
+
+    builder = TableBuilder("qwen2_5", ChatTemplate.from_spec("Qwen/Qwen2.5-7B-Instruct", default_system=True))
+    record = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "ok"}]}
+    builder.add(2**31 - 1, record)
+    with pytest.raises(InputError, match="line 2,147,483,648: past what the token table holds"):
+        builder.add(2**31, record)

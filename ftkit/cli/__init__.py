@@ -189,10 +189,11 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def _fewer_collections() -> Callable[[], None]:
     """Collect the youngest objects every 10,000 allocations instead of every 700, and keep what
-    start-up made (modules, rules, the profile) out of later collections (``gc.freeze``). A scan
-    makes a few objects a record and no reference cycles, so the default thresholds collect
-    thousands of times for nothing: 4-8% of validate's CPU on 320k small records. Returns what
-    puts the previous settings back."""
+    was imported before the command runs (click and ftkit's modules, most of the objects a
+    collection would walk) out of later collections (``gc.freeze``). A scan makes a few objects a
+    record and no reference cycles, so the default thresholds collect thousands of times for
+    nothing: 4-8% of validate's CPU on 320k small records, mostly from the thresholds. Returns
+    what puts the previous settings back."""
     previous = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(10_000, 20, 100)

@@ -104,10 +104,17 @@ def build_table(
     # its memory (about 100 MB with the fast engine) is then the table's. The price: a later call
     # builds it again (about a second), which a big input's scan dwarfs. The files before the
     # last keep it (one build for them all, not one each).
+    def let_go() -> None:  # every builder's reference, or the tokenizer stays alive
+        from ftkit.tokens import tokenizer as tokenizers
+
+        for builder in builders:
+            builder.tok = None
+        tokenizers.release_tokenizers()
+
     def make_builder() -> TableBuilder:
         last = len(builders) == len(items) - 1
         builders.append(TableBuilder(spec, template, keys=keys, seed=seed, max_tokens=limit, truncation=truncation, columns=columns,
-                                     engine=engine, release=big and last))  # fmt: skip
+                                     engine=engine, release=let_go if big and last else None))  # fmt: skip
         # ready before the scan forks: the fast engine builds about 37 MB of tables on its first
         # count, shared by both processes when made before the fork (each its own, after)
         builders[-1].ready()

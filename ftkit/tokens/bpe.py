@@ -33,8 +33,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 #: Pieces whose tokens, and byte strings whose ranks, are remembered (repeated words, whitespace
-#: and byte pairs are most of any text).
+#: and byte pairs are most of any text), each at most ``_CACHED_LENGTH`` long: a long run is
+#: rarely seen twice, and the bound keeps the caches small (65,536 x 256 bytes at most).
 _CACHE_LIMIT = 1 << 16
+_CACHED_LENGTH = 256
 
 
 class SmallEncoder:
@@ -49,7 +51,9 @@ class SmallEncoder:
         import regex
 
         self._ranks = ranks
-        self._split = regex.compile(pattern).findall
+        compiled = regex.compile(pattern)
+        # findall gives the groups of a pattern that has any, not its matches: then each match's whole
+        self._split = compiled.findall if not compiled.groups else lambda text: [m.group() for m in compiled.finditer(text)]
         # one character class of the guarded ranges of code points (first, last), or none at all;
         # in the standard re module, whose classes are bitmaps: 3x quicker than regex's here
         spans = "".join(f"\\U{first:08x}-\\U{last:08x}" for first, last in guard)
@@ -80,7 +84,7 @@ class SmallEncoder:
             tokens = known.get(piece)
             if tokens is None:
                 tokens = self._piece(piece.encode("utf-8"))
-                if len(known) < _CACHE_LIMIT:
+                if len(known) < _CACHE_LIMIT and len(piece) <= _CACHED_LENGTH:
                     known[piece] = tokens
             out += tokens
         return out
@@ -91,7 +95,7 @@ class SmallEncoder:
             return known[data]
         found = self._ranks.get(b2a_base64(data, newline=False))
         rank = None if found is None else int(found)
-        if len(known) < _CACHE_LIMIT:
+        if len(known) < _CACHE_LIMIT and len(data) <= _CACHED_LENGTH:
             known[data] = rank
         return rank
 

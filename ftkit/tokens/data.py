@@ -104,10 +104,7 @@ def read_pinned_fields(key: str, spec: Mapping[str, Any]) -> tuple[dict[bytes, b
     token -> its rank's digits. One dict over the file's split fields, nothing decoded: half the
     cost of parsing, for an engine that looks up only the few tokens a small input needs."""
     data, source = _checked(key, spec)
-    fields = data.split()
-    lines = data.count(b"\n") + (not data.endswith(b"\n"))
-    if len(fields) != 2 * lines:  # as parse_ranks: two fields on every line
-        raise TokenizerError("a tiktoken rank file must have two fields (token, rank) on every line and no blank line")
+    fields = _fields(data)
     ranks = dict(zip(fields[0::2], fields[1::2]))
     _check_vocab(key, spec, len(ranks), source.vocab)  # a repeated token would show here
     return ranks, source
@@ -152,11 +149,18 @@ def parse_ranks(data: bytes) -> dict[bytes, int]:
 
     The same format tiktoken's ``load_tiktoken_bpe`` reads, in C-level loops (twice as fast),
     without its side effects: it hashes the file again and keeps a copy in its cache directory."""
-    parts = data.split()
-    lines = data.count(b"\n") + (not data.endswith(b"\n"))
-    if len(parts) != 2 * lines:  # stricter than tiktoken: no blank line either
-        raise TokenizerError("a tiktoken rank file must have two fields (token, rank) on every line and no blank line")
+    parts = _fields(data)
     try:
         return dict(zip(map(a2b_base64, parts[0::2]), map(int, parts[1::2])))
     except ValueError as e:
         raise TokenizerError(f"a tiktoken rank file has a bad token or rank: {e}") from None
+
+
+def _fields(data: bytes) -> list[bytes]:
+    """The whitespace-separated fields of a rank file, two on every line (stricter than tiktoken:
+    no blank line either)."""
+    fields = data.split()
+    lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    if len(fields) != 2 * lines:
+        raise TokenizerError("a tiktoken rank file must have two fields (token, rank) on every line and no blank line")
+    return fields

@@ -13,14 +13,14 @@ import hashlib
 import json
 import sys
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ftkit.errors import TokenizerError
+from ftkit.errors import InputError, TokenizerError
 from ftkit.tokens.columns import Columns
 from ftkit.tokens.data import TokenizerSource
 from ftkit.tokens.template import ChatTemplate
@@ -142,9 +142,9 @@ class TableBuilder:
 
     def __init__(self, tokenizer: str, template: ChatTemplate, keys: bool = False, seed: str = "ftkit",
                  max_tokens: int | None = None, truncation: str = "right", columns: Sequence[str] | None = None,
-                 engine: Engine = "tiktoken", release: bool = False) -> None:  # fmt: skip
+                 engine: Engine = "tiktoken", release: Callable[[], None] | None = None) -> None:  # fmt: skip
         self.spec, self.template, self.keys, self.seed, self.engine = tokenizer, template, keys, seed, engine
-        self.releases = release  # the tokenizer is let go once the rows are counted (``release``)
+        self.releases = release  # lets the tokenizer go once the rows are counted (``release``)
         self.columns = tuple(columns) if columns is not None else None  # None: all of them
         # trainable_kept is worked out for this limit (None: no limit, every trainable token kept)
         self.limit, self.drop = max_tokens if max_tokens is not None else sys.maxsize, truncation == "drop"
@@ -189,12 +189,11 @@ class TableBuilder:
     def release(self) -> None:
         """Let the tokenizer go, once this builder's rows are counted, when it was made with
         ``release`` (for a big input: the process needs the memory for the table more than it
-        needs the tokenizer again; it is built again if asked for)."""
-        if self.releases and self.tok is not None:
-            from ftkit.tokens.tokenizer import release_tokenizers
-
+        needs the tokenizer again; it is built again if asked for). ``release`` is then what
+        lets go of it: every builder's reference and the cache."""
+        if self.releases is not None and self.tok is not None:
             self.tok = None
-            release_tokenizers()
+            self.releases()
 
     def reject(self, line: int) -> None:
         self.rejected.append(line)
@@ -210,7 +209,10 @@ class TableBuilder:
             raise TokenizerError(f"line {line:,}: {exc}") from None
         if self.kept is not None:
             row = tuple([row[i] for i in self.kept])
-        self.cols.append(row)  # all or nothing: the row is complete
+        try:
+            self.cols.append(row)  # all or nothing: the row is complete
+        except OverflowError:  # a line number or count past 2**31 - 1, the table's widest column
+            raise InputError(f"line {line:,}: past what the token table holds (line numbers and token counts below 2**31)") from None
 
     def _row(self, line: int, record: dict[str, Any]) -> tuple[int, ...]:
         msgs = record["messages"]

@@ -172,10 +172,14 @@ def _fast_engine_installed(spec: Mapping[str, Any]) -> bool:
 
 
 def _small_engine_exact(spec: Mapping[str, Any]) -> bool:
-    """The table names a small engine, checked with the installed regex and tiktoken versions: its
-    splitting (regex's Unicode tables) and its reference (tiktoken's) are those it was compared with."""
-    pins: Mapping[str, list[str]] = (spec.get("small_engine") or {}).get("exact_versions") or {}
-    return bool(pins) and all(installed_version(dist) in versions for dist, versions in pins.items())
+    """The table names a small engine, checked with the installed regex and tiktoken versions and
+    with this table's rank file and pattern: its splitting (regex's Unicode tables), its reference
+    (tiktoken's) and its data are those it was compared with."""
+    engine = spec.get("small_engine") or {}
+    pins: Mapping[str, list[str]] = engine.get("exact_versions") or {}
+    checked = engine.get("checked") or {}
+    same_data = checked.get("sha256") == spec.get("sha256") and checked.get("pattern_sha256") == sha256_of(spec["pattern"].encode("utf-8"))
+    return bool(pins) and same_data and all(installed_version(dist) in versions for dist, versions in pins.items())
 
 
 def _small(key: str, spec: Mapping[str, Any], added: Mapping[str, int], config: Mapping[str, Any] | None) -> Tokenizer:
