@@ -173,8 +173,8 @@ def cli() -> None:
 
 #: ``ctx.obj`` of a command run by the console script (``main``), not inside another program.
 _CONSOLE = object()
-#: The commands that count tokens, whose table the mmap threshold keeps compact (``_steady_heap``).
-_COUNTING = frozenset(("stats", "split", "report", "recommend", "cost", "show"))
+#: The commands that build a token table, which the mmap threshold keeps compact (``_steady_heap``).
+_COUNTING = frozenset(("stats", "split", "report", "recommend", "cost"))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -216,15 +216,9 @@ def _steady_heap() -> None:
     process is tuned; the library, and a command invoked inside another program, leave the
     allocator alone (tuned inside the test runner's process, it made that process's later
     subprocesses miss Ctrl-C)."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
+    from ftkit.heap import mmap_threshold
 
-    try:
-        mallopt = ctypes.CDLL(None).mallopt  # glibc; musl has none
-    except (OSError, AttributeError):
-        return
-    mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
+    mmap_threshold(1 << 20)
 
 
 def _run(command: Callable[[], Any]) -> NoReturn:

@@ -13,7 +13,6 @@ import importlib.resources
 import importlib.util
 import os
 import re
-import sys
 import threading
 import tomllib
 import unicodedata
@@ -298,22 +297,10 @@ def release_tokenizers() -> None:
     """Forget every tokenizer built so far (the next ``get_tokenizer`` builds it again) and hand
     the memory they held back to the system, for a process that has counted all it will count and
     needs the room for what it counted: the fast engine holds about 100 MB, tiktoken about 50."""
+    from ftkit.heap import trim
+
     _tokenizer.cache_clear()
-    _trim_heap()
-
-
-def _trim_heap() -> None:
-    """glibc keeps freed small blocks in its heap; ``malloc_trim`` returns them (the tokenizers'
-    tables are many small blocks). Elsewhere nothing to do."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    try:
-        trim = ctypes.CDLL(None).malloc_trim  # glibc; musl has none
-    except (OSError, AttributeError):
-        return
-    trim(0)
+    trim()  # glibc keeps freed small blocks, which the tokenizers' tables are, in its heap
 
 
 @functools.lru_cache(maxsize=16)
