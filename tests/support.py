@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,17 @@ def data_strings() -> list[str]:
             except ValueError:
                 continue
     return sorted(seen)
+
+
+def assert_same_tokens_on_real_strings(engine: Any, reference: Any) -> None:
+    """``engine`` (a ``ftkit.tokens.tokenizer.Tokenizer``) gives ``reference``'s tokens and counts
+    on every string of ``data_strings()``, as written and NFC-normalised."""
+    texts = data_strings()
+    assert len(texts) > 10_000
+    for text in texts:
+        for form in (text, unicodedata.normalize("NFC", text)):
+            assert engine.encode(form) == reference.encode(form), form[:80]
+            assert engine.count(form) == reference.count(form), form[:80]
 
 
 _MARKERS = {"<LF>": b"\n", "<CR>": b"\r", "<BOM>": b"\xef\xbb\xbf"}
