@@ -203,8 +203,7 @@ class FileScan(ArrayScan):
     def _scan(self, reader: Reader) -> None:
         clean = self.clean
         verdict = clean.verdict
-        # a plain validate's accepted record is dealt with inline (one call less per line)
-        batched, observe = self.batched, self.facts.observe if self.facts is not None else None
+        accepted = self._accepted
         records = 0
         for line, end, raw, value, problems in reader:
             if value is BLANK:
@@ -214,12 +213,7 @@ class FileScan(ArrayScan):
             if problems is None:
                 seen = verdict(value, raw)  # type: ignore[arg-type]  # a fast-parsed item's raw is bytes
                 if seen:
-                    if batched:
-                        self._accepted(line, raw, value, seen, texts=clean.texts)  # type: ignore[arg-type]  # as above
-                    elif seen == SUSPECT and self._run(self.private_checks, line, value):
-                        self.invalid += 1
-                    elif observe is not None:
-                        observe(line, raw, value["messages"], True, clean.texts)  # type: ignore[arg-type]  # as above
+                    accepted(line, raw, value, seen, texts=clean.texts)  # type: ignore[arg-type]  # as above
                     continue
                 parsed = careful(raw)  # type: ignore[arg-type]  # fast-parsed: bytes
                 value = parsed.value if parsed.ok else UNPARSED
