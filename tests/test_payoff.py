@@ -348,3 +348,21 @@ def test_report_has_the_section_only_when_asked(prompt_files: tuple[Path, Path],
     plain = CliRunner().invoke(cli, ["report", str(CORPUS), "-o", str(tmp_path / "plain.html")])
     assert plain.exit_code == 0 and 'id="payoff"' not in (tmp_path / "plain.html").read_text(encoding="utf-8")
     assert "## Payoff" not in CliRunner().invoke(cli, ["report", str(CORPUS), "--format", "md"]).stdout
+
+
+def test_the_payoff_counts_its_prompts_with_the_engine_ready_soonest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A few prompts to count: the payoff asks for the small engine (the same tokens), not for a
+    tiktoken build of its own beside the table's."""
+    from ftkit.tokens import tokenizer
+
+    path = tmp_path / "plain.jsonl"
+    path.write_text(json.dumps({"messages": [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "hi"},
+                                             {"role": "assistant", "content": "ok"}]}) + "\n")  # fmt: skip
+    table = ftkit.table(path, keys=True)
+    expected = get_tokenizer(M7).count("Be brief, kind and exact in every reply.")
+    asked: list[str] = []
+    real = tokenizer._tokenizer
+    monkeypatch.setattr(tokenizer, "_tokenizer", lambda spec, engine: asked.append(engine) or real(spec, engine))
+    p = estimate(table, payoff=PayoffRequest(prompt_before="Be brief, kind and exact in every reply.", prompt_after=None)).payoff
+    assert p is not None and p.prompt_tokens_before == expected
+    assert asked and set(asked) == {"small"}

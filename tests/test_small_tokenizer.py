@@ -265,3 +265,10 @@ def test_its_caches_keep_short_pieces_only() -> None:
     assert SMALL.encode(long_word + " ok") == TIKTOKEN.encode(long_word + " ok")
     assert long_word not in ENCODER._pieces and " ok" in ENCODER._pieces
     assert all(len(piece) <= 256 for piece in ENCODER._pieces) and all(len(data) <= 256 for data in ENCODER._known)
+
+
+def test_a_guarded_text_is_counted_by_the_cached_tiktoken_not_a_second_one() -> None:
+    """The port's fallback is the tiktoken tokenizer ``get_tokenizer`` already holds (built once in
+    a process), not another build beside it."""
+    assert SMALL.encode("x \U0003d000's") == TIKTOKEN.encode("x \U0003d000's")
+    assert ENCODER._fallback() == TIKTOKEN._enc

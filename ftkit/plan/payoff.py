@@ -129,15 +129,17 @@ def compute_payoff(
     max_line_bytes: int,
 ) -> Payoff:
     """The payoff of ``request`` on ``frame`` (the usable records of ``source``)."""
+    from ftkit.plan.table import choose_engine
     from ftkit.tokens.table import RecordTable
     from ftkit.tokens.template import ChatTemplate
     from ftkit.tokens.tokenizer import get_tokenizer
 
+    engine = choose_engine(0)  # a few prompts to count: the engine ready soonest (the same tokens)
     if isinstance(source, RecordTable):
         a = source.assumptions
-        tok, template = get_tokenizer(a.tokenizer), ChatTemplate.from_spec(a.template, default_system=a.default_system)
+        tok, template = get_tokenizer(a.tokenizer, engine), ChatTemplate.from_spec(a.template, default_system=a.default_system)
     else:
-        tok, template = get_tokenizer(model), ChatTemplate.from_spec(model)
+        tok, template = get_tokenizer(model, engine), ChatTemplate.from_spec(model)
     notes: list[str] = []
     missing = sorted({"user", "assistant", "turns"} - set(frame.columns))
     if missing:

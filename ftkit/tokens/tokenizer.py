@@ -186,7 +186,9 @@ def _small(key: str, spec: Mapping[str, Any], added: Mapping[str, int], config: 
     from ftkit.tokens.bpe import small_encoder_of
 
     ranks, source = read_pinned_fields(key, spec)
-    full = functools.cache(lambda: tokenizer_from_config(key, config))  # the same checked data, parsed in full
+    # the same checked data, parsed in full: the cached tiktoken one when these are the packaged rules
+    packaged = config is None or config is token_config()
+    full = functools.cache(lambda: _tokenizer(key, "tiktoken") if packaged else tokenizer_from_config(key, config))
     enc = small_encoder_of(spec, ranks, lambda: full()._enc)
     return Tokenizer(key, enc.encode_ordinary, added_tokens=added, normalization=spec.get("normalization"), source=source,
                      token_bytes=lambda token: full().token_bytes(token))  # fmt: skip
