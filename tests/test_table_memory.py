@@ -57,10 +57,24 @@ def test_a_column_widens_only_as_far_as_its_values_need() -> None:
 
 @given(st.lists(st.integers(0, 70_000) | st.integers(0, 9) | st.integers(-(2**31), 2**31 - 1), min_size=1, max_size=400))
 def test_sorted_values_read_as_a_sorted_copy(values: list[int]) -> None:
-    got, ordered = sorted_values(pl.Series(values, dtype=pl.Int32)), sorted(values)
-    assert len(got) == len(ordered) and [got[k] for k in range(len(got))] == ordered and got[-1] == ordered[-1]
-    assert _histogram(got) == _histogram(ordered)
-    assert [_nearest_rank(got, q) for q in (0.5, 0.9, 0.99)] == [_nearest_rank(ordered, q) for q in (0.5, 0.9, 0.99)]
+    """Every path: a short column sorted in polars, a long one counted (narrow values) or sorted
+    through numpy (here "long" from 0 rows on, so that the counted path meets these values)."""
+    ordered = sorted(values)
+    saved = plan_stats.NUMPY_FROM_ROWS
+    try:
+        for plan_stats.NUMPY_FROM_ROWS in (saved, 0):
+            got = sorted_values(pl.Series(values, dtype=pl.Int32))
+            assert len(got) == len(ordered) and [got[k] for k in range(len(got))] == ordered and got[-1] == ordered[-1]
+            assert _histogram(got) == _histogram(ordered)
+            assert [_nearest_rank(got, q) for q in (0.5, 0.9, 0.99)] == [_nearest_rank(ordered, q) for q in (0.5, 0.9, 0.99)]
+    finally:
+        plan_stats.NUMPY_FROM_ROWS = saved
+    counted = plan_stats._Counted  # the counted path is what narrow values take
+    plan_stats.NUMPY_FROM_ROWS = 0
+    try:
+        assert isinstance(sorted_values(pl.Series([3, 1, 2] * 10, dtype=pl.Int32)), counted)
+    finally:
+        plan_stats.NUMPY_FROM_ROWS = saved
 
 
 @given(st.lists(st.sampled_from([0, 0, 5, 7, 2**62]) | st.integers(0, 2**63 - 1), max_size=300), st.sampled_from([1, 7, 1 << 18]))
