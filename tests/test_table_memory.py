@@ -168,3 +168,21 @@ def test_a_line_past_the_tables_widest_column_is_one_line_not_a_traceback() -> N
     builder.add(2**31 - 1, record)
     with pytest.raises(InputError, match="line 2,147,483,648: past what the token table holds"):
         builder.add(2**31, record)
+
+
+def test_the_frame_and_its_sums_are_the_same_through_numpy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long column reaches polars through numpy (a view, then a cast of a narrow one), a short
+    one directly: the same frame and the same sums either way (here "long" from 0 rows on)."""
+    from ftkit.tokens import table as tokens_table
+    from ftkit.tokens.table import column_sum
+
+    path = mixed(tmp_path / "mixed.jsonl", long_at=100)
+    direct = ftkit.table(path, keys=True).frame
+    monkeypatch.setattr(tokens_table, "NUMPY_FROM_ROWS", 0)
+    through_numpy = ftkit.table(path, keys=True).frame
+    assert through_numpy.equals(direct) and through_numpy.schema == direct.schema
+    for name in ("total", "trainable", "line"):
+        monkeypatch.setattr(tokens_table, "NUMPY_FROM_ROWS", 0)
+        by_numpy = column_sum(direct[name])
+        monkeypatch.setattr(tokens_table, "NUMPY_FROM_ROWS", 1 << 16)
+        assert by_numpy == column_sum(direct[name]) == sum(direct[name].to_list())
