@@ -35,6 +35,8 @@ def test_the_fast_engine_is_used_for_big_inputs_only(monkeypatch: pytest.MonkeyP
     used: list[str] = []
     real = plan_table.get_tokenizer
     monkeypatch.setattr(plan_table, "get_tokenizer", lambda spec, engine="tiktoken": used.append(engine) or real(spec, engine))
+    background = plan_table.build_in_background  # the fast engine is built in a thread (ftkit.scan.headstart)
+    monkeypatch.setattr(plan_table, "build_in_background", lambda spec, engine: used.append(engine) or background(spec, engine))
     monkeypatch.setattr(plan_table, "SMALL_BELOW_BYTES", 0)
     ftkit.table(path)  # a file of middle size: tiktoken, which builds a second sooner
     monkeypatch.setattr(plan_table, "FAST_FROM_BYTES", path.stat().st_size)
@@ -77,6 +79,8 @@ def test_stats_are_the_same_with_either_engine(jobs: int, monkeypatch: pytest.Mo
     used: list[str] = []
     real = plan_table.get_tokenizer
     monkeypatch.setattr(plan_table, "get_tokenizer", lambda spec, engine="tiktoken": used.append(engine) or real(spec, engine))
+    background = plan_table.build_in_background  # the fast engine is built in a thread (ftkit.scan.headstart)
+    monkeypatch.setattr(plan_table, "build_in_background", lambda spec, engine: used.append(engine) or background(spec, engine))
     assert ftkit.table(path, jobs=jobs).frame.equals(slow)
     assert used == ["fast"]
 

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ftkit.findings import FileShape
 from ftkit.policy.profile import DataRules
 
 #: The formats whose shape a record can have, most specific first.
@@ -300,6 +301,17 @@ _SHAPES = {
                          "user=COL --map assistant=COL`)"),
 }  # fmt: skip
 SHAPE_KINDS = tuple(_SHAPES)
+
+
+def file_shape(shapes: Counter[str], records: int, share: float) -> FileShape | None:
+    """The file-level pattern: the failure shape of at least ``share`` of a file's ``records``
+    (``shapes``: records with findings, by ``failure_shape``)."""
+    if not shapes or not records:
+        return None
+    kind, n = shapes.most_common(1)[0]
+    if n < share * records:
+        return None
+    return FileShape(kind, n, shape_message(kind, n, records))
 
 
 def shape_message(kind: str, records: int, total: int) -> str:

@@ -13,7 +13,7 @@ from ftkit.scan.engine import run_scan
 from ftkit.scan.inputs import Input
 from ftkit.tokens.table import Assumptions, RecordTable, TableBuilder
 from ftkit.tokens.template import ChatTemplate
-from ftkit.tokens.tokenizer import Engine, get_tokenizer, token_config
+from ftkit.tokens.tokenizer import Engine, build_in_background, get_tokenizer, token_config
 
 #: From this much input on, tokens are counted by the packaged rules' fast engine (fastokens, when
 #: installed at a version known to be exact): it counts 3-5 times faster than tiktoken but takes
@@ -91,9 +91,14 @@ def build_table(
     if engine is None:
         engine = choose_engine(size)
     big = size >= FAST_FROM_BYTES  # then the tokenizer is let go once the rows are counted (below)
-    # Built (and its data checked) now, not mid-scan: a bad tokenizer fails before any work, and a
-    # forked second process inherits the cached tokenizer instead of building it again.
-    tok = get_tokenizer(spec, engine)
+    # Built (and its data checked) before the scan: a bad tokenizer fails before any line is
+    # counted, and a forked second process inherits it instead of building it again. The fast
+    # engine's second of building runs in a thread, beside the scan's head start on its costly work
+    # (ftkit.scan.headstart); the scan waits for it before it forks or counts.
+    if engine == "fast":
+        build_in_background(spec, engine)
+    else:
+        get_tokenizer(spec, engine)
     use_default = profile.tokens.default_system if default_system is None else default_system
     template = ChatTemplate.from_spec(model_name, default_system=use_default)
     limit = profile.tokens.max_tokens if max_tokens is None else max_tokens
@@ -115,18 +120,20 @@ def build_table(
         last = len(builders) == len(items) - 1
         builders.append(TableBuilder(spec, template, keys=keys, seed=seed, max_tokens=limit, truncation=truncation, columns=columns,
                                      engine=engine, release=let_go if big and last else None))  # fmt: skip
-        # ready before the scan forks: the fast engine builds about 37 MB of tables on its first
-        # count, shared by both processes when made before the fork (each its own, after)
-        builders[-1].ready()
+        # made ready by the scan before it forks (FileScan._scan_file): the fast engine builds about
+        # 37 MB of tables on its first count, shared by both processes when made before the fork
         return builders[-1]
 
-    probe = TableBuilder(spec, template, max_tokens=limit, truncation=truncation, engine=engine)
-    probe.ready()  # what the assumptions say, from the tokenizer before any builder lets it go
-    assumptions = Assumptions(model_name, tok.name, template.name, template.message, template.trainable_suffix,
-                              bool(use_default and template.system_prompt), probe.head, limit, tok.source, truncation)  # fmt: skip
-    del probe, tok
     scan = run_scan(items, profile, selected, jobs=jobs, collector=make_builder, near_duplicates=near_duplicates,
                     dataset_rules=dataset_rules, counter=counter, config=config, privacy=privacy)  # fmt: skip
+    # what the assumptions say, from a builder made ready before it let the tokenizer go
+    probe = next((b for b in builders if b.source is not None), None)
+    if probe is None:
+        probe = TableBuilder(spec, template, max_tokens=limit, truncation=truncation, engine=engine)
+        probe.ready()
+    assumptions = Assumptions(model_name, probe.tokenizer_name or spec, template.name, template.message, template.trainable_suffix,
+                              bool(use_default and template.system_prompt), probe.head, limit, probe.source, truncation)  # type: ignore[arg-type]  # ready() sets the source  # fmt: skip
+    del probe
     for builder in builders:
         builder.release()
     import polars as pl  # after the scan: the child process never needs it

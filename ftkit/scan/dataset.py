@@ -59,16 +59,18 @@ class RecordFacts:
         self._add = (self.lines.add, self.context.append, self.reply.append, self.reply_len.append)
         self._add_near = self.near.add if self.near is not None else None
 
-    def observe(self, line: int, raw: bytes, messages: list[dict[str, Any]], located: bool = True, texts: list[str] | None = None) -> None:
+    def observe(self, line: int, raw: bytes, messages: list[dict[str, Any]], located: bool = True, texts: list[str] | None = None,
+                signed: bytes | None = None) -> None:  # fmt: skip
         """One valid record: ``messages`` has string contents and valid roles, and (like every
         record that passes FT204) ends with an assistant reply. ``located=False``: ``raw`` is
         not the record's line(s) of the file (an element of a JSON array). ``texts``: the
-        messages' contents, when the caller has listed them already."""
+        messages' contents, when the caller has listed them already; ``signed``: its band
+        hashes, when worked out already (``ftkit.scan.headstart``)."""
         texts = texts if texts is not None else [m["content"] for m in messages]
         reply = texts[-1]
         # everything that can fail on a record whose errors were deselected, before any column grows
         context, reply_hash, length = hash(tuple(texts[:-1])), hash(reply) & 0xFFFFFFFF, len(reply)
-        near = self.near.text(messages) if self.near is not None else None
+        near = self.near.text(messages) if self.near is not None and signed is None else None
         add_line, add_context, add_reply, add_reply_len = self._add
         if length >= _LONG:
             self.long_replies[len(self.lines)] = length
@@ -87,6 +89,8 @@ class RecordFacts:
                 self.same_system = False
         if near is not None:
             self._add_near(near)  # type: ignore[misc]  # set whenever self.near is
+        elif signed is not None and self.near is not None:
+            self.near.add_signed(signed)
 
     def prepare(self) -> None:
         """Before a parallel scan forks: what both processes would otherwise each set up."""

@@ -30,14 +30,15 @@ from typing import Any, BinaryIO, Literal
 from ftkit.checks import ROLES, Selector, all_rules, costly_checks, level_of, record_checks
 from ftkit.checks.prefilter import Prefilter
 from ftkit.checks.privacy import PRIVACY_CODES, privacy_kinds
-from ftkit.checks.shapes import failure_shape, shape_message
+from ftkit.checks.shapes import failure_shape, file_shape
 from ftkit.errors import InputError
-from ftkit.findings import FileResult, FileShape, Finding, Scan, sort_findings
+from ftkit.findings import FileResult, Finding, Scan, sort_findings
 from ftkit.policy.profile import Profile
-from ftkit.scan import parallel
+from ftkit.scan import headstart, parallel
 from ftkit.scan.dataset import RecordFacts
 from ftkit.scan.elements import ArrayScan, Pending
 from ftkit.scan.fastpath import SUSPECT, CleanCheck
+from ftkit.scan.headstart import Early
 from ftkit.scan.inputs import Input, describe_os_error
 from ftkit.scan.reader import BLANK, HEAD_BYTES, UNPARSED, Reader, bom, careful, crlf, sniff
 
@@ -92,6 +93,8 @@ class FileScan(ArrayScan):
         self.facts = RecordFacts(self.near_duplicates, self.profile.quality) if self.dataset_rules else None
         self.marks: list[tuple[int, int]] = []  # (line, byte offset), for re-reading lines (Reader.marks)
         self.pending: list[Pending] = []  # accepted records waiting (_flush)
+        self.early: Early | None = None  # this process's head start (ftkit.scan.headstart)
+        self.head: list[Early] | None = None  # every process's
         self.batched = self.collector is not None or bool(self.costly)
         self.crlf_lines = 0
         self.first_crlf = 0
@@ -127,16 +130,7 @@ class FileScan(ArrayScan):
             raise InputError(f"cannot read {self.item.name}: {describe_os_error(exc)}") from None
         self._file_level()
         return FileResult(self.item.name, self.records, self.records - self.invalid, sort_findings(self.found), self.spans,
-                          self._shape(), self.json_array, self.marks)  # fmt: skip
-
-    def _shape(self) -> FileShape | None:
-        """The file-level pattern: one shape shared by most records (FileShape)."""
-        if not self.shapes or not self.records:
-            return None
-        kind, n = self.shapes.most_common(1)[0]
-        if n < self.profile.quality.file_shape_share * self.records:
-            return None
-        return FileShape(kind, n, shape_message(kind, n, self.records))
+                          file_shape(self.shapes, self.records, self.profile.quality.file_shape_share), self.json_array, self.marks)  # fmt: skip
 
     def _scan_file(self, stream: BinaryIO) -> None:
         """Scan the whole file; on a big file, the second half in a forked child at the same time."""
@@ -144,11 +138,19 @@ class FileScan(ArrayScan):
         cut = parallel.cut_point(stream, size) if self.jobs > 1 and size >= parallel.PARALLEL_FROM and hasattr(os, "fork") else 0
         stream.seek(0)
         if not cut:
+            early = headstart.start(self, [(0, size, 0)]) if headstart.wanted(self) else None
+            self.early = early[0] if early else None
             self._scan(Reader(stream, self.data.max_line_bytes, counter=self.counter))
             return
         if self.facts is not None:
             self.facts.prepare()  # imports and tables made once, before the fork, for both processes
-        child = parallel.fork_call(lambda: self._scan_part(cut, size))
+        before = parallel.lines_before(stream, cut) if headstart.wanted(self) else None  # (then counted while waiting)
+        self.head = headstart.start(self, [(0, cut, 0), (cut, size, before)]) if before is not None else None
+        if hasattr(self.collector, "ready"):  # e.g. the tokenizer's tables, built on its first count: shared if made now
+            self.collector.ready()
+        child = parallel.fork_call(lambda: self._scan_part(cut, size, before))
+        self.early = self.head[0] if self.head else None
+        stream.seek(0)
         reader = Reader(stream, self.data.max_line_bytes, limit=cut, counter=self.counter)
         try:
             self._scan(reader)
@@ -170,15 +172,15 @@ class FileScan(ArrayScan):
             return
         self._merge(part)
 
-    def _scan_part(self, start: int, end: int) -> tuple[Any, ...]:
-        """Run in the child: scan bytes [start, end) and return what the parent merges."""
+    def _scan_part(self, start: int, end: int, first_line: int | None = None) -> tuple[Any, ...]:
+        """Run in the child: scan bytes [start, end) (``first_line`` lines before it, when
+        counted already) and return what the parent merges."""
         if self.counter is not None:
             self.counter.in_child()
+        self.early = self.head[1] if self.head else None
         with open(self.item.path, "rb") as stream:
-            first_line, remaining = 0, start
-            while remaining and (block := stream.read(min(1 << 22, remaining))):
-                first_line += len(block) - len(block.replace(b"\n", b""))  # (replace finds bytes by memchr: 10 ms for 50 MB, count 17)
-                remaining -= len(block)
+            first_line = parallel.lines_before(stream, start) if first_line is None else first_line
+            stream.seek(start)
             self._scan(Reader(stream, self.data.max_line_bytes, limit=end - start, first_line=first_line, counter=self.counter))
         collected = self.collector.export() if self.collector is not None else None
         facts = self.facts.export() if self.facts is not None else None
@@ -254,12 +256,15 @@ class FileScan(ArrayScan):
         instead of evicting each other record by record: a third less CPU for the report's extra
         work and ~7% less for stats (benchmarks/bench_report.py)."""
         batch, self.pending = self.pending, []
+        early, ahead = self.early, {}
+        if early is not None:  # the records worked on ahead (ftkit.scan.headstart): line -> index
+            ahead = {item[0]: i for item in batch if not item[4] and (i := early.index(item[0])) >= 0}
         if self.private_checks or self.costly:
-            batch = self._batch_rules(batch)
+            batch = self._batch_rules(batch, ahead)
         if self.facts is not None:
             observe = self.facts.observe
             for line, raw, value, _, _, located, texts in batch:
-                observe(line, raw, value["messages"], located, texts)
+                observe(line, raw, value["messages"], located, texts, early.signed(ahead[line]) if line in ahead else None)  # type: ignore[union-attr]  # ahead is empty without early
         if self.collector is not None:
             add = self.collector.add
             for line, _, value, *_ in batch:
@@ -304,15 +309,19 @@ class FileScan(ArrayScan):
         """The costly record rules on one record; True when one of them found an error."""
         return self._run(self.costly, line, value, prefix)
 
-    def _batch_rules(self, batch: list[Pending]) -> list[Pending]:
+    def _batch_rules(self, batch: list[Pending], ahead: dict[int, int]) -> list[Pending]:
         """For well-formed records: the FT6xx rules on those the prefilter suspects and the costly
-        rules (their batch form when they have one) on all. Returns the records without an error;
-        one with an error is counted invalid and kept from the collector, as the careful path would."""
+        rules (their batch form when they have one) on all, but those worked on ``ahead``. Returns
+        the records without an error; one with an error is counted invalid and kept from the
+        collector, as the careful path would."""
         data = self.data
         bad = [seen == SUSPECT and self._run(self.private_checks, line, value, prefix) for line, _, value, seen, prefix, *_ in batch]
-        for rule in self.costly:
-            values = [item[2] for item in batch]
+        for r, rule in enumerate(self.costly):
+            values = [item[2] for item in batch if item[0] not in ahead]
             found = rule.batch(values, data) if rule.batch is not None else [list(rule.check(v, data)) for v in values]  # type: ignore[misc]  # record rules have a check
+            if ahead:
+                fresh = iter(found)
+                found = [self.early.problems(ahead[item[0]], r) if item[0] in ahead else next(fresh) for item in batch]  # type: ignore[union-attr]  # ahead is empty without early
             for k, problems in enumerate(found):
                 for pointer, message in problems:
                     bad[k] |= self.add(Finding(batch[k][0], rule.code, batch[k][4] + pointer, message))

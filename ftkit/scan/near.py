@@ -78,6 +78,11 @@ class NearSignatures:
         if self._chars >= _BATCH_CHARS:
             self.flush()
 
+    def add_signed(self, bands: bytes) -> None:
+        """A record whose band hashes were worked out already (``ftkit.scan.headstart``)."""
+        self.flush()  # the records before it first
+        self.bands.frombytes(bands)
+
     def flush(self) -> None:
         if not self._pending:
             return

@@ -38,6 +38,16 @@ def cut_point(stream: BinaryIO, size: int) -> int:
     return 0
 
 
+def lines_before(stream: BinaryIO, offset: int) -> int:
+    """How many lines end before byte ``offset`` (read from the start of ``stream``)."""
+    stream.seek(0)
+    lines, remaining = 0, offset
+    while remaining and (block := stream.read(min(1 << 22, remaining))):
+        lines += len(block) - len(block.replace(b"\n", b""))  # (replace finds bytes by memchr: 10 ms for 50 MB, count 17)
+        remaining -= len(block)
+    return lines
+
+
 def _reply_and_exit(fd: int, compute: Callable[[], Any]) -> None:
     """In a child: send ``compute()`` (or the error it raised) back, pickled, and exit. Never
     returns: the parent's cleanup (temporary files, ...) is the parent's alone.
@@ -128,5 +138,9 @@ class Child:
 
 def fork_call(work: Callable[[], Any]) -> Child:
     """Run ``work`` in a forked child (it inherits the loaded profile, rules and hash seed, and
-    only ever returns pickled data); ``result()`` waits for it."""
+    only ever returns pickled data); ``result()`` waits for it. A tokenizer still being built in
+    a thread is finished first: the child would inherit no thread to finish it."""
+    from ftkit.tokens.tokenizer import wait_for_builds
+
+    wait_for_builds()
     return Child(work)

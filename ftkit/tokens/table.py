@@ -24,7 +24,7 @@ from ftkit.errors import InputError, TokenizerError
 from ftkit.tokens.columns import Columns
 from ftkit.tokens.data import TokenizerSource
 from ftkit.tokens.template import ChatTemplate
-from ftkit.tokens.tokenizer import Engine, Tokenizer, get_tokenizer
+from ftkit.tokens.tokenizer import Engine, Tokenizer, building, get_tokenizer
 
 if TYPE_CHECKING:
     import polars as pl
@@ -151,13 +151,20 @@ class TableBuilder:
         # Built on first use (``ready``); build_table makes it ready before a parallel scan forks,
         # so that the tables the tokenizer builds on its first count are shared by both processes.
         self.tok: Tokenizer | None = None
+        self.tokenizer_name: str | None = None
+        self.source: TokenizerSource | None = None
         self.reset()
         self.cache: dict[str, tuple[int, int]] = {}  # system prompt -> (tokens, key)
+
+    def building(self) -> bool:
+        """True while its tokenizer is being built in another thread (``build_in_background``)."""
+        return self.tok is None and building(self.spec, self.engine)
 
     def ready(self) -> Tokenizer:
         """The tokenizer, with the template's per-message overheads worked out once."""
         if self.tok is None:
             tok, template = get_tokenizer(self.spec, self.engine), self.template
+            self.tokenizer_name, self.source = tok.name, tok.source  # for the table's Assumptions
             self.additive = template.additive(tok)
             self.overhead = {r: template.overhead(tok, r) for r in ("system", "user", "assistant")}
             self.suffix = tok.count(template.trainable_suffix) if template.trainable_suffix else 0

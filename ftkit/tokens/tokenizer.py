@@ -291,8 +291,55 @@ def get_tokenizer(spec: str | None = None, engine: Engine = "tiktoken") -> Token
     name (e.g. ``cl100k_base``: only if tiktoken's cache has it; ftkit never downloads) or a path
     to a Hugging Face ``tokenizer.json``; None: the default profile's model. Raises
     TokenizerError otherwise. ``engine``: which encoder counts a packaged tokenizer, when it can
-    (``tokenizer_from_config``); the same tokens either way."""
+    (``tokenizer_from_config``); the same tokens either way. Waits for a ``build_in_background``
+    of the same tokenizer, and raises what it raised."""
+    build = _BUILDS.pop((spec, engine), None)
+    if build is not None:
+        build.join()
+        if build.error is not None:
+            raise build.error
     return _tokenizer(spec, engine)
+
+
+class _Build(threading.Thread):
+    """A tokenizer being built in a thread of its own (``build_in_background``)."""
+
+    def __init__(self, spec: str | None, engine: Engine) -> None:
+        super().__init__(name="ftkit-tokenizer", daemon=True)  # daemon: Ctrl-C never waits for it
+        self.spec, self.engine = spec, engine
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            _tokenizer(self.spec, self.engine).count(" ")  # the first count sets up the fast engine's tables
+        except BaseException as exc:  # handed to the caller of get_tokenizer
+            self.error = exc
+
+
+_BUILDS: dict[tuple[str | None, Engine], _Build] = {}
+
+
+def build_in_background(spec: str | None, engine: Engine) -> None:
+    """Start ``get_tokenizer(spec, engine)`` in a thread and return at once. The fast engine
+    builds in native code without holding the GIL (about a second, and a tenth for its first
+    count): the caller's Python work runs meanwhile on another core (``FileScan._head_start``).
+    ``get_tokenizer`` waits for it; nothing may fork before ``wait_for_builds``."""
+    if (spec, engine) not in _BUILDS:
+        _BUILDS[spec, engine] = build = _Build(spec, engine)
+        build.start()
+
+
+def building(spec: str | None, engine: Engine) -> bool:
+    """True while ``build_in_background(spec, engine)`` is still at work."""
+    build = _BUILDS.get((spec, engine))
+    return build is not None and build.is_alive()
+
+
+def wait_for_builds() -> None:
+    """Wait for every tokenizer being built (before a fork: the child would have no thread to
+    finish it, and might inherit its locks held). Their errors wait for ``get_tokenizer``."""
+    for build in list(_BUILDS.values()):
+        build.join()
 
 
 def release_tokenizers() -> None:
@@ -301,6 +348,7 @@ def release_tokenizers() -> None:
     needs the room for what it counted: the fast engine holds about 100 MB, tiktoken about 50."""
     from ftkit.heap import trim
 
+    wait_for_builds()
     _tokenizer.cache_clear()
     trim()  # glibc keeps freed small blocks, which the tokenizers' tables are, in its heap
 
