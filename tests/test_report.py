@@ -79,6 +79,22 @@ def test_each_content_is_tokenized_once(tmp_path: Path, monkeypatch: pytest.Monk
     assert sum(calls.values()) == by_report
 
 
+def test_the_validation_split_is_chosen_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The recommendation and the cost read one split, though a line with an error (not in the
+    table) makes the cost look for records to leave out."""
+    from ftkit.plan import choose
+
+    path = write(tmp_path, distinct(30))
+    with open(path, "a", encoding="utf-8") as out:
+        out.write('{"messages": [{"role": "assistant", "content": "no question"}]}\n')
+    calls: list[int] = []
+    real = choose.choose_validation
+    monkeypatch.setattr(choose, "choose_validation", lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
+    data = report_json(path)
+    assert data["validation"]["valid_records"] < data["validation"]["records"] and data["cost"]["validation_records"] > 0
+    assert len(calls) == 1
+
+
 def test_figures_agree_with_stats_and_cost(tmp_path: Path) -> None:
     path = write(tmp_path, distinct(30))
     data = report_json(path, "--price", "4")

@@ -111,7 +111,10 @@ def _usable(table: RecordTable) -> pl.DataFrame:
         {"file": [index.get(p, -1) for p, _ in errors], "line": [line for _, line in errors]},
         schema={"file": frame.schema["file"], "line": frame.schema["line"]},
     )
-    return frame.join(bad, on=["file", "line"], how="anti")
+    kept = frame.join(bad, on=["file", "line"], how="anti")
+    # the same frame when nothing went (the errors were on lines the table never had): the
+    # report's recommendation and cost then share one validation split (choose.validation_mask)
+    return frame if kept.height == frame.height else kept
 
 
 def estimate(
