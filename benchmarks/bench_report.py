@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark ``ftkit report`` against ``ftkit stats`` on the same file, measured in the same run.
 
-    python benchmarks/bench_report.py [--out-dir DIR] [--size-mb N] [--repeats N] [--keep-inputs]
+    python benchmarks/bench_report.py [--out-dir DIR] [--size-mb N] [--repeats N] [--keep-inputs] [--base DIR]
 
 1. Generates ~100 MB of large records (``bench_validate.py``'s generator, fixed seed: mixed
    Chinese/English text, 1-4 turns, a system prompt on most records, one bad line in a thousand).
@@ -11,6 +11,8 @@
    - ``ftkit report FILE -o report.html --force`` (the same pass plus split keys, near-duplicate
      normalisation (FT504), stats, recommendation, cost and the SVG charts);
    - ``ftkit report FILE --format json`` (the same without the charts), for comparison.
+   With ``--base DIR`` (e.g. a git worktree of an older commit), that ftkit's stats and report
+   (HTML) too, in the same rounds: a change's effect measured against the same noise.
 3. Prints the figures (wall time, and CPU time, which moves less on a shared machine), writes
    ``DIR/report.json``, and exits 1 when report (HTML) takes more than 1.3x stats in wall time
    (the issue's target), 0 otherwise.
@@ -38,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size-mb", type=int, default=100, help="size of the generated file [default: 100]")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each command; the best counts [default: 3]")
     parser.add_argument("--keep-inputs", action="store_true", help="keep the generated .jsonl file")
+    parser.add_argument("--base", type=Path, help="also time the ftkit package in this directory (e.g. a git worktree of an older commit)")
     args = parser.parse_args(argv)
     out = args.out_dir.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -53,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         "report_html": [*ftkit, "report", str(data), "-o", str(out / "report.html"), "--force"],
         "report_json": [*ftkit, "report", str(data), "--format", "json"],
     }
+    if args.base:
+        base = ["env", f"PYTHONPATH={args.base.resolve()}", sys.executable, "-m", "ftkit"]
+        commands |= {"base_stats": [*base, *commands["stats"][len(ftkit) :]], "base_report_html": [*base, *commands["report_html"][len(ftkit) :]]}
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in commands}
     try:
         for i in range(args.repeats):
@@ -69,11 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     ratio_json = best["report_json"]["best_s"] / best["stats"]["best_s"]
     # CPU seconds (both processes of --jobs 2) move less than wall time on a shared machine.
     ratio_cpu = best["report_html"]["cpu_s"] / best["stats"]["cpu_s"]
+    ratio_base = best["base_report_html"]["best_s"] / best["base_stats"]["best_s"] if args.base else None
     ok = ratio_html <= MAX_RATIO and all(rc == 0 for b in best.values() for rc in b["exit_codes"])
     results = {
         "input": info, "repeats": args.repeats, "commands": {k: " ".join(v) for k, v in commands.items()}, "best": best,
         "ratio_report_html_to_stats": round(ratio_html, 3), "ratio_report_json_to_stats": round(ratio_json, 3),
         "ratio_report_html_to_stats_cpu": round(ratio_cpu, 3),
+        "base": str(args.base) if args.base else None, "ratio_base_report_html_to_stats": round(ratio_base, 3) if ratio_base else None,
         "target_ratio": MAX_RATIO, "ok": ok,
         "machine": {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count(), "load_average": load_average()},
     }
@@ -84,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, b in best.items():
         print(f"{name:<14}{b['best_s']:>9.2f}{', '.join(f'{r:.2f}' for r in b['runs_s']):>28}{b['cpu_s']:>12.2f}{b['maxrss_mb']:>13.1f}")
     print(f"report (HTML) / stats = {ratio_html:.2f} wall (target <= {MAX_RATIO}), {ratio_cpu:.2f} CPU; report (JSON) / stats = {ratio_json:.2f} wall")
+    if ratio_base is not None:
+        print(f"base ({args.base}): report (HTML) / stats = {ratio_base:.2f} wall")
     print("OK" if ok else "TARGET MISSED")
     return 0 if ok else 1
 
