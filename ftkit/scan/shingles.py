@@ -182,13 +182,12 @@ def shingles(texts: Sequence[str], size: int) -> tuple[NDArray[np.uint64], NDArr
     for i in range(1, size):
         np.multiply(units[i : i + full], mult[i], out=tmp)
         acc += tmp
-    owner = np.repeat(np.arange(len(texts), dtype=np.int64), taken)
-    where = np.cumsum(taken)
-    where -= taken
-    where -= first[:-1]  # minus where each text's shingles start in ``acc``
-    at = np.arange(len(owner), dtype=np.int64)
-    at -= where.take(owner)
-    return _mix(acc.take(at)), owner
+    # drop the windows from each text's last shingle on to the next text (fewer than 2 * size)
+    drop = (first[:-1] + taken)[:, None] + np.arange(2 * size - 2)
+    drop = drop[(drop < first[1:, None]) & (drop < full)]
+    whole = np.ones(full, dtype=np.bool_)
+    whole.put(drop, False)
+    return _mix(acc[whole]), np.repeat(np.arange(len(texts), dtype=np.int64), taken)
 
 
 def signatures(hashes: NDArray[np.uint64], owner: NDArray[np.int64], count: int, k: int) -> NDArray[np.uint64]:
