@@ -4,6 +4,7 @@ sides)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import tempfile
@@ -121,6 +122,157 @@ def test_profile_settings_are_checked(tmp_path: Path) -> None:
         QualityRules(near_duplicate_threshold=1.5)
     with pytest.raises(ProfileError, match="over 1024"):
         QualityRules(near_duplicate_bands=64, near_duplicate_rows=32)
+
+
+# --- the numpy code against main's implementation before the faster one ---------------------------
+# What follows is main's implementation (ftkit/scan/shingles.py) before it was made faster, kept as
+# the reference: the faster code must give bit-for-bit the same shingles, signatures and band hashes,
+# since band hashes and split groups must not change between versions.
+
+
+@functools.lru_cache(maxsize=1)
+def _main_tables() -> tuple[Any, Any]:
+    from ftkit.scan import shingles as s
+
+    kind = np.zeros(0x110000, dtype=np.uint8)
+    fold = np.arange(0x110000, dtype=np.uint32)
+    for lo, hi in s._CHAR_BLOCKS:
+        kind[lo : hi + 1] = 2
+    kind[0x20000:0x40000] = 2
+    kind[s._HANGUL[0] : s._HANGUL[1] + 1] = 1
+    for lo, hi in s._LOOKED_UP:
+        for cp in range(lo, hi):
+            folded = unicodedata.normalize("NFKC", chr(cp)).casefold()
+            if len(folded) == 1:
+                fold[cp] = ord(folded)
+            if not kind[cp] and folded and unicodedata.category(folded[0])[0] in "LNM":
+                kind[cp] = kind[ord(folded[0])] or 1
+    kind[0x30FB] = 0
+    kind[0] = 0
+    return kind, fold
+
+
+def _main_mix(x: Any) -> Any:
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x
+
+
+def _main_constants(count: int, salt: int) -> Any:
+    return _main_mix(np.arange(1, count + 1, dtype=np.uint64) + np.uint64(salt << 32)) | np.uint64(1)
+
+
+def _main_units(texts: list[str]) -> tuple[Any, Any]:
+    codes = np.frombuffer("\x00".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if not len(codes):
+        return np.zeros(0, dtype=np.uint64), np.zeros(len(texts), dtype=np.int64)
+    kinds, folds = _main_tables()
+    kind = kinds[codes]
+    char = folds[codes].astype(np.uint64)
+    keep = kind != 0
+    single = kind == 2
+    first = keep.copy()
+    first[1:] &= ~keep[:-1] | single[1:] | single[:-1]
+    start_mult, pair_mult, pair_mix = _main_constants(3, 1)
+    pair = np.empty_like(char)
+    pair[0] = 0
+    np.multiply(char[:-1], pair_mult, out=pair[1:])
+    pair[1:] ^= char[1:]
+    pair *= pair_mix
+    char *= start_mult
+    part = np.where(first, char, pair)
+    part *= keep
+    total = np.cumsum(part, dtype=np.uint64)
+    starts = np.flatnonzero(first)
+    before = np.where(starts > 0, total[np.maximum(starts - 1, 0)], np.uint64(0))
+    after = total[np.append(starts[1:] - 1, len(total) - 1)]
+    text_starts = np.zeros(len(texts), dtype=np.int64)
+    if len(texts) > 1:
+        np.cumsum(np.fromiter(map(len, texts[:-1]), dtype=np.int64, count=len(texts) - 1) + 1, out=text_starts[1:])
+    return after - before, np.diff(np.append(np.searchsorted(starts, text_starts), len(starts)))
+
+
+def main_shingles(texts: list[str], size: int) -> tuple[Any, Any]:
+    if not texts:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    units, counts = _main_units(texts)
+    owner = np.repeat(np.arange(len(texts), dtype=np.int64), counts)
+    mult = _main_constants(size, 2)
+    full = len(units) - size + 1
+    hashes, owners = [], []
+    if full > 0:
+        acc = units[:full] * mult[0]
+        for i in range(1, size):
+            acc += units[i : i + full] * mult[i]
+        whole = owner[size - 1 :] == owner[:full]
+        hashes, owners = [acc[whole]], [owner[:full][whole]]
+    short = np.flatnonzero((counts > 0) & (counts < size))
+    if len(short):
+        first_unit = np.cumsum(counts) - counts
+        rows = np.repeat(short, counts[short])
+        where = np.arange(len(rows)) - np.repeat(np.cumsum(counts[short]) - counts[short], counts[short])
+        part = units[np.repeat(first_unit[short], counts[short]) + where] * mult[where]
+        acc_short = np.zeros(len(texts), dtype=np.uint64)
+        np.add.at(acc_short, rows, part)
+        hashes.append(acc_short[short])
+        owners.append(short)
+    if not hashes:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    out, who = np.concatenate(hashes), np.concatenate(owners)
+    if len(short):
+        order = np.argsort(who, kind="stable")
+        out, who = out[order], who[order]
+    return _main_mix(out), who
+
+
+def main_signatures(hashes: Any, owner: Any, count: int, k: int) -> Any:
+    sentinel = 1 << 32
+    flat = np.full(count * k, sentinel, dtype=np.uint64)
+    bins = (((hashes >> np.uint64(32)) * np.uint64(k)) >> np.uint64(32)).astype(np.int64)
+    np.minimum.at(flat, owner * k + bins, hashes & np.uint64(0xFFFFFFFF))
+    rows = flat.reshape(count, k)
+    gaps = np.flatnonzero((rows == sentinel).any(axis=1))
+    if len(gaps):
+        sub = rows[gaps]
+        doubled = np.concatenate([sub, sub], axis=1)
+        index = np.where(doubled != sentinel, np.arange(2 * k), 2 * k - 1)
+        nearest = np.minimum.accumulate(index[:, ::-1], axis=1)[:, ::-1][:, :k]
+        distance = (nearest - np.arange(k)).astype(np.uint64)
+        sub = np.take_along_axis(doubled, nearest, axis=1) + (distance << np.uint64(32))
+        sub[(doubled == sentinel).all(axis=1)] = np.uint64(sentinel * k)
+        rows[gaps] = sub
+    return rows
+
+
+def main_band_hashes(rows: Any, bands: int, per_band: int) -> Any:
+    grouped = rows[:, : bands * per_band].reshape(rows.shape[0], bands, per_band)
+    out = _main_mix((grouped * _main_constants(per_band, 3)).sum(axis=2, dtype=np.uint64)).view(np.int64)
+    out[out == 0] = 1
+    out[rows[:, 0] == np.uint64((1 << 32) * rows.shape[1])] = 0
+    return out
+
+
+# every kind of character the units tell apart: word letters (ASCII, accented, multi-character case
+# folds, fullwidth, Hangul), digits, character units (Han, Kana, Thai, Myanmar, a CJK extension B
+# character), separators (space, punctuation, the Katakana middle dot, emoji), NUL and lone surrogates
+_ALPHABET = "aZ9é ß\ufb01\u0130Ａ１한국\u0301 ,.\n中文日かカ\uff76ไทย\u1000\U00020000・😀\x00\ud800\udfff_-"
+_MANY = st.lists(st.text(alphabet=_ALPHABET, max_size=40) | st.sampled_from(["", "abc def ghi jkl mno pqr", "中文字日本語の文章"]), min_size=1, max_size=12)
+
+
+@settings(SETTINGS, max_examples=150)
+@given(_MANY, st.integers(1, 7), st.sampled_from([(14, 8, 0), (3, 2, 0), (1, 1, 0), (4, 5, 3), (2, 64, 0)]))
+def test_signing_is_bit_for_bit_mains(batch: list[str], size: int, shape: tuple[int, int, int]) -> None:
+    bands, per_band, extra = shape
+    k = bands * per_band + extra
+    new, old = shingles(batch, size), main_shingles(batch, size)
+    for a, b in zip(new, old):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    rows, old_rows = signatures(*new, len(batch), k), main_signatures(*old, len(batch), k)
+    assert rows.dtype == old_rows.dtype and np.array_equal(rows, old_rows)
+    assert np.array_equal(band_hashes(rows, bands, per_band), main_band_hashes(old_rows, bands, per_band))
 
 
 # --- accuracy -------------------------------------------------------------------------------------

@@ -30,11 +30,11 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-# Records a batch of text is signed in: big enough for numpy to pay off, small enough (with the
-# arrays it makes, about 40 bytes a character) to stay in the processor's cache. Measured on the
-# 4.5 M characters of 20 MB of bench_validate.py's records: 16 Ki characters 0.16 s, 4 Ki 0.27-0.31,
-# 64 Ki 0.21, 128 Ki 0.24 (shingles, signatures and band hashes).
-_BATCH_CHARS = 1 << 14
+# Characters of text a batch is signed in: big enough for numpy's per-call cost to vanish, small
+# enough (with the arrays it makes, about 30 bytes a character) to stay in the processor's cache.
+# Measured on the 2.7 M characters of the first 3,000 records of bench_report.py's input (shingles,
+# signatures and band hashes, against 16 Ki in the same run): 32 Ki 0.85, 64 Ki 0.78, 128 Ki 0.84.
+_BATCH_CHARS = 1 << 16
 # Each record in a band bucket is paired with at most this many earlier records of the bucket:
 # the members of a true cluster agree with each other, so the cluster still connects, and a
 # bucket of thousands of merely similar records does not cost millions of comparisons.
