@@ -353,3 +353,25 @@ def test_split_by_near_works_with_ft504_ignored(tmp_path: Path) -> None:
     train = (tmp_path / "out" / "train.jsonl").read_text(encoding="utf-8").splitlines()
     families = {corpus.family[corpus.lines.index(x)] for x in train} - {-1}
     assert result.validation.records == len(val) and not families & {corpus.family[corpus.lines.index(x)] for x in val}
+
+
+def test_a_batch_of_tiny_texts_is_bounded_in_records(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Empty and one-character texts add almost nothing to a batch's characters; the records a
+    batch holds are capped too (each costs a row of the signature matrix), with the same bands."""
+    from ftkit.scan import near
+    from ftkit.scan import shingles as shingling
+
+    sizes: list[int] = []
+    real = shingling.signatures
+    monkeypatch.setattr(shingling, "signatures", lambda h, o, count, k: sizes.append(count) or real(h, o, count, k))
+    texts = ["", "a", "字", "b c"] * 2500
+    batched = near.NearSignatures(QualityRules())
+    for text in texts:
+        batched.add(text)
+    batched.flush()
+    assert max(sizes) <= near._BATCH_RECORDS and sum(sizes) == len(texts)
+    alone = near.NearSignatures(QualityRules())
+    for text in texts[:8]:
+        alone.add(text)
+        alone.flush()
+    assert batched.bands[: 8 * alone.quality.near_duplicate_bands] == alone.bands

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 # Measured on the 2.7 M characters of the first 3,000 records of bench_report.py's input (shingles,
 # signatures and band hashes, against 16 Ki in the same run): 32 Ki 0.85, 64 Ki 0.78, 128 Ki 0.84.
 _BATCH_CHARS = 1 << 16
+# ... and at most this many records (a batch of empty or one-character texts would otherwise make a
+# signature matrix of 900 bytes a record, 60 MB for 64 Ki records)
+_BATCH_RECORDS = 1 << 12
 # Each record in a band bucket is paired with at most this many earlier records of the bucket:
 # the members of a true cluster agree with each other, so the cluster still connects, and a
 # bucket of thousands of merely similar records does not cost millions of comparisons.
@@ -75,7 +78,7 @@ class NearSignatures:
     def add(self, text: str) -> None:
         self._pending.append(text)
         self._chars += len(text)
-        if self._chars >= _BATCH_CHARS:
+        if self._chars >= _BATCH_CHARS or len(self._pending) >= _BATCH_RECORDS:
             self.flush()
 
     def add_signed(self, bands: bytes) -> None:
