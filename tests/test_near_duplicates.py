@@ -375,3 +375,29 @@ def test_a_batch_of_tiny_texts_is_bounded_in_records(monkeypatch: pytest.MonkeyP
         alone.add(text)
         alone.flush()
     assert batched.bands[: 8 * alone.quality.near_duplicate_bands] == alone.bands
+
+
+def test_records_signed_ahead_keep_their_place_without_small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``add_signed`` (the scan's head start) between texts: the same bands in the same order as
+    signing every text, and the texts still signed in one batch, not one batch between each two."""
+    from ftkit.scan import near
+    from ftkit.scan import shingles as shingling
+
+    texts = [f"record number {i} says something about {i % 7} things" for i in range(60)]
+    plain = near.NearSignatures(QualityRules())
+    for text in texts:
+        plain.add(text)
+    plain.flush()
+    width = plain.quality.near_duplicate_bands
+    batches: list[int] = []
+    real = shingling.signatures
+    monkeypatch.setattr(shingling, "signatures", lambda h, o, count, k: batches.append(count) or real(h, o, count, k))
+    mixed = near.NearSignatures(QualityRules())
+    for i, text in enumerate(texts):
+        if i % 3 == 1:  # every third record arrives signed, from the plain run's bands
+            mixed.add_signed(plain.bands[i * width : (i + 1) * width].tobytes())
+        else:
+            mixed.add(text)
+    mixed.flush()
+    assert mixed.bands == plain.bands
+    assert batches == [40]

@@ -69,6 +69,7 @@ class NearSignatures:
         self.quality = quality
         self.bands = array("q")
         self._pending: list[str] = []
+        self._signed: list[tuple[int, bytes]] = []  # (texts pending before it, band hashes) of records signed already
         self._chars = 0
 
     def text(self, messages: Sequence[dict[str, Any]]) -> str:
@@ -82,9 +83,12 @@ class NearSignatures:
             self.flush()
 
     def add_signed(self, bands: bytes) -> None:
-        """A record whose band hashes were worked out already (``ftkit.scan.headstart``)."""
-        self.flush()  # the records before it first
-        self.bands.frombytes(bands)
+        """A record whose band hashes were worked out already (``ftkit.scan.headstart``): kept in
+        its place, without signing the texts before it in a batch of their own."""
+        if self._pending:
+            self._signed.append((len(self._pending), bands))
+        else:
+            self.bands.frombytes(bands)
 
     def flush(self) -> None:
         if not self._pending:
@@ -94,8 +98,14 @@ class NearSignatures:
         q = self.quality
         hashes, owner = shingles(self._pending, q.near_duplicate_shingle)
         rows = signatures(hashes, owner, len(self._pending), q.near_duplicate_bands * q.near_duplicate_rows)
-        self.bands.frombytes(band_hashes(rows, q.near_duplicate_bands, q.near_duplicate_rows).tobytes())
-        self._pending, self._chars = [], 0
+        signed = band_hashes(rows, q.near_duplicate_bands, q.near_duplicate_rows)
+        done = 0
+        for before, bands in self._signed:  # the records signed already, each after the texts before it
+            self.bands.frombytes(signed[done:before].tobytes())
+            self.bands.frombytes(bands)
+            done = before
+        self.bands.frombytes(signed[done:].tobytes())
+        self._pending, self._signed, self._chars = [], [], 0
 
 
 @dataclass
