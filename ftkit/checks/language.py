@@ -145,11 +145,17 @@ class LanguageJudge:
         """``judge`` of each record's messages; the quick script counts of all of them in one
         numpy pass (a few microseconds a record instead of fifteen), and the careful counts of
         those it suspects in another."""
-        self.said.clear()
         started = [self._start(messages) for messages in records]
-        counted = iter(self._count_pairs([(s[2], s[3]) for s in started if s is not None]))
+        todo = [(s[2], s[3]) for s in started if s is not None]
+        if not todo:  # all plainly one language (one English record alone, say)
+            return [None] * len(started)
+        self.said.clear()
+        counted = iter(self._count_pairs(todo))
         suspects = [None if s is None else self._suspect(s, *next(counted)) for s in started]
-        careful = iter(self._count_pairs([(s[2].sample, s[3].sample) for s in suspects if s is not None], careful=True))
+        todo = [(s[2].sample, s[3].sample) for s in suspects if s is not None]
+        if not todo:
+            return [None] * len(suspects)
+        careful = iter(self._count_pairs(todo, careful=True))
         return [None if s is None else self._confirm(s[0], s[1], *next(careful)) for s in suspects]
 
     def _start(self, messages: Sequence[Any]) -> tuple[Sequence[Any], int, str, str, str, str] | None:
