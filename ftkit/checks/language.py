@@ -231,8 +231,9 @@ class LanguageJudge:
         return top_reply, top_user
 
     def _identify(self, text: str) -> list[tuple[str, float]] | None:
-        """``identify``, asked once per text in a batch: half the texts it is asked about come
-        back (a careful sample is often its quick one, nothing removed)."""
+        """``identify``, asked once per text in a batch: on the report benchmark's records half of
+        its calls were repeats (a careful sample is often its quick one, nothing removed). Only
+        misses if another thread's batch clears it: the answers depend on the text alone."""
         if text in self.said:
             return self.said[text]
         said = self.said[text] = self.identify(text)
