@@ -14,7 +14,8 @@ from language_set import labelled_records
 
 import ftkit
 from ftkit.checks import costly_checks, record_checks
-from ftkit.checks.language import LanguageJudge
+from ftkit.checks.language import LanguageJudge, _first, cld2_identify
+from ftkit.checks.language_text import below_256
 from ftkit.policy.languages import language_table
 from ftkit.policy.profile import LanguageRules, load_profile
 from ftkit.scan import parallel
@@ -209,10 +210,48 @@ def test_judging_many_at_once_is_judging_each(pairs: list[tuple[str, str]], data
     assert together == [JUDGE.judge_many([m])[0] for m in records] == [JUDGE.judge(m) for m in records]
     # the batch's one numpy pass counts each text as counting it alone does
     for (user, reply), counted in zip(pairs, JUDGE._count_pairs([(reply, user) for user, reply in pairs])):
-        assert [c.units for c in counted] == [JUDGE._units(reply), JUDGE._units(user)]
+        assert [c.units for c in counted] == [JUDGE.counter.units(reply), JUDGE.counter.units(user)]
+    # and so do the careful counts of the suspects, in one pass too
+    samples = [(JUDGE._sample(reply), JUDGE._sample(user)) for user, reply in pairs]
+    for (user, reply), counted in zip(pairs, JUDGE._count_pairs(samples, careful=True)):
+        alone = [JUDGE.count(reply, careful=True), JUDGE.count(user, careful=True)]
+        assert [(c.sample, c.units, c.code_share) for c in counted] == [(c.sample, c.units, c.code_share) for c in alone]
     rule = next(r for r in costly_checks() if r.code == "FT305")
     assert rule.batch is not None and rule.check is not None
     wrapped = [{"messages": m} for m in records]
     assert [list(rule.check(r, load_profile().data)) for r in wrapped] == [
         [(f"/messages/{found[0]}/content", found[1])] if found else [] for found in together
     ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=40) | st.text(alphabet="abcé\xff\u0100中", max_size=40))
+def test_below_256_is_every_character_below_u0100(text: str) -> None:
+    assert below_256(text) == all(ord(c) < 0x100 for c in text)
+
+
+def test_a_batch_too_big_for_two_byte_bins_counts_as_one_at_a_time() -> None:
+    """Over 4096 texts beyond U+0100 in one pass the bins no longer fit two bytes (intp then)."""
+    texts = [f"{'中' * (i % 7)}{'かな' * (i % 3)} word{i} ñ" for i in range(4200)]
+    assert JUDGE.counter.units_many(texts) == [JUDGE.counter.units(t) for t in texts]
+    assert JUDGE.counter.units_many([]) == []
+
+
+def test_the_library_is_asked_once_per_text_in_a_batch() -> None:
+    asked: list[str] = []
+
+    def identify(text: str) -> list[tuple[str, float]] | None:
+        asked.append(text)
+        return cld2_identify(text)
+
+    judge = LanguageJudge(load_profile().data.language, language_table(), identify=identify)
+    records = [item.record["messages"] for item in labelled_records()]
+    assert judge.judge_many(records) == [JUDGE.judge(m) for m in records]
+    assert asked and len(asked) == len(set(asked))
+
+
+def test_a_fence_is_looked_for_by_its_first_character() -> None:
+    assert _first(("```",)) == "`" and _first(("~~~", "~x")) == "~"
+    assert _first(("://", "www.")) == "" and _first(()) == ""
+    fenced = "Explain this:\n```python\nprint('hi')\n```\nPlease."
+    assert "print" not in JUDGE._sample(fenced) and JUDGE._sample("no fence ` here") == "no fence ` here"

@@ -1,13 +1,14 @@
 """FT305's judge: which language a message is written in, and whether the final reply switched.
 
-Scripts first: each message's letters are counted per script (``rules/languages.toml``) on its
-first ``sample_chars`` characters; digits, punctuation and emoji belong to no script. A unit is
-about a word (a script's letters over its ``chars_per_unit``), and a text is in the script that
-holds at least ``dominant_share`` of its units. Two different scripts are two languages
-(Japanese is kana with kanji, and a Han-only text may be Japanese too, so it must be long to
-count as Chinese against Japanese). Inside one script written by several languages (Latin,
-Cyrillic, Arabic) the offline identification library CLD2 (``pycld2``: its model is compiled in,
-nothing is downloaded) tells them apart, and only when it calls both texts reliable.
+Scripts first: each message's letters are counted per script (``rules/languages.toml``;
+``ftkit.checks.language_text``) on its first ``sample_chars`` characters; digits, punctuation and
+emoji belong to no script. A unit is about a word (a script's letters over its
+``chars_per_unit``), and a text is in the script that holds at least ``dominant_share`` of its
+units. Two different scripts are two languages (Japanese is kana with kanji, and a Han-only
+text may be Japanese too, so it must be long to count as Chinese against Japanese). Inside one
+script written by several languages (Latin, Cyrillic, Arabic) the offline identification
+library CLD2 (``pycld2``: its model is compiled in, nothing is downloaded) tells them apart, and
+only when it calls both texts reliable.
 
 A message is judged on its first and last characters (``sample_chars`` in all). Passes of
 growing cost keep it cheap: two texts below U+0100 that plainly use one language's function
@@ -22,18 +23,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ftkit.errors import ProfileError
+from ftkit.checks.language_text import ScriptCounter, below_256
 from ftkit.policy.languages import Language, LanguageTable
 from ftkit.policy.profile import LanguageRules
-
-if TYPE_CHECKING:
-    import numpy as np
 
 _PLAIN_CHARS = 160  # function words are dense: the start of a text shows them
 
 #: (language code, percent of the text) pairs, most likely first; None when the library is unsure.
+#: A function of the text alone: the judge asks once per text and batch (``_identify``).
 Identify = Callable[[str], "list[tuple[str, float]] | None"]
 
 
@@ -71,28 +70,16 @@ class LanguageJudge:
 
     def __init__(self, rules: LanguageRules, table: LanguageTable, identify: Identify = cld2_identify) -> None:
         self.rules, self.table, self.identify = rules, table, identify
-        self.scripts = scripts = table.scripts
-        if len(scripts) > 254:
-            raise ProfileError("rules/languages.toml: at most 254 scripts (one byte per code point)")
-        self.per_unit = [1.0 / s.chars_per_unit for s in scripts]
-        below_256 = [0] * 256
-        for i, script in enumerate(scripts):
-            for lo, hi in script.ranges:
-                for point in range(lo, min(hi, 255) + 1):
-                    below_256[point] = i + 1
-        latin1 = set(below_256) - {0}
-        # Text below U+0100 (English, most of French, German, Spanish...) needs no numpy when the
-        # letters there all belong to one script: bytes.translate deletes the rest. numpy (a
-        # tenth of a second to import) is loaded with the first text beyond (``_numpy``).
-        self.latin1_script = latin1.pop() - 1 if len(latin1) == 1 else None
-        self.latin1_weight = self.per_unit[self.latin1_script] if self.latin1_script is not None else 0.0
-        self.latin1_drop = bytes(i for i in range(256) if below_256[i] == 0)
-        self.np: Any = None
+        self.said: dict[str, list[tuple[str, float]] | None] = {}  # this batch's ``identify`` answers
+        self.counter = counter = ScriptCounter(table)
+        self.scripts = scripts = counter.scripts
+        self.joins = counter.joins
         self.code_symbols = table.code_symbols.encode("ascii", "ignore")
         index = {s.name: i for i, s in enumerate(scripts)}
-        self.joins = [(index[s.name], [index[j] for j in s.joins], s.join_share) for s in scripts if s.joins]
         flags = re.ASCII | re.MULTILINE
-        self.whole = [(i.when, re.compile(i.pattern, flags).sub) for i in table.ignore if i.whole]
+        # the character all of an entry's `when` strings start with: searched first, since
+        # "`" in text costs a seventh of "```" in text (memchr), and whole entries run on every message
+        self.whole = [(_first(i.when), i.when, re.compile(i.pattern, flags).sub) for i in table.ignore if i.whole]
         self.noise = [(i.when, re.compile(i.pattern, flags).sub) for i in table.ignore if not i.whole]
         self.same = {code: group for group in table.same for code in group}
         self.plain: dict[str, tuple[str, ...]] = {}  # function word -> the languages that have it
@@ -111,83 +98,40 @@ class LanguageJudge:
     def count(self, text: str, careful: bool = False) -> Counted:
         """``text`` counted on its first ``sample_chars`` characters (fenced code removed; when
         ``careful``, everything else that is not language too)."""
-        sample = self._sample(text)
-        code_share = 0.0
+        sample, code_share = self._sample(text), 0.0
         if careful:
-            raw = sample.encode("utf-8", "surrogatepass")
-            visible = len(raw) - raw.count(b" ") - raw.count(b"\n") or 1
-            code_share = (len(raw) - len(raw.translate(None, self.code_symbols))) / visible
-            for when, sub in self.noise:
-                if _holds(sample, when):
-                    sample = sub(" ", sample)
-        return Counted(sample, self._units(sample), self.rules.dominant_share, code_share)
+            sample, code_share = self._careful(sample)
+        return Counted(sample, self.counter.units(sample), self.rules.dominant_share, code_share)
 
-    def _count_pairs(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[Counted, Counted]]:
-        """The quick ``count`` of each pair of samples: text below U+0100 by ``bytes.translate``,
-        all other texts together in one numpy pass."""
+    def _count_pairs(self, pairs: Sequence[tuple[str, str]], careful: bool = False) -> list[tuple[Counted, Counted]]:
+        """``count`` of each pair of samples, all texts in one numpy pass (``units_many``)."""
         texts = [t for pair in pairs for t in pair]
-        units: list[list[float]] = [[] for _ in texts]
-        wide = []
-        for i, t in enumerate(texts):
-            if self._latin1(t):
-                units[i] = self._units(t)
-            else:
-                wide.append(i)
-        if wide:
-            n = len(self.scripts) + 1
-            np_ = self._numpy()
-            points = np_.frombuffer("".join([texts[i] for i in wide]).encode("utf-32-le", "surrogatepass"), dtype=self.utf32)
-            owner = np_.repeat(np_.arange(0, len(wide) * n, n, dtype=np_.intp), [len(texts[i]) for i in wide])
-            bins = np_.bincount(self.lut[points] + owner, minlength=len(wide) * n).reshape(len(wide), n)
-            for i, row in zip(wide, (bins[:, 1:] * self.weights).tolist()):
-                units[i] = self._joined(row)
+        shares = [0.0] * len(texts)
+        if careful:
+            for i, t in enumerate(texts):
+                texts[i], shares[i] = self._careful(t)
+        units = self.counter.units_many(texts)
         share = self.rules.dominant_share
-        return [(Counted(texts[2 * k], units[2 * k], share), Counted(texts[2 * k + 1], units[2 * k + 1], share)) for k in range(len(pairs))]
+        counted = [Counted(t, u, share, c) for t, u, c in zip(texts, units, shares)]
+        return list(zip(counted[::2], counted[1::2]))
+
+    def _careful(self, sample: str) -> tuple[str, float]:
+        """A sample without anything that is not language, and its share of code symbols."""
+        raw = sample.encode("utf-8", "surrogatepass")
+        visible = len(raw) - raw.count(b" ") - raw.count(b"\n") or 1
+        code_share = (len(raw) - len(raw.translate(None, self.code_symbols))) / visible
+        for when, sub in self.noise:
+            if _holds(sample, when):
+                sample = sub(" ", sample)
+        return sample, code_share
 
     def _sample(self, text: str) -> str:
-        for when, sub in self.whole:
-            if _holds(text, when):
+        for first, when, sub in self.whole:
+            if first in text and _holds(text, when):
                 text = sub(" ", text)
         size = self.rules.sample_chars
         # the start and the end: a long request often ends with its question
         return text if len(text) <= size else f"{text[: size - size // 3]}\n{text[-(size // 3) :]}"
-
-    def _numpy(self) -> Any:
-        """numpy and the code point table, on first need."""
-        if self.np is None:
-            import numpy
-
-            lut = numpy.zeros(0x110000, dtype=numpy.uint8)  # every code point: one lookup, no bounds test
-            for i, script in enumerate(self.scripts):
-                for lo, hi in script.ranges:
-                    lut[lo : hi + 1] = i + 1  # 0: no script
-            self.lut: np.ndarray[Any, np.dtype[np.uint8]] = lut
-            self.weights = numpy.array(self.per_unit)
-            self.utf32 = numpy.dtype("<u4")
-            self.np = numpy
-        return self.np
-
-    def _latin1(self, sample: str) -> bool:
-        """True for text below U+0100 (English, most European languages), counted without numpy."""
-        return self.latin1_script is not None and _below_256(sample)
-
-    def _units(self, sample: str) -> list[float]:
-        if self._latin1(sample):
-            units = [0.0] * len(self.scripts)
-            units[self.latin1_script] = len(sample.encode("latin-1").translate(None, self.latin1_drop)) * self.latin1_weight  # type: ignore[index]  # _latin1: not None
-            return units
-        np_ = self._numpy()
-        points = np_.frombuffer(sample.encode("utf-32-le", "surrogatepass"), dtype=self.utf32)
-        return self._joined((np_.bincount(self.lut[points], minlength=len(self.scripts) + 1)[1:] * self.weights).tolist())
-
-    def _joined(self, units: list[float]) -> list[float]:
-        for script, joined, share in self.joins:
-            own = units[script]
-            if own and own >= share * (own + sum(units[j] for j in joined)):
-                for j in joined:
-                    units[script] += units[j]
-                    units[j] = 0.0
-        return units
 
     # --- the decision -------------------------------------------------------------------------------
 
@@ -199,11 +143,20 @@ class LanguageJudge:
 
     def judge_many(self, records: Sequence[Sequence[Any]]) -> list[tuple[int, str] | None]:
         """``judge`` of each record's messages; the quick script counts of all of them in one
-        numpy pass (a few microseconds a record instead of fifteen)."""
+        numpy pass (a few microseconds a record instead of fifteen), and the careful counts of
+        those it suspects in another."""
         started = [self._start(messages) for messages in records]
-        todo = [s for s in started if s is not None]
-        counted = iter(self._count_pairs([(s[2], s[3]) for s in todo]))
-        return [None if s is None else self._decide(s, *next(counted)) for s in started]
+        todo = [(s[2], s[3]) for s in started if s is not None]
+        if not todo:  # all plainly one language (one English record alone, say)
+            return [None] * len(started)
+        self.said.clear()
+        counted = iter(self._count_pairs(todo))
+        suspects = [None if s is None else self._suspect(s, *next(counted)) for s in started]
+        todo = [(s[2].sample, s[3].sample) for s in suspects if s is not None]
+        if not todo:
+            return [None] * len(suspects)
+        careful = iter(self._count_pairs(todo, careful=True))
+        return [None if s is None else self._confirm(s[0], s[1], *next(careful)) for s in suspects]
 
     def _start(self, messages: Sequence[Any]) -> tuple[Sequence[Any], int, str, str, str, str] | None:
         """The final reply and the user message it answers, sampled: (messages, index of that
@@ -222,10 +175,11 @@ class LanguageJudge:
             return None
         return messages, asked, reply_sample, user_sample, reply_text, user_text
 
-    def _decide(self, started: tuple[Sequence[Any], int, str, str, str, str], quick_reply: Counted,
-                quick_user: Counted) -> tuple[int, str] | None:  # fmt: skip
-        """The rest of ``judge`` once the quick counts are known."""
-        messages, asked, _, _, reply_text, user_text = started
+    def _suspect(self, started: tuple[Sequence[Any], int, str, str, str, str], quick_reply: Counted,
+                 quick_user: Counted) -> tuple[Sequence[Any], int, Counted, Counted] | None:  # fmt: skip
+        """``judge`` once the quick counts are known: (messages, index of the user message, the
+        two quick counts) when the record is to be counted carefully, None when it is settled."""
+        messages, asked, _, _, _, user_text = started
         rules = self.rules
         if quick_reply.total < rules.min_reply_units or quick_reply.script < 0:
             return None  # most records stop here or at the next test
@@ -237,8 +191,11 @@ class LanguageJudge:
                 quick_user = self.count(user_text)
         if self._differ(quick_reply, quick_user) is None:
             return None
-        reply, user = self.count(reply_text, careful=True), self.count(user_text, careful=True)
-        limit = rules.max_code_share
+        return messages, asked, quick_reply, quick_user
+
+    def _confirm(self, messages: Sequence[Any], asked: int, reply: Counted, user: Counted) -> tuple[int, str] | None:
+        """The rest of ``judge`` once the careful counts of a suspect are known."""
+        limit = self.rules.max_code_share
         if reply.code_share > limit or user.code_share > limit:
             return None
         found = self._differ(reply, user)
@@ -264,8 +221,8 @@ class LanguageJudge:
             return None
         if self._plainly_alike(reply.sample, user.sample):
             return None
-        said_reply = self.identify(reply.sample)
-        said_user = self.identify(user.sample) if said_reply else None
+        said_reply = self._identify(reply.sample)
+        said_user = self._identify(user.sample) if said_reply else None
         if not said_reply or not said_user:
             return None
         top_reply, top_user = said_reply[0][0], said_user[0][0]
@@ -273,16 +230,25 @@ class LanguageJudge:
             return None  # one language, or each text holds some of the other's
         return top_reply, top_user
 
+    def _identify(self, text: str) -> list[tuple[str, float]] | None:
+        """``identify``, asked once per text in a batch: on the report benchmark's records half of
+        its calls were repeats (a careful sample is often its quick one, nothing removed). Only
+        misses if another thread's batch clears it: the answers depend on the text alone."""
+        if text in self.said:
+            return self.said[text]
+        said = self.said[text] = self.identify(text)
+        return said
+
     def _quotes(self, user: Counted, reply: Counted, reply_code: str | None) -> bool:
         """True when a line of the user message is in the reply's language: the message quotes
         material, or asks about words, in another language ("What does this mean?\n\n超次元の…")."""
         for line in user.sample.splitlines():
-            units = self._units(line)
+            units = self.counter.units(line)
             if units[reply.script] < self.rules.bilingual_units or units[reply.script] < self.rules.dominant_share * sum(units):
                 continue
             if not self.scripts[reply.script].shared:
                 return True
-            said = self.identify(line)
+            said = self._identify(line)
             if not said or reply_code is None or self._alike(reply_code, [c for c, _ in said]):
                 return True  # unsure counts as the same: never flag on a guess
         return False
@@ -290,7 +256,7 @@ class LanguageJudge:
     def _plain_pair(self, reply: str, user: str) -> bool:
         """The common case settled first and cheaply: two texts below U+0100 (English, most
         European languages) plainly in one language by their function words."""
-        if not self.plain or not _below_256(reply) or not _below_256(user):
+        if not self.plain or not below_256(reply) or not below_256(user):
             return False
         first = self._plain_language(reply)
         return first is not None and first == self._plain_language(user)
@@ -339,7 +305,7 @@ class LanguageJudge:
         langs = self.languages_of[text.script]
         if not self.scripts[text.script].shared:
             return langs[0].code if len(langs) == 1 else None
-        if text.total >= self.rules.min_identify_units and (said := self.identify(text.sample)):
+        if text.total >= self.rules.min_identify_units and (said := self._identify(text.sample)):
             return said[0][0]
         return None
 
@@ -365,21 +331,16 @@ class LanguageJudge:
         return False
 
 
-def _below_256(text: str) -> bool:
-    if text.isascii():
-        return True
-    try:  # C speed; max(text) walks the string in Python objects, ten times slower
-        text.encode("latin-1")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _holds(text: str, when: tuple[str, ...]) -> bool:
     for w in when:  # noqa: SIM110  # a plain loop: any() with a generator costs more here, on every message
         if w in text:
             return True
     return False
+
+
+def _first(when: tuple[str, ...]) -> str:
+    firsts = {w[:1] for w in when}
+    return firsts.pop() if len(firsts) == 1 else ""
 
 
 def _role(message: Any) -> Any:
