@@ -255,3 +255,19 @@ def test_a_fence_is_looked_for_by_its_first_character() -> None:
     assert _first(("://", "www.")) == "" and _first(()) == ""
     fenced = "Explain this:\n```python\nprint('hi')\n```\nPlease."
     assert "print" not in JUDGE._sample(fenced) and JUDGE._sample("no fence ` here") == "no fence ` here"
+
+
+def test_a_lone_surrogate_is_not_judged_and_breaks_nothing(tmp_path: Path) -> None:
+    """A lone surrogate (FT016, an error unless ignored) cannot be handed to CLD2 as UTF-8: the
+    text is left unjudged, and a pass that ignores FT016 still runs FT305 on the rest."""
+    french = "Pourquoi le ciel est-il bleu pendant la journée et rouge au coucher du soleil ? Explique-moi en détail s'il te plaît."
+    english = "Because the air scatters short blue wavelengths much more strongly than long red ones, the sky looks blue by day."
+    assert cld2_identify(english[:60] + "\ud800" + english[60:]) is None
+    records = [
+        {"messages": [{"role": "user", "content": french}, {"role": "assistant", "content": english[:60] + "\ud800" + english[60:]}]},
+        {"messages": [{"role": "user", "content": french}, {"role": "assistant", "content": english}]},
+    ]
+    path = tmp_path / "surrogate.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    found = ftkit.validate(path, tokens=True, ignore="FT016")
+    assert [(f.line, f.code) for f in found.violations if f.code == "FT305"] == [(2, "FT305")]

@@ -44,7 +44,7 @@ def cld2_identify(text: str) -> list[tuple[str, float]] | None:
         return None
     try:
         reliable, _, details = pycld2.detect(text, isPlainText=True)
-    except pycld2.error:  # not valid UTF-8 (lone surrogates)
+    except (pycld2.error, UnicodeEncodeError):  # not valid UTF-8: a lone surrogate (an FT016 error, unless ignored)
         return None
     if not reliable:
         return None
