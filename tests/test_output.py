@@ -202,3 +202,35 @@ def test_a_code_that_matches_no_rule_is_a_usage_error(tmp_path: Path, args: list
 
 def test_selector_accepts_family_prefixes() -> None:
     assert Selector(["FT", "FT1", "ft20"], ["FT5"])("FT203")
+
+
+def test_a_command_imports_only_its_own_module(tmp_path: Path) -> None:
+    """Commands are loaded when asked for (``ftkit.cli.COMMANDS``): validate starts without the
+    other commands' modules, the report's and repairs' library, decimal and OpenSSL's hashlib."""
+    import subprocess
+    import sys
+
+    (tmp_path / "a.jsonl").write_text('{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]}\n')
+    unwanted = ["ftkit.cli.plan", "ftkit.cli.report", "ftkit.cli.repair", "ftkit.cli.show", "ftkit.cli.split", "ftkit.cli.stats",
+                "ftkit.api.reports", "ftkit.api.repair", "decimal", "_hashlib"]  # fmt: skip
+    code = (
+        "import sys; from ftkit.cli import main\ntry:\n    main(['validate', 'a.jsonl'])\nexcept SystemExit:\n    pass\n"
+        f"print([m for m in {unwanted!r} if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_every_command_module_is_listed() -> None:
+    """A command whose module ``ftkit.cli.COMMANDS`` does not name would never be found."""
+    import importlib
+    import pkgutil
+
+    import ftkit.cli as commands
+
+    for module in pkgutil.iter_modules(commands.__path__):
+        if module.name != "__main__":  # (which runs the command line)
+            importlib.import_module(f"ftkit.cli.{module.name}")
+    assert sorted(commands.cli.commands) == sorted(commands.COMMANDS)
+    for name, module in commands.COMMANDS.items():
+        assert commands.cli.commands[name].callback.__module__ == f"ftkit.cli.{module}"  # type: ignore[union-attr]

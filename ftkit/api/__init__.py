@@ -13,9 +13,35 @@ to use the nearest one with a ``[tool.ftkit]`` table; default: none), ``jobs`` (
 big files), ``progress`` (an ``ftkit.Progress`` to poll from another thread).
 """
 
-from ftkit.api.core import Context, Source, check, context, cost, recommend, split, stats, table, token_table, validate
-from ftkit.api.repair import convert, fix
-from ftkit.api.reports import report, show
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ftkit.api.core import Context, Source, check, context, cost, recommend, split, stats, table, token_table, validate
+    from ftkit.api.repair import convert, fix
+    from ftkit.api.reports import report, show
+
+# Where each name lives, imported on first use: validate needs neither repair nor the report
+# (and their imports: decimal, the report's models), a few milliseconds of every start-up.
+_WHERE = {
+    **dict.fromkeys(("Context", "Source", "check", "context", "cost", "recommend", "split", "stats", "table", "token_table", "validate"),
+                    "ftkit.api.core"),
+    **dict.fromkeys(("convert", "fix"), "ftkit.api.repair"),
+    **dict.fromkeys(("report", "show"), "ftkit.api.reports"),
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ftkit.api' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Context",

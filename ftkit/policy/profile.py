@@ -193,7 +193,7 @@ def _build(cls: type[Any], raw: Any, where: str) -> Any:
     """``cls`` from a TOML table, with a clear message for a missing, unknown or mistyped key."""
     if not isinstance(raw, dict):
         raise ProfileError(f"{where or 'the profile'} must be a table, not {type(raw).__name__}")
-    hints = get_type_hints(cls)
+    hints = _hints(cls)  # type: ignore[arg-type]  # a class is hashable
     known = {f.name: f for f in fields(cls)}
     unknown = sorted(set(raw) - set(known))
     if unknown:
@@ -205,6 +205,13 @@ def _build(cls: type[Any], raw: Any, where: str) -> Any:
         elif spec.default is MISSING and spec.default_factory is MISSING:
             raise ProfileError(f"{where}.{name} is missing" if where else f"{name} is missing")
     return cls(**values)
+
+
+@lru_cache(maxsize=64)
+def _hints(cls: type) -> dict[str, Any]:
+    """A table class's field types, worked out once (each is an ``eval`` of its annotation; the
+    packaged rules build some classes dozens of times at every start-up)."""
+    return get_type_hints(cls)
 
 
 def _coerce(kind: Any, value: Any, where: str) -> Any:

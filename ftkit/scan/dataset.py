@@ -10,7 +10,6 @@ similarity on the whole text.
 
 from __future__ import annotations
 
-import hashlib
 from array import array
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -243,4 +242,6 @@ class RecordFacts:
 
 
 def _digest(raw: bytes) -> bytes:
+    import hashlib  # here: it loads OpenSSL (6 ms of start-up), and few files are JSON arrays
+
     return hashlib.blake2b(raw, digest_size=16).digest()
