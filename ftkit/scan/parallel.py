@@ -10,6 +10,7 @@ import io
 import os
 import pickle
 import signal
+import sys
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
@@ -140,7 +141,7 @@ def fork_call(work: Callable[[], Any]) -> Child:
     """Run ``work`` in a forked child (it inherits the loaded profile, rules and hash seed, and
     only ever returns pickled data); ``result()`` waits for it. A tokenizer still being built in
     a thread is finished first: the child would inherit no thread to finish it."""
-    from ftkit.tokens.tokenizer import wait_for_builds
-
-    wait_for_builds()
+    tokenizers = sys.modules.get("ftkit.tokens.tokenizer")  # not imported: nothing is being built (validate)
+    if tokenizers is not None:
+        tokenizers.wait_for_builds()
     return Child(work)
