@@ -33,14 +33,20 @@ _WHERE = {
 
 
 def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name in ("core", "repair", "reports"):  # the submodules, as an eager package would have them
+        return importlib.import_module(f"ftkit.api.{name}")
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'ftkit.api' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return [*__all__, "core", "repair", "reports"]
 
 
 __all__ = [

@@ -64,6 +64,12 @@ class Rule:
     #: for a costly rule, optionally: the same findings for many records at once (``batch_of``)
     batch: BatchCheck | None = None
 
+    def problems(self, records: Sequence[Any], data: DataRules) -> list[list[Problem]]:
+        """What the rule finds in each of ``records``: its batch form when it has one."""
+        if self.batch is not None:
+            return self.batch(records, data)
+        return [list(self.check(record, data)) for record in records]  # type: ignore[misc]  # a record rule has a check
+
     @property
     def summary(self) -> str:
         return self.doc.splitlines()[0] if self.doc else ""

@@ -36,6 +36,9 @@ _PLAIN_CHARS = 160  # function words are dense: the start of a text shows them
 Identify = Callable[[str], "list[tuple[str, float]] | None"]
 
 
+_UNASKED: Any = object()
+
+
 def cld2_identify(text: str) -> list[tuple[str, float]] | None:
     """CLD2's reading of ``text``: its languages with their share of the text, or None."""
     try:
@@ -233,10 +236,11 @@ class LanguageJudge:
     def _identify(self, text: str) -> list[tuple[str, float]] | None:
         """``identify``, asked once per text in a batch: on the report benchmark's records half of
         its calls were repeats (a careful sample is often its quick one, nothing removed). Only
-        misses if another thread's batch clears it: the answers depend on the text alone."""
-        if text in self.said:
-            return self.said[text]
-        said = self.said[text] = self.identify(text)
+        misses if another thread's batch clears it: the answers depend on the text alone (and a
+        miss is told by a sentinel, not by ``in`` then ``[]``, which a clear between them breaks)."""
+        said = self.said.get(text, _UNASKED)
+        if said is _UNASKED:
+            said = self.said[text] = self.identify(text)
         return said
 
     def _quotes(self, user: Counted, reply: Counted, reply_code: str | None) -> bool:

@@ -91,10 +91,10 @@ def build_table(
     if engine is None:
         engine = choose_engine(size)
     big = size >= FAST_FROM_BYTES  # then the tokenizer is let go once the rows are counted (below)
-    # Built (and its data checked) before the scan: a bad tokenizer fails before any line is
-    # counted, and a forked second process inherits it instead of building it again. The fast
-    # engine's second of building runs in a thread, beside the scan's head start on its costly work
-    # (ftkit.scan.headstart); the scan waits for it before it forks or counts.
+    # Built (and its data checked) before any record is scanned: a bad tokenizer fails before any
+    # line is read (the scan makes each builder ready first, FileScan._ready), and a forked second
+    # process inherits it instead of building it again. The fast engine's second of building runs
+    # in a thread, beside the scan's head start on its costly work (ftkit.scan.headstart).
     if engine == "fast":
         build_in_background(spec, engine)
     else:

@@ -120,6 +120,7 @@ class FileScan(ArrayScan):
                 found = sniff(stream.read(HEAD_BYTES))
                 if found and found.code == "FT017":
                     self.add(found)
+                    self._ready()
                     self._scan_array(stream)
                 elif found:
                     self.sniffed = True
@@ -136,21 +137,18 @@ class FileScan(ArrayScan):
         """Scan the whole file; on a big file, the second half in a forked child at the same time."""
         size = os.fstat(stream.fileno()).st_size
         cut = parallel.cut_point(stream, size) if self.jobs > 1 and size >= parallel.PARALLEL_FROM and hasattr(os, "fork") else 0
-        stream.seek(0)
-        if not cut:
-            early = headstart.start(self, [(0, size, 0)]) if headstart.wanted(self) else None
-            self.early = early[0] if early else None
-            self._scan(Reader(stream, self.data.max_line_bytes, counter=self.counter))
-            return
-        if self.facts is not None:
+        if cut and self.facts is not None:
             self.facts.prepare()  # imports and tables made once, before the fork, for both processes
-        before = parallel.lines_before(stream, cut) if headstart.wanted(self) else None  # (then counted while waiting)
-        self.head = headstart.start(self, [(0, cut, 0), (cut, size, before)]) if before is not None else None
-        if hasattr(self.collector, "ready"):  # e.g. the tokenizer's tables, built on its first count: shared if made now
-            self.collector.ready()
-        child = parallel.fork_call(lambda: self._scan_part(cut, size, before))
+        # while the collector's tokenizer is built: the costly work of each part's first records
+        before = (parallel.lines_before(stream, cut) if cut else 0) if headstart.wanted(self) else None
+        self.head = headstart.start(self, [(0, cut, 0), (cut, size, before)] if cut else [(0, size, 0)]) if before is not None else None
+        self._ready()
         self.early = self.head[0] if self.head else None
         stream.seek(0)
+        if not cut:
+            self._scan(Reader(stream, self.data.max_line_bytes, counter=self.counter))
+            return
+        child = parallel.fork_call(lambda: self._scan_part(cut, size, before))
         reader = Reader(stream, self.data.max_line_bytes, limit=cut, counter=self.counter)
         try:
             self._scan(reader)
@@ -171,6 +169,11 @@ class FileScan(ArrayScan):
             self._scan(Reader(stream, self.data.max_line_bytes))
             return
         self._merge(part)
+
+    def _ready(self) -> None:
+        """The collector's tokenizer before any record (a bad one fails first; a fork shares its tables)."""
+        if hasattr(self.collector, "ready"):
+            self.collector.ready()
 
     def _scan_part(self, start: int, end: int, first_line: int | None = None) -> tuple[Any, ...]:
         """Run in the child: scan bytes [start, end) (``first_line`` lines before it, when
@@ -258,7 +261,7 @@ class FileScan(ArrayScan):
         batch, self.pending = self.pending, []
         early, ahead = self.early, {}
         if early is not None:  # the records worked on ahead (ftkit.scan.headstart): line -> index
-            ahead = {item[0]: i for item in batch if not item[4] and (i := early.index(item[0])) >= 0}
+            ahead = {item[0]: i for item in batch if not item[4] and (i := early.index(item[0], item[1])) >= 0}
         if self.private_checks or self.costly:
             batch = self._batch_rules(batch, ahead)
         if self.facts is not None:
@@ -317,8 +320,7 @@ class FileScan(ArrayScan):
         data = self.data
         bad = [seen == SUSPECT and self._run(self.private_checks, line, value, prefix) for line, _, value, seen, prefix, *_ in batch]
         for r, rule in enumerate(self.costly):
-            values = [item[2] for item in batch if item[0] not in ahead]
-            found = rule.batch(values, data) if rule.batch is not None else [list(rule.check(v, data)) for v in values]  # type: ignore[misc]  # record rules have a check
+            found = rule.problems([item[2] for item in batch if item[0] not in ahead], data)
             if ahead:
                 fresh = iter(found)
                 found = [self.early.problems(ahead[item[0]], r) if item[0] in ahead else next(fresh) for item in batch]  # type: ignore[union-attr]  # ahead is empty without early

@@ -21,7 +21,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ftkit.checks import Problem, Rule
 from ftkit.policy.profile import DataRules, QualityRules
@@ -29,7 +29,7 @@ from ftkit.scan.fastpath import CleanCheck
 from ftkit.scan.near import NearSignatures
 from ftkit.scan.reader import BLANK, Item, Reader
 
-#: Records taken from one part before turning to the next, and between two looks at the clock.
+#: Records taken from one part before turning to the next, and between two looks at ``waiting()``.
 STEP = 64
 #: Records kept per part at most (about 120 bytes each with the default 14 bands).
 MAX_RECORDS = 1 << 17
@@ -40,20 +40,22 @@ class Early:
 
     def __init__(self, width: int) -> None:
         self.lines = array("q")
+        self.sums = array("q")  # each record's hash(raw): a line whose bytes changed since is worked out again
         self.bands = array("q")  # ``width`` band hashes per record (none without FT504)
         self.width = width
         self.found: dict[int, list[list[Problem]]] = {}  # index -> each costly rule's problems, when any has one
         self._at = 0
 
-    def index(self, line: int) -> int:
-        """The index of ``line``'s results, or -1; the scan asks in increasing line order."""
+    def index(self, line: int, raw: bytes) -> int:
+        """The index of ``line``'s results, or -1 (also when its bytes are not those worked on:
+        the file changed meanwhile); the scan asks in increasing line order."""
         lines, at = self.lines, self._at
         while at < len(lines) and lines[at] < line:
             at += 1
         self._at = at
         if at < len(lines) and lines[at] == line:
             self._at = at + 1
-            return at
+            return at if self.sums[at] == hash(raw) else -1
         return -1
 
     def problems(self, index: int, rule: int) -> list[Problem]:
@@ -89,8 +91,9 @@ def head_start(path: Path, parts: Sequence[tuple[int, int, int]], max_line_bytes
     fast path accepts. None when it could not (the scan then does it all, and says why)."""
     width = near.near_duplicate_bands if near is not None else 0
     early = [Early(width) for _ in parts]
-    streams = [open(path, "rb") for _ in parts]  # noqa: SIM115  # closed below, whatever happens
+    streams: list[BinaryIO] = []
     try:
+        streams.extend(open(path, "rb") for _ in parts)  # noqa: SIM115  # closed below; the file may have gone (the scan reads the one it opened)
         readers: list[Iterator[Item]] = []
         for stream, (start, end, before) in zip(streams, parts):
             stream.seek(start)
@@ -111,22 +114,22 @@ def head_start(path: Path, parts: Sequence[tuple[int, int, int]], max_line_bytes
     return early
 
 
-def _take(reader: Iterator[Item], verdict: Callable[[Any, bytes], int], count: int) -> list[tuple[int, Any]]:
+def _take(reader: Iterator[Item], verdict: Callable[[Any, bytes], int], count: int) -> list[tuple[int, bytes, Any]]:
     """The next ``count`` records the fast path accepts (fewer at the end of the part)."""
-    batch: list[tuple[int, Any]] = []
+    batch: list[tuple[int, bytes, Any]] = []
     for line, _, raw, value, problems in reader:
         if problems is None and value is not BLANK and verdict(value, raw):  # type: ignore[arg-type]  # fast-parsed: bytes
-            batch.append((line, value))
+            batch.append((line, raw, value))  # type: ignore[arg-type]  # as above
             if len(batch) == count:
                 break
     return batch
 
 
-def _work(batch: list[tuple[int, Any]], early: Early, costly: Sequence[Rule], data: DataRules, near: QualityRules | None) -> None:
+def _work(batch: list[tuple[int, bytes, Any]], early: Early, costly: Sequence[Rule], data: DataRules, near: QualityRules | None) -> None:
     """The costly rules and band hashes of ``batch``, as the scan works them out (``_batch_rules``,
     ``RecordFacts.observe``)."""
-    values = [value for _, value in batch]
-    found = [rule.batch(values, data) if rule.batch is not None else [list(rule.check(v, data)) for v in values] for rule in costly]  # type: ignore[misc]  # record rules have a check
+    values = [value for _, _, value in batch]
+    found = [rule.problems(values, data) for rule in costly]
     if near is not None:
         signer = NearSignatures(near)
         for value in values:
@@ -134,8 +137,9 @@ def _work(batch: list[tuple[int, Any]], early: Early, costly: Sequence[Rule], da
         signer.flush()
         early.bands.extend(signer.bands)
     base = len(early.lines)
-    for k, (line, _) in enumerate(batch):
+    for k, (line, raw, _) in enumerate(batch):
         early.lines.append(line)
+        early.sums.append(hash(raw))
         problems = [rule_found[k] for rule_found in found]
         if any(problems):
             early.found[base + k] = problems

@@ -148,8 +148,8 @@ class TableBuilder:
         self.columns = tuple(columns) if columns is not None else None  # None: all of them
         # trainable_kept is worked out for this limit (None: no limit, every trainable token kept)
         self.limit, self.drop = max_tokens if max_tokens is not None else sys.maxsize, truncation == "drop"
-        # Built on first use (``ready``); build_table makes it ready before a parallel scan forks,
-        # so that the tables the tokenizer builds on its first count are shared by both processes.
+        # Built on first use (``ready``); the scan makes it ready before its first record (and so
+        # before it forks: the tables the tokenizer builds on its first count are then shared).
         self.tok: Tokenizer | None = None
         self.tokenizer_name: str | None = None
         self.source: TokenizerSource | None = None

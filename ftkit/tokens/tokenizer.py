@@ -8,6 +8,7 @@ The rank file is used only if it is the one pinned in the rules (``ftkit.tokens.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib.resources
 import importlib.util
@@ -293,38 +294,50 @@ def get_tokenizer(spec: str | None = None, engine: Engine = "tiktoken") -> Token
     TokenizerError otherwise. ``engine``: which encoder counts a packaged tokenizer, when it can
     (``tokenizer_from_config``); the same tokens either way. Waits for a ``build_in_background``
     of the same tokenizer, and raises what it raised."""
-    build = _BUILDS.pop((spec, engine), None)
+    build = _BUILDS.get((spec, engine))
     if build is not None:
-        build.join()
+        build.finished.wait()  # interrupted (Ctrl-C), the build stays listed: wait_for_builds still sees it
+        del _BUILDS[spec, engine]
         if build.error is not None:
             raise build.error
     return _tokenizer(spec, engine)
 
 
 class _Build(threading.Thread):
-    """A tokenizer being built in a thread of its own (``build_in_background``)."""
+    """A tokenizer being built in a thread of its own (``build_in_background``). ``finished`` is
+    set when it is done: an interrupted ``join`` marks a thread stopped while it still runs."""
 
     def __init__(self, spec: str | None, engine: Engine) -> None:
-        super().__init__(name="ftkit-tokenizer", daemon=True)  # daemon: Ctrl-C never waits for it
+        super().__init__(name="ftkit-tokenizer", daemon=True)
         self.spec, self.engine = spec, engine
         self.error: BaseException | None = None
+        self.finished = threading.Event()
 
     def run(self) -> None:
         try:
             _tokenizer(self.spec, self.engine).count(" ")  # the first count sets up the fast engine's tables
         except BaseException as exc:  # handed to the caller of get_tokenizer
             self.error = exc
+        finally:
+            self.finished.set()
 
 
 _BUILDS: dict[tuple[str | None, Engine], _Build] = {}
+_AT_EXIT = False  # _finish_builds is registered
 
 
 def build_in_background(spec: str | None, engine: Engine) -> None:
     """Start ``get_tokenizer(spec, engine)`` in a thread and return at once. The fast engine
     builds in native code without holding the GIL (about a second, and a tenth for its first
-    count): the caller's Python work runs meanwhile on another core (``FileScan._head_start``).
-    ``get_tokenizer`` waits for it; nothing may fork before ``wait_for_builds``."""
+    count): the caller's Python work runs meanwhile on another core (``ftkit.scan.headstart``).
+    ``get_tokenizer`` waits for it; nothing may fork before ``wait_for_builds``. A process that
+    exits meanwhile (Ctrl-C, an error) waits for it first: a thread still in native code when the
+    interpreter shuts down would abort the process."""
+    global _AT_EXIT
     if (spec, engine) not in _BUILDS:
+        if not _AT_EXIT:
+            atexit.register(_finish_builds)
+            _AT_EXIT = True
         _BUILDS[spec, engine] = build = _Build(spec, engine)
         build.start()
 
@@ -332,14 +345,21 @@ def build_in_background(spec: str | None, engine: Engine) -> None:
 def building(spec: str | None, engine: Engine) -> bool:
     """True while ``build_in_background(spec, engine)`` is still at work."""
     build = _BUILDS.get((spec, engine))
-    return build is not None and build.is_alive()
+    return build is not None and not build.finished.is_set()
 
 
 def wait_for_builds() -> None:
     """Wait for every tokenizer being built (before a fork: the child would have no thread to
     finish it, and might inherit its locks held). Their errors wait for ``get_tokenizer``."""
     for build in list(_BUILDS.values()):
-        build.join()
+        build.finished.wait()
+
+
+def _finish_builds() -> None:
+    try:
+        wait_for_builds()
+    except KeyboardInterrupt:  # a second Ctrl-C while exiting: leave at once
+        pass
 
 
 def release_tokenizers() -> None:
