@@ -22,6 +22,7 @@ and ``stats``, records in memory (an iterable of dicts, or a polars DataFrame wi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.2.0"
@@ -114,16 +115,21 @@ if TYPE_CHECKING:
     from ftkit.repair.fix import FixResult
 
 
-def __getattr__(name: str) -> Any:
-    # Lazy, so that `import ftkit` stays cheap for the pre-commit hook.
-    module = _LAZY.get(name)
+def lazy_attribute(namespace: dict[str, Any], where: Mapping[str, str], name: str) -> Any:
+    """A package's attribute imported on first use: ``name`` from the module ``where`` names,
+    kept in ``namespace`` (the package's ``globals()``) for the next lookup. For the packages'
+    ``__getattr__``, so that `import ftkit` stays cheap for the pre-commit hook."""
+    module = where.get(name)
     if module is None:
-        raise AttributeError(f"module 'ftkit' has no attribute {name!r}")
+        raise AttributeError(f"module {namespace['__name__']!r} has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
+    value = namespace[name] = getattr(importlib.import_module(module), name)
     return value
+
+
+def __getattr__(name: str) -> Any:
+    return lazy_attribute(globals(), _LAZY, name)
 
 
 def __dir__() -> list[str]:

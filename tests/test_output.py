@@ -236,3 +236,18 @@ def test_every_command_module_is_listed() -> None:
     assert sorted(commands.cli.commands) == sorted(commands.COMMANDS)
     for name, module in commands.COMMANDS.items():
         assert commands.cli.commands[name].callback.__module__ == f"ftkit.cli.{module}"  # type: ignore[union-attr]
+
+
+def test_the_lazy_packages_answer_as_eager_ones_would() -> None:
+    """``ftkit`` and ``ftkit.api`` import their names on first use (``ftkit.lazy_attribute``):
+    every name, the submodules and ``dir()`` still answer, and an unknown name is an AttributeError."""
+    import ftkit.api
+
+    for name in ftkit.api.__all__:
+        assert getattr(ftkit.api, name) is ftkit.api.__getattr__(name)
+    assert ftkit.api.__getattr__("core").__name__ == "ftkit.api.core"
+    assert {"report", "validate", "core"} <= set(dir(ftkit.api))
+    assert ftkit.report is ftkit.api.report
+    for package in (ftkit, ftkit.api):
+        with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+            package.__getattr__("nope")

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ftkit import lazy_attribute
+
 if TYPE_CHECKING:
     from ftkit.api.core import Context, Source, check, context, cost, recommend, split, stats, table, token_table, validate
     from ftkit.api.repair import convert, fix
@@ -33,16 +35,11 @@ _WHERE = {
 
 
 def __getattr__(name: str) -> Any:
-    import importlib
-
     if name in ("core", "repair", "reports"):  # the submodules, as an eager package would have them
+        import importlib
+
         return importlib.import_module(f"ftkit.api.{name}")
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ftkit.api' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return lazy_attribute(globals(), _WHERE, name)
 
 
 def __dir__() -> list[str]:

@@ -29,15 +29,15 @@ class ScriptCounter:
         if len(scripts) > 254:
             raise ProfileError("rules/languages.toml: at most 254 scripts (one byte per code point)")
         self.per_unit = [1.0 / s.chars_per_unit for s in scripts]
-        below_256 = [0] * 256
+        script_of = [0] * 256
         for i, script in enumerate(scripts):
             for lo, hi in script.ranges:
                 for point in range(lo, min(hi, 255) + 1):
-                    below_256[point] = i + 1
-        latin1 = set(below_256) - {0}
+                    script_of[point] = i + 1
+        latin1 = set(script_of) - {0}
         self.latin1_script = latin1.pop() - 1 if len(latin1) == 1 else None
         self.latin1_weight = self.per_unit[self.latin1_script] if self.latin1_script is not None else 0.0
-        self.latin1_drop = bytes(i for i in range(256) if below_256[i] == 0)
+        self.latin1_drop = bytes(i for i in range(256) if script_of[i] == 0)
         self.np: Any = None
         index = {s.name: i for i, s in enumerate(scripts)}
         #: (script, the scripts it joins, its join share)

@@ -120,8 +120,8 @@ def build_table(
         last = len(builders) == len(items) - 1
         builders.append(TableBuilder(spec, template, keys=keys, seed=seed, max_tokens=limit, truncation=truncation, columns=columns,
                                      engine=engine, release=let_go if big and last else None))  # fmt: skip
-        # made ready by the scan before it forks (FileScan._scan_file): the fast engine builds about
-        # 37 MB of tables on its first count, shared by both processes when made before the fork
+        # made ready by the scan before its first record (FileScan._ready), and so before it forks:
+        # the fast engine builds about 37 MB of tables on its first count, then shared
         return builders[-1]
 
     scan = run_scan(items, profile, selected, jobs=jobs, collector=make_builder, near_duplicates=near_duplicates,

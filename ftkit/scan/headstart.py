@@ -88,7 +88,8 @@ def head_start(path: Path, parts: Sequence[tuple[int, int, int]], max_line_bytes
                data: DataRules, near: QualityRules | None, waiting: Callable[[], bool]) -> list[Early] | None:  # fmt: skip
     """Work ahead on each part ``(start, end, lines before start)`` of ``path`` while ``waiting()``:
     the costly rules and (``near``: with these settings) the band hashes of every record the
-    fast path accepts. None when it could not (the scan then does it all, and says why)."""
+    fast path accepts. None when it could not (whatever stopped it, the scan then works
+    everything out itself, and meets the same problem if it is one)."""
     width = near.near_duplicate_bands if near is not None else 0
     early = [Early(width) for _ in parts]
     streams: list[BinaryIO] = []
