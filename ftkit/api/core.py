@@ -226,17 +226,25 @@ def stats(
     """Exact token statistics for the profile's models, offline: totals, trainable tokens,
     lengths, what Max Tokens cuts. Records with errors are left out and counted. Raises
     ``DataError`` when no record could be counted at all."""
-    from ftkit.plan.stats import compute_stats
-    from ftkit.plan.table import STATS_COLUMNS
-
     ctx = context(config, profile=profile, select=select, ignore=ignore, model=model, max_tokens=max_tokens)
     with open_inputs(source) as inputs:
-        tab = token_table(ctx, inputs, tokenizer=tokenizer, default_system=default_system, jobs=jobs, progress=progress,
-                          columns=STATS_COLUMNS)  # fmt: skip
-    result = compute_stats(tab)
+        result, scan = stats_of(ctx, inputs, tokenizer=tokenizer, default_system=default_system, jobs=jobs, progress=progress)
     if result.records == 0:
-        raise DataError(nothing_counted(tab.scan), tab.scan)
+        raise DataError(nothing_counted(scan), scan)
     return result
+
+
+def stats_of(ctx: Context, inputs: Inputs, *, tokenizer: str | None = None, default_system: bool | None = None, jobs: int = 1,
+             progress: Progress | None = None) -> tuple[Stats, Scan]:  # fmt: skip
+    """``stats`` on opened inputs, with the scan it read them by (the CLI shows a result of no
+    records before it says why: ``nothing_counted``)."""
+    from ftkit.plan.table import STATS_COLUMNS
+
+    tab = token_table(ctx, inputs, tokenizer=tokenizer, default_system=default_system, jobs=jobs, progress=progress,
+                      columns=STATS_COLUMNS)  # fmt: skip
+    from ftkit.plan.stats import compute_stats  # after the scan: a forked second process never needs it
+
+    return compute_stats(tab), tab.scan
 
 
 def nothing_counted(scan: Scan) -> str:

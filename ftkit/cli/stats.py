@@ -25,21 +25,16 @@ def stats(paths: tuple[str, ...], model: str | None, tokenizer: str | None, max_
 
     Exit 0 when records were counted (those with errors are left out and counted as such),
     1 when none could be, 2 for usage or I/O errors."""
-    from ftkit.api import token_table
+    from ftkit.api.core import nothing_counted, stats_of
     from ftkit.errors import DataError
-    from ftkit.plan.table import STATS_COLUMNS
     from ftkit.scan.inputs import open_inputs
 
     ctx = settings_context(options, model=model, max_tokens=max_tokens)
     with open_inputs(list(paths)) as inputs, Display.for_command("stats", quiet) as display:
-        table = token_table(ctx, inputs, tokenizer=tokenizer, default_system=False if no_default_system else None, jobs=jobs,
-                       progress=display.progress, columns=STATS_COLUMNS)  # fmt: skip
-    from ftkit.plan.stats import compute_stats  # after the scan: a forked second process never needs them
+        result, scan = stats_of(ctx, inputs, tokenizer=tokenizer, default_system=False if no_default_system else None, jobs=jobs,
+                                progress=display.progress)  # fmt: skip
     from ftkit.render.plan import render_stats_text
 
-    result = compute_stats(table)
     emit(model_json(result) if fmt == "json" else render_stats_text(result))
     if result.records == 0:  # nothing to count: say why (empty, compressed, not JSON Lines, ...)
-        from ftkit.api.core import nothing_counted
-
-        raise DataError(nothing_counted(table.scan))
+        raise DataError(nothing_counted(scan))
