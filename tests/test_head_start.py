@@ -186,3 +186,26 @@ def test_the_process_waits_for_a_build_before_it_exits() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 3 and done.stdout.strip() == "finished True", (done.returncode, done.stdout, done.stderr)
+
+
+def test_every_fork_waits_for_a_build() -> None:
+    """Any fork (the scan's, or the caller's own) waits for a tokenizer being built: a child
+    inherits no thread to finish it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, time\n"
+        "from ftkit.tokens import tokenizer as t\n"
+        "real = t._tokenizer\n"
+        "t._tokenizer = lambda spec, engine: (time.sleep(0.5), real(spec, engine))[1]\n"
+        "key = ('Qwen/Qwen2.5-7B-Instruct', 'small')\n"
+        "t.build_in_background(*key)\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os._exit(0)\n"
+        "os.waitpid(pid, 0)\n"
+        "print('finished', t._BUILDS[key].finished.is_set())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "finished True", (done.stdout, done.stderr)

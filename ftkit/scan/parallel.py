@@ -10,7 +10,6 @@ import io
 import os
 import pickle
 import signal
-import sys
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
@@ -139,9 +138,6 @@ class Child:
 
 def fork_call(work: Callable[[], Any]) -> Child:
     """Run ``work`` in a forked child (it inherits the loaded profile, rules and hash seed, and
-    only ever returns pickled data); ``result()`` waits for it. A tokenizer still being built in
-    a thread is finished first: the child would inherit no thread to finish it."""
-    tokenizers = sys.modules.get("ftkit.tokens.tokenizer")  # not imported: nothing is being built (validate)
-    if tokenizers is not None:
-        tokenizers.wait_for_builds()
+    only ever returns pickled data); ``result()`` waits for it. (A tokenizer being built in a
+    thread is finished first, by the fork hook ``build_in_background`` registers.)"""
     return Child(work)

@@ -323,21 +323,24 @@ class _Build(threading.Thread):
 
 
 _BUILDS: dict[tuple[str | None, Engine], _Build] = {}
-_AT_EXIT = False  # _finish_builds is registered
+_HOOKED = False  # the exit and fork hooks are registered
 
 
 def build_in_background(spec: str | None, engine: Engine) -> None:
     """Start ``get_tokenizer(spec, engine)`` in a thread and return at once. The fast engine
     builds in native code without holding the GIL (about a second, and a tenth for its first
     count): the caller's Python work runs meanwhile on another core (``ftkit.scan.headstart``).
-    ``get_tokenizer`` waits for it; nothing may fork before ``wait_for_builds``. A process that
-    exits meanwhile (Ctrl-C, an error) waits for it first: a thread still in native code when the
+    ``get_tokenizer`` waits for it, and so does every fork (``os.register_at_fork``: a child
+    would inherit no thread to finish it, and maybe its locks held). A process that exits
+    meanwhile (Ctrl-C, an error) waits for it first: a thread still in native code when the
     interpreter shuts down would abort the process."""
-    global _AT_EXIT
+    global _HOOKED
     if (spec, engine) not in _BUILDS:
-        if not _AT_EXIT:
+        if not _HOOKED:
             atexit.register(_finish_builds)
-            _AT_EXIT = True
+            if hasattr(os, "register_at_fork"):
+                os.register_at_fork(before=wait_for_builds)
+            _HOOKED = True
         _BUILDS[spec, engine] = build = _Build(spec, engine)
         build.start()
 
@@ -349,8 +352,8 @@ def building(spec: str | None, engine: Engine) -> bool:
 
 
 def wait_for_builds() -> None:
-    """Wait for every tokenizer being built (before a fork: the child would have no thread to
-    finish it, and might inherit its locks held). Their errors wait for ``get_tokenizer``."""
+    """Wait for every tokenizer being built (run before every fork once one was started). Their
+    errors wait for ``get_tokenizer``."""
     for build in list(_BUILDS.values()):
         build.finished.wait()
 
