@@ -21,11 +21,14 @@ def glibc(name: str) -> Callable[..., Any] | None:
         return None
 
 
-def mmap_threshold(size: int) -> None:
-    """Give allocations of ``size`` bytes or more their own mappings (``M_MMAP_THRESHOLD``)."""
+def steady(mmap_from: int, keep_free: int) -> None:
+    """Give allocations of ``mmap_from`` bytes or more their own mappings (``M_MMAP_THRESHOLD``),
+    and hand the top of the heap back to the system only once ``keep_free`` bytes of it are free
+    (``M_TRIM_THRESHOLD``). Setting either stops glibc moving both as blocks are freed."""
     mallopt = glibc("mallopt")
     if mallopt is not None:
-        mallopt(-3, size)  # M_MMAP_THRESHOLD
+        mallopt(-3, mmap_from)  # M_MMAP_THRESHOLD
+        mallopt(-1, keep_free)  # M_TRIM_THRESHOLD
 
 
 def trim() -> None:

@@ -228,13 +228,17 @@ def _steady_heap() -> None:
     the default threshold moves up as big blocks are freed). The token table's columns grow by
     realloc while the tokenizer makes many small allocations between them: on the moving
     threshold the heap fragments, about 34 bytes a record on 3.1M small records with fastokens
-    (420 MB against 328 MB, ``ftkit.table`` in one process). Only the console script's own
-    process is tuned; the library, and a command invoked inside another program, leave the
-    allocator alone (tuned inside the test runner's process, it made that process's later
-    subprocesses miss Ctrl-C)."""
-    from ftkit.heap import mmap_threshold
+    (420 MB against 328 MB, ``ftkit.table`` in one process). And keep up to 4 MiB free at the top
+    of the heap (``M_TRIM_THRESHOLD``, 128 KiB once the thresholds are fixed): the report's
+    batches of text (FT504's shingles, FT305's counts) free and take back blocks of a few hundred
+    KiB, and each one handed back was faulted in again: 323,000 page faults against 61,000 and
+    0.66 s of system time against 0.28 s (``ftkit report --jobs 1`` on bench_report.py's 100 MB).
+    Only the console script's own process is tuned; the library, and a command invoked inside
+    another program, leave the allocator alone (tuned inside the test runner's process, it made
+    that process's later subprocesses miss Ctrl-C)."""
+    from ftkit.heap import steady
 
-    mmap_threshold(1 << 20)
+    steady(1 << 20, 4 << 20)
 
 
 def _run(command: Callable[[], Any]) -> NoReturn:
