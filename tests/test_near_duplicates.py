@@ -124,10 +124,11 @@ def test_profile_settings_are_checked(tmp_path: Path) -> None:
         QualityRules(near_duplicate_bands=64, near_duplicate_rows=32)
 
 
-# --- the numpy code against main's implementation before the faster one ---------------------------
-# What follows is main's implementation (ftkit/scan/shingles.py) before it was made faster, kept as
-# the reference: the faster code must give bit-for-bit the same shingles, signatures and band hashes,
-# since band hashes and split groups must not change between versions.
+# --- the numpy code against a plain statement of it --------------------------------------------------
+# What follows is ftkit/scan/shingles.py's method written plainly (unit hashes in pure Python, the
+# rest as main had it before it was made faster): the faster code must give bit-for-bit the same
+# shingles, signatures and band hashes, since band hashes and split groups must not change by accident
+# between versions. (They changed once on purpose, when the unit hash stopped colliding: CHANGELOG.)
 
 
 @functools.lru_cache(maxsize=1)
@@ -165,34 +166,41 @@ def _main_constants(count: int, salt: int) -> Any:
     return _main_mix(np.arange(1, count + 1, dtype=np.uint64) + np.uint64(salt << 32)) | np.uint64(1)
 
 
-def _main_units(texts: list[str]) -> tuple[Any, Any]:
-    codes = np.frombuffer("\x00".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    if not len(codes):
-        return np.zeros(0, dtype=np.uint64), np.zeros(len(texts), dtype=np.int64)
+def _reference_unit_hashes(text: str) -> list[int]:
+    """The documented unit hashes of one text, in plain Python: a unit's first character times
+    the start constant, plus for each further character a mixed hash of (previous character,
+    character, place in the unit)."""
     kinds, folds = _main_tables()
-    kind = kinds[codes]
-    char = folds[codes].astype(np.uint64)
-    keep = kind != 0
-    single = kind == 2
-    first = keep.copy()
-    first[1:] &= ~keep[:-1] | single[1:] | single[:-1]
-    start_mult, pair_mult, pair_mix = _main_constants(3, 1)
-    pair = np.empty_like(char)
-    pair[0] = 0
-    np.multiply(char[:-1], pair_mult, out=pair[1:])
-    pair[1:] ^= char[1:]
-    pair *= pair_mix
-    char *= start_mult
-    part = np.where(first, char, pair)
-    part *= keep
-    total = np.cumsum(part, dtype=np.uint64)
-    starts = np.flatnonzero(first)
-    before = np.where(starts > 0, total[np.maximum(starts - 1, 0)], np.uint64(0))
-    after = total[np.append(starts[1:] - 1, len(total) - 1)]
-    text_starts = np.zeros(len(texts), dtype=np.int64)
-    if len(texts) > 1:
-        np.cumsum(np.fromiter(map(len, texts[:-1]), dtype=np.int64, count=len(texts) - 1) + 1, out=text_starts[1:])
-    return after - before, np.diff(np.append(np.searchsorted(starts, text_starts), len(starts)))
+    start_mult, pair_mult, pair_mix = (int(c) for c in _main_constants(3, 1))
+    mask = (1 << 64) - 1
+    units: list[int] = []
+    h, prev, place, prev_kind = None, 0, 0, 0
+    for ch in text:
+        kind, c = int(kinds[ord(ch)]), int(folds[ord(ch)])
+        if kind and prev_kind == 1 and kind == 1:  # a word character after a word character: the same unit
+            place += 1
+            x = ((((prev * pair_mult) & mask) ^ c) + place * 0x9E3779B97F4A7C15) & mask
+            x ^= x >> 29
+            x = (x * pair_mix) & mask
+            x ^= x >> 32
+            h = (h + x) & mask  # type: ignore[operator]  # set at the unit's first character
+        elif kind:
+            if h is not None:
+                units.append(h)
+            h, place = (c * start_mult) & mask, 0
+        elif h is not None:
+            units.append(h)
+            h = None
+        prev, prev_kind = c, kind
+    if h is not None:
+        units.append(h)
+    return units
+
+
+def _main_units(texts: list[str]) -> tuple[Any, Any]:
+    per_text = [_reference_unit_hashes(text) for text in texts]
+    units = np.array([u for text in per_text for u in text], dtype=np.uint64)
+    return units, np.array([len(text) for text in per_text], dtype=np.int64)
 
 
 def main_shingles(texts: list[str], size: int) -> tuple[Any, Any]:
@@ -273,6 +281,36 @@ def test_signing_is_bit_for_bit_mains(batch: list[str], size: int, shape: tuple[
     rows, old_rows = signatures(*new, len(batch), k), main_signatures(*old, len(batch), k)
     assert rows.dtype == old_rows.dtype and np.array_equal(rows, old_rows)
     assert np.array_equal(band_hashes(rows, bands, per_band), main_band_hashes(old_rows, bands, per_band))
+
+
+def test_distinct_words_and_numbers_get_distinct_unit_hashes() -> None:
+    """A unit hash shared by two words makes their shingles equal: the old sum of unmixed pair
+    hashes gave 82,508 of these numbers a hash another one had (1012 and 1100), and 7.7% of
+    random words."""
+    import random
+
+    from ftkit.scan.shingles import _units
+
+    rng = random.Random(7)
+    words = sorted({"".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(rng.randint(1, 12))) for _ in range(100_000)})
+    for batch in ([str(n) for n in range(100_000)], words, ["12131", "13121", "abacad", "acabad"]):
+        units, _ = _units(batch, 0)
+        assert len(units) == len(batch) and len(set(units.tolist())) == len(batch)
+
+
+def test_records_that_differ_in_a_number_are_not_near_copies(tmp_path: Path) -> None:
+    """Templated records: the same words around a different number share 6 of their 10
+    shingles (0.6), under the 0.8 threshold. With colliding unit hashes 1012 and 1100 looked the
+    same, and the report called the records copies (similarity 1.00)."""
+    path = tmp_path / "templated.jsonl"
+    rows = [
+        {"messages": [{"role": "user", "content": f"question {n} " + "words " * 40}, {"role": "assistant", "content": "answer " * 30}]}
+        for n in (1012, 1100, 1010, 1102)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    convs = [conversation(r["messages"]) for r in rows]
+    assert max(reference_jaccard(convs[0], c) for c in convs[1:]) == pytest.approx(0.6)
+    assert ft504(path) == []
 
 
 # --- accuracy -------------------------------------------------------------------------------------
@@ -401,3 +439,79 @@ def test_records_signed_ahead_keep_their_place_without_small_batches(monkeypatch
     mixed.flush()
     assert mixed.bands == plain.bands
     assert batches == [40]
+
+
+# --- the candidate check's arithmetic at scale ----------------------------------------------------
+
+_hashes = st.lists(st.integers(0, 40), max_size=30).map(lambda v: np.unique(np.array(v, dtype=np.uint64)))
+
+
+@SETTINGS
+@given(st.lists(st.integers(-(2**63), 2**63 - 1) | st.integers(0, 9), max_size=60))
+def test_distinct_is_np_unique(values: list[int]) -> None:
+    from ftkit.scan.dedup import distinct
+
+    array_ = np.array(values, dtype=np.int64)
+    found, ranks = distinct(array_, ranks=True)
+    expected, inverse = np.unique(array_, return_inverse=True)
+    assert found.dtype == array_.dtype and np.array_equal(found, expected) and np.array_equal(ranks, inverse)
+    assert np.array_equal(distinct(array_)[0], expected)
+
+
+@SETTINGS
+@given(st.lists(_hashes, min_size=1, max_size=12), st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11)), max_size=40), st.integers(1, 64))
+def test_jaccards_of_many_pairs_are_each_pairs_jaccard(sets: list[Any], pairs: list[tuple[int, int]], lookups: int) -> None:
+    from ftkit.scan import near
+
+    pairs = [(i % len(sets), j % len(sets)) for i, j in pairs]
+    chosen = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(near, "_LOOKUPS", lookups)  # chunks of a few look-ups: the chunking is tested too
+        found = near.jaccards(sets, chosen)
+    assert found.tolist() == [jaccard(sets[i], sets[j]) for i, j in pairs]
+
+
+@SETTINGS
+@given(st.lists(texts, min_size=1, max_size=8))
+def test_a_signature_from_the_distinct_shingles_is_the_same(batch: list[str]) -> None:
+    from ftkit.scan.near import _shingle_sets
+
+    k = 14 * 8
+    hashes, owner = shingles(batch, 5)
+    sets = _shingle_sets(batch, QualityRules())
+    counts = [len(s) for s in sets]
+    again = signatures(np.concatenate(sets) if sets else np.zeros(0, dtype=np.uint64), np.repeat(np.arange(len(sets)), counts), len(sets), k)
+    assert np.array_equal(signatures(hashes, owner, len(batch), k), again)
+    assert all(np.array_equal(a, b) for a, b in zip(sets, shingle_sets(batch)))
+
+
+def test_a_bucket_of_templated_records_makes_a_bounded_number_of_pairs() -> None:
+    """Records that share the words of a template share a band bucket by the thousand: each is
+    paired with fewer earlier ones there (at least the one before), up to _BUCKET_PAIRS per
+    bucket; smaller buckets keep the whole window."""
+    from ftkit.scan import near
+
+    many = 3 * 2048  # records in every band's one bucket
+    bands = np.ones((many, 3), dtype=np.int64)
+    pairs = near.candidate_pairs(bands, np.ones(many, dtype=np.bool_))
+    assert len(pairs) <= near._BUCKET_PAIRS
+    assert set(pairs[:, 1].tolist()) == set(range(1, many))  # every record after the first has an earlier one
+    assert bool((pairs[:, 0] < pairs[:, 1]).all())
+    few = np.ones((100, 3), dtype=np.int64)
+    small = near.candidate_pairs(few, np.ones(100, dtype=np.bool_))
+    assert len(small) == sum(min(j, near._WINDOW) for j in range(100))  # the full window
+
+
+def test_templated_records_in_one_bucket_find_their_near_copies(tmp_path: Path) -> None:
+    """A near-copy in a file of templated records (one bucket of thousands in most bands) is
+    still found: the two share the bands that hold their own words."""
+    path = tmp_path / "templated.jsonl"
+    rows = [{"messages": [{"role": "user", "content": f"question {n} " + "words " * 40}, {"role": "assistant", "content": "answer " * 30}]}
+            for n in range(3000)]  # fmt: skip
+    words = [f"w{i}" for i in range(80)]
+    rows[500]["messages"][0]["content"] = " ".join(words)
+    rows[2900]["messages"][0]["content"] = " ".join([*words[:40], "changed", *words[41:]])
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    convs = [conversation(rows[n]["messages"]) for n in (500, 2900)]
+    assert reference_jaccard(*convs) >= 0.8
+    assert ft504(path) == [(2901, 501)]

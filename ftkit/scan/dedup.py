@@ -12,7 +12,7 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ftkit.scan.fetch import fetched_lines
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 NUMPY_FROM = 300_000
 _BUCKET_BITS = 3
 _CHUNK = 1 << 20
+_T = TypeVar("_T", bound="np.generic")
 
 
 def repeated_rows(keys: array[int] | NDArray[np.int64]) -> list[int]:
@@ -154,3 +155,22 @@ def below(values: array[int], limit: float) -> list[int]:
     import numpy as np
 
     return np.flatnonzero(np.frombuffer(values, dtype=np.uint16) < limit).tolist()
+
+
+def distinct(values: NDArray[_T], ranks: bool = False) -> tuple[NDArray[_T], NDArray[np.intp] | None]:
+    """``np.unique(values)`` of a 1-D array (and with ``ranks``, its ``return_inverse``: each
+    value's index among the distinct ones), by a sort. numpy 2.4's ``np.unique`` hashes
+    integers instead: on 20M distinct int64 it took 34 s against 0.34 s for the sort, and about
+    0.1 ms a call on arrays of a few dozen."""
+    import numpy as np
+
+    order = np.argsort(values, kind="stable") if ranks else None
+    ordered = values[order] if order is not None else np.sort(values)
+    new = np.empty(len(ordered), dtype=np.bool_)
+    new[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    if order is None:
+        return ordered[new], None
+    index = np.empty(len(values), dtype=np.intp)
+    index[order] = np.cumsum(new) - 1
+    return ordered[new], index

@@ -19,10 +19,12 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ftkit.policy.profile import QualityRules
+from ftkit.scan.dedup import distinct
 from ftkit.scan.fetch import fetch_lines
 from ftkit.scan.reader import careful
 
@@ -42,9 +44,17 @@ _BATCH_RECORDS = 1 << 12
 # the members of a true cluster agree with each other, so the cluster still connects, and a
 # bucket of thousands of merely similar records does not cost millions of comparisons.
 _WINDOW = 32
+# Pairs one bucket makes at most (beyond 2,048 records, each is paired with fewer earlier ones,
+# at least one): 160,000 templated records, all in one bucket in most bands, made 5.1M candidate
+# pairs with the full window.
+_BUCKET_PAIRS = _WINDOW * 2048
 # Pairs whose signature estimate is this far below the threshold are not compared exactly (the
 # estimate's standard deviation is about 0.04 at 112 bins, so this drops no similar pair).
 _MARGIN = 0.2
+# Pair codes held before the repeats among them are dropped (``candidate_pairs``; 8 bytes each).
+_HELD_PAIRS = 1 << 23
+# Hashes looked up at once by ``jaccards`` (about 40 bytes each while it works).
+_LOOKUPS = 1 << 22
 
 
 def conversation(messages: Sequence[dict[str, Any]]) -> str:
@@ -123,7 +133,9 @@ def candidate_pairs(bands: NDArray[np.int64], usable: NDArray[np.bool_], window:
     import numpy as np
 
     rows = np.flatnonzero(usable)
-    found = []
+    count = int(bands.shape[0])
+    codes: list[NDArray[np.int64]] = []  # later * count + earlier
+    held = 0
     for b in range(bands.shape[1]):
         column = bands[rows, b]
         order = np.argsort(column, kind="stable")  # equal hashes stay in row (= line) order
@@ -136,44 +148,61 @@ def candidate_pairs(bands: NDArray[np.int64], usable: NDArray[np.bool_], window:
         run_start[repeat] = False
         starts = np.maximum.accumulate(np.where(run_start, np.arange(len(ordered)), 0))
         depth = np.arange(len(ordered)) - starts
+        # a bucket of more than _BUCKET_PAIRS / window records (templated records that share the
+        # words of their template) pairs each with fewer earlier ones, at least the one before it
+        run = np.cumsum(run_start) - 1
+        sizes = np.bincount(run)
+        reach = np.maximum(1, np.minimum(window, _BUCKET_PAIRS // sizes))[run] if sizes.max() * window > _BUCKET_PAIRS else None
         for d in range(1, min(window, int(depth.max())) + 1):
-            later = np.flatnonzero(depth >= d)
-            found.append(np.stack([rows[order[later - d]], rows[order[later]]], axis=1))
-    if not found:
+            later = np.flatnonzero((depth >= d) & (reach >= d) if reach is not None else depth >= d)
+            code = rows[order[later]] * count
+            code += rows[order[later - d]]
+            codes.append(code)
+            held += len(code)
+        if held > _HELD_PAIRS:  # bands of templated records repeat each other's pairs: drop the repeats now
+            codes = [distinct(np.concatenate(codes))[0]]
+            held = len(codes[0])
+    if not codes:
         return np.zeros((0, 2), dtype=np.int64)
-    pairs = np.concatenate(found)
-    count = int(bands.shape[0])
-    codes = np.unique(pairs[:, 1] * count + pairs[:, 0])
-    return np.stack([codes % count, codes // count], axis=1)
+    unique = distinct(np.concatenate(codes))[0]
+    return np.stack([unique % count, unique // count], axis=1)
 
 
 def _read_texts(path: Path, wanted: set[int], spans: Mapping[int, int], max_line_bytes: int,
                 marks: Sequence[tuple[int, int]] | None = None) -> dict[int, str]:  # fmt: skip
     """The conversation text of each wanted line (a record over several lines, FT008, is joined
-    up to its last line), parsed as the scan's careful path parses it."""
+    up to its last line), parsed as the scan parsed it: by orjson, and by the careful parse when
+    orjson refuses it (a record the scan kept that both read has the same value in both; the
+    careful parse costs 50 us a record, and templated files send every record here)."""
+    import orjson
+
     ends = {line: spans.get(line, line) for line in wanted}
     with open(path, "rb") as stream:
         raw = fetch_lines(stream, (n for line, end in ends.items() for n in range(line, end + 1)), max_line_bytes, marks=marks)
     texts: dict[int, str] = {}
     for line, end in ends.items():
         record = b"\n".join(raw.get(n, b"") for n in range(line, end + 1))
-        parsed = careful(record[3:] if line == 1 and record.startswith(b"\xef\xbb\xbf") else record)
+        if line == 1 and record.startswith(b"\xef\xbb\xbf"):
+            record = record[3:]
         try:
-            texts[line] = conversation(parsed.value["messages"]) if parsed.ok else ""
+            value = orjson.loads(record)
+        except orjson.JSONDecodeError:
+            parsed = careful(record)
+            value = parsed.value if parsed.ok else None
+        try:
+            texts[line] = conversation(value["messages"]) if value is not None else ""
         except (KeyError, TypeError, AttributeError):
             continue
     return texts
 
 
-def _shingle_sets(texts: list[str], quality: QualityRules) -> tuple[list[NDArray[np.uint64]], NDArray[np.uint64]]:
-    """Each text's distinct shingle hashes (sorted) and its full-text signature, in batches."""
+def _shingle_sets(texts: list[str], quality: QualityRules) -> list[NDArray[np.uint64]]:
+    """Each text's distinct shingle hashes (sorted), in batches."""
     import numpy as np
 
-    from ftkit.scan.shingles import shingles, signatures
+    from ftkit.scan.shingles import shingles
 
-    k = quality.near_duplicate_bands * quality.near_duplicate_rows
     sets: list[NDArray[np.uint64]] = []
-    rows = []
     start = 0
     while start < len(texts):
         end, chars = start, 0
@@ -182,11 +211,82 @@ def _shingle_sets(texts: list[str], quality: QualityRules) -> tuple[list[NDArray
             end += 1
         batch = texts[start:end]
         hashes, owner = shingles(batch, quality.near_duplicate_shingle)
-        rows.append(signatures(hashes, owner, len(batch), k))
-        bounds = np.searchsorted(owner, np.arange(len(batch) + 1))
-        sets.extend(np.unique(hashes[bounds[i] : bounds[i + 1]]) for i in range(len(batch)))
+        # each text's distinct hashes, sorted: one sort for the batch (np.unique per text cost
+        # 75-150 us a call, most of the check on 10,000 short templated records)
+        order = np.lexsort((hashes, owner))
+        hashes, owner = hashes[order], owner[order]
+        distinct = np.ones(len(hashes), dtype=np.bool_)
+        distinct[1:] = (hashes[1:] != hashes[:-1]) | (owner[1:] != owner[:-1])
+        hashes, owner = hashes[distinct], owner[distinct]
+        sets.extend(np.split(hashes, np.searchsorted(owner, np.arange(1, len(batch)))))
         start = end
-    return sets, np.concatenate(rows) if rows else np.zeros((0, k), dtype=np.uint64)
+    return sets
+
+
+def _estimates(sets: Sequence[NDArray[np.uint64]], pairs: NDArray[np.int64], k: int) -> NDArray[np.float64]:
+    """The signatures' estimate of each pair's similarity (the share of ``k`` bins they agree
+    in), from the sets (a signature keeps a bin's smallest hash: repeats change nothing), signing
+    only the rows the pairs name."""
+    import numpy as np
+
+    from ftkit.scan.shingles import signatures
+
+    rows, local = distinct(pairs.ravel(), ranks=True)
+    assert local is not None
+    local = local.reshape(pairs.shape)
+    picked = [sets[r] for r in rows.tolist()]
+    counts = np.fromiter(map(len, picked), dtype=np.int64, count=len(picked))
+    signed = signatures(np.concatenate(picked), np.repeat(np.arange(len(picked)), counts), len(picked), k)
+    out = np.empty(len(pairs))
+    for part in np.array_split(np.arange(len(pairs)), max(1, len(pairs) // 8192)):
+        c = local[part]
+        out[part] = (signed[c[:, 0]] == signed[c[:, 1]]).mean(axis=1)
+    return out
+
+
+def jaccards(sets: Sequence[NDArray[np.uint64]], pairs: NDArray[np.int64]) -> NDArray[np.float64]:
+    """``jaccard(sets[i], sets[j])`` for every row (i, j) of ``pairs``, at once: each hash of the
+    smaller set of a pair is looked up in the other by one search among all the sets laid end to
+    end (as row * distinct hashes + the hash's rank, which sorts them one set after another).
+    Templated records make millions of candidate pairs, and a call per pair cost 6-60 us."""
+    import numpy as np
+
+    out = np.zeros(len(pairs))
+    sizes = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
+    if not len(pairs) or not sizes.any():
+        return out
+    begin = np.zeros(len(sets), dtype=np.int64)
+    np.cumsum(sizes[:-1], out=begin[1:])
+    values, ranks = distinct(np.concatenate(sets), ranks=True)
+    assert ranks is not None
+    width = len(values)
+    keys = np.repeat(np.arange(len(sets), dtype=np.int64) * width, sizes)
+    keys += ranks
+    a, b = pairs[:, 0], pairs[:, 1]
+    swap = sizes[a] > sizes[b]
+    small, large = np.where(swap, b, a), np.where(swap, a, b)
+    looked = sizes[small]
+    ends = np.cumsum(looked)
+    cuts = [0, *np.searchsorted(ends, np.arange(_LOOKUPS, int(ends[-1]), _LOOKUPS), side="right").tolist(), len(pairs)]
+    for lo, hi in pairwise(cuts):
+        n = looked[lo:hi]
+        total = int(n.sum())
+        if not total:
+            continue
+        offsets = np.cumsum(n) - n
+        hashes = np.repeat(begin[small[lo:hi]] - offsets, n)
+        hashes += np.arange(total)  # where each looked-up hash is in ``ranks``, pair after pair
+        query = np.repeat(large[lo:hi] * width, n)
+        query += ranks[hashes]
+        at = np.searchsorted(keys, query)
+        np.minimum(at, len(keys) - 1, out=at)
+        found = np.zeros(total + 1, dtype=np.int64)
+        np.cumsum(keys[at] == query, out=found[1:])
+        shared = found[offsets + n] - found[offsets]
+        other = sizes[large[lo:hi]]
+        both = (n > 0) & (other > 0)
+        out[lo:hi][both] = shared[both] / (n + other - shared)[both]
+    return out
 
 
 def jaccard(a: NDArray[np.uint64], b: NDArray[np.uint64]) -> float:
@@ -217,15 +317,21 @@ def find_near_duplicates(path: Path, lines: Sequence[int], bands: array[int], ex
     pairs = candidate_pairs(matrix, usable)
     if not len(pairs):
         return result
-    rows = np.unique(pairs)
+    rows = distinct(pairs.ravel())[0]
     wanted = line_of[rows]
     texts = _read_texts(path, set(wanted.tolist()), spans or {}, max_line_bytes, marks)
-    sets, signed = _shingle_sets([texts.get(int(n), "") for n in wanted], quality)
+    sets = _shingle_sets([texts.get(int(n), "") for n in wanted], quality)
     local = np.searchsorted(rows, pairs)  # pair rows -> positions in ``sets``
-    estimate = np.concatenate(
-        [(signed[c[:, 0]] == signed[c[:, 1]]).mean(axis=1) for c in np.array_split(local, max(1, len(local) // 65536))]
-    )
     threshold = quality.near_duplicate_threshold
+    # The signatures' estimate spares the exact count for pairs of big sets. It reads 2 x 112
+    # values a pair; for a pair whose smaller set has no more hashes than that, the exact count
+    # is as cheap, and it is the answer.
+    k = quality.near_duplicate_bands * quality.near_duplicate_rows
+    lengths = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
+    big = np.flatnonzero(np.minimum(lengths[local[:, 0]], lengths[local[:, 1]]) > k)
+    estimate = np.ones(len(local))
+    if len(big):
+        estimate[big] = _estimates(sets, local[big], k)
     parent = list(range(len(rows)))
 
     def root(i: int) -> int:
@@ -234,13 +340,11 @@ def find_near_duplicates(path: Path, lines: Sequence[int], bands: array[int], ex
             i = parent[i]
         return i
 
+    close = local[estimate >= threshold - _MARGIN]
+    similarities = jaccards(sets, close)  # (each pair's, computed whether or not its records are joined already)
+    similar = similarities >= threshold
     first: dict[int, tuple[int, float]] = {}
-    for i, j in local[estimate >= threshold - _MARGIN].tolist():
-        if j in first and root(i) == root(j):
-            continue
-        similarity = jaccard(sets[i], sets[j])
-        if similarity < threshold:
-            continue
+    for (i, j), similarity in zip(close[similar].tolist(), similarities[similar].tolist()):
         a, b = root(i), root(j)
         parent[max(a, b)] = min(a, b)  # the root is the cluster's earliest record
         first.setdefault(j, (i, similarity))

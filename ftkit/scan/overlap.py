@@ -30,6 +30,7 @@ from ftkit.findings import Finding
 from ftkit.policy.languages import language_table
 from ftkit.policy.profile import OverlapRules, Profile
 from ftkit.scan.against import check_distinct, records
+from ftkit.scan.dedup import distinct
 from ftkit.scan.inputs import Input
 
 CODE = "FT508"
@@ -115,7 +116,7 @@ class EvalIndex:
             count = 0
             for _, value in records(other, profile.data.max_line_bytes, strict=True):
                 count += 1
-                grams = np.unique(words.grams(record_text(value)))  # each n-gram once per record
+                grams = distinct(words.grams(record_text(value)))[0]  # each n-gram once per record
                 if grams.size:
                     parts.append(grams)
             if not count:
@@ -154,7 +155,7 @@ class EvalIndex:
         every step in a big array is a cache miss. About one n-gram in nine gets past it by chance."""
         bits = max(16, int(8 * max(1, self.grams.size) - 1).bit_length())
         self.shift = np.uint64(64 - bits)
-        slots = np.unique(self.grams >> self.shift)
+        slots = distinct(self.grams >> self.shift)[0]
         # one byte per 8 slots; the slots are distinct, so adding their bits ORs them
         weights = (np.uint64(1) << (slots & np.uint64(7))).astype(np.float64)
         self.bitmap = np.bincount((slots >> np.uint64(3)).astype(np.intp), weights=weights, minlength=1 << (bits - 3)).astype(np.uint8)

@@ -48,6 +48,7 @@ _LOOKED_UP = ((0, 0x3400), (0x4DC0, 0x4E00), (0xA000, 0xAC00), (0xD7A4, 0xD800),
 _SENTINEL = 1 << 32  # larger than every bin value
 _EMPTY = 1 << 62  # what an empty bin holds before densifying: far larger than every result
 _MIX1, _MIX2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB  # splitmix64's finaliser
+_GOLDEN = 0x9E3779B97F4A7C15  # 2**64 / the golden ratio, odd: spreads a character's place in its unit
 
 
 # The packed table's flags: a character unit has _CHAR_BIT, a word character _WORD_BIT; the low
@@ -134,16 +135,29 @@ def _units(texts: Sequence[str], pad: int) -> tuple[NDArray[np.uint64], NDArray[
     first = p != 0
     first ^= cont  # continuations are kept characters, so ^ is "and not"
     starts = np.flatnonzero(first)
-    # A unit's hash is the sum over its characters of a hash of (previous character, character),
-    # its first character hashed alone. The pair hashes of continuations (0 elsewhere) summed
-    # over the whole batch give the sum over a unit's other characters as a difference.
+    # A unit's hash is the sum over its characters of a hash of (previous character, character,
+    # place in the unit), its first character hashed alone. The pair hashes of continuations (0
+    # elsewhere) summed over the whole batch give the sum over a unit's other characters as a
+    # difference. Each pair hash is mixed (xorshift-multiply-xorshift) before it is summed: summed
+    # unmixed, (previous * c) ^ character is nearly linear, and 82,508 of the numbers 0-99,999
+    # (7.7% of 247,444 random words) shared their hash with another. The place keeps words whose
+    # pairs are the same but in another order apart (12131 and 13121): without it, 3,402 numbers.
     start_mult, pair_mult, pair_mix = _constants(3, 1)
     char = np.bitwise_and(p, np.uint32(_FOLD_MASK)).astype(np.uint64)
     pair = np.empty_like(char)
     pair[0] = 0
     np.multiply(char[:-1], pair_mult, out=pair[1:])
     pair[1:] ^= char[1:]
+    if len(starts):
+        place = np.arange(len(p), dtype=np.uint64)
+        place[starts[0] :] -= np.repeat(starts.astype(np.uint64), np.diff(starts, append=len(p)))
+        place *= np.uint64(_GOLDEN)
+        pair += place
+    tmp = np.right_shift(pair, np.uint64(29))
+    pair ^= tmp
     pair *= pair_mix
+    np.right_shift(pair, np.uint64(32), out=tmp)
+    pair ^= tmp
     np.multiply(pair, cont, out=pair)
     np.cumsum(pair, out=pair)
     at = pair.take(starts)
