@@ -18,7 +18,10 @@ What it does (see benchmarks/README.md):
    - reference: ``python -c`` loop that opens the file in binary and ``json.loads`` every line;
    - ``ftkit validate FILE > /dev/null`` (default text output, as the pre-commit hook runs it;
      default ``--jobs``);
-   - the same with ``--jobs 1``.
+   - the same with ``--jobs 1``;
+   - the floor: two forked processes that only read, split and orjson-parse the lines (no rule).
+     With ftkit's start-up on the 10-line file added, the rest of the reference's time is what
+     all the rules together may cost for a ratio of 1.0 (printed, not a target).
    Every command runs under a fresh ``python`` wrapper process that starts it, times it and reads
    ``getrusage(RUSAGE_CHILDREN)``, so wall time and peak RSS belong to that one command only
    (for ``--jobs 2`` the peak RSS is that of the larger of ftkit's two processes).
@@ -79,6 +82,52 @@ with open(sys.argv[1], "rb") as f:
             loads(line)
         except ValueError:
             bad += 1
+"""
+
+# The floor under any validator of this design on two CPUs: two processes (forked, as ftkit's
+# scan is) that only read their half of the file, split it into lines and orjson-parse each line,
+# checking nothing. With ftkit's start-up on a 10-line file added, what is left of the reference's
+# time is the budget for every rule.
+FLOOR_CODE = r"""
+import os, sys, orjson
+path = sys.argv[1]
+size = os.path.getsize(path)
+with open(path, "rb") as f:
+    f.seek(size // 2)
+    f.readline()
+    cut = f.tell() if size >= (8 << 20) else size
+def part(start, end):
+    loads, bad = orjson.loads, 0
+    with open(path, "rb") as f:
+        f.seek(start)
+        left = end - start
+        rest = b""
+        while left > 0:
+            block = f.read(min(1 << 20, left))
+            if not block:
+                break
+            left -= len(block)
+            lines = (rest + block).split(b"\n")
+            rest = lines.pop()
+            for line in lines:
+                try:
+                    loads(line)
+                except orjson.JSONDecodeError:
+                    bad += 1
+        if rest:
+            try:
+                loads(rest)
+            except orjson.JSONDecodeError:
+                bad += 1
+if cut < size:
+    pid = os.fork()
+    if pid == 0:
+        part(cut, size)
+        os._exit(0)
+    part(0, cut)
+    os.waitpid(pid, 0)
+else:
+    part(0, size)
 """
 
 # Runs one command in a fresh process: wall time, exit code, and getrusage of its descendants only.
@@ -467,6 +516,7 @@ def main(argv: list[str] | None = None) -> int:
         path = Path(results["inputs"][name]["path"])
         sanity = ftkit_report(ftkit, path, out)
         commands = {"reference": [*reference, str(path)],
+                    "floor": [sys.executable, "-c", FLOOR_CODE, str(path)],
                     "ftkit": [*ftkit, "validate", str(path)],
                     "ftkit_jobs1": [*ftkit, "validate", str(path), "--jobs", "1"]}
         if args.base:
@@ -483,6 +533,7 @@ def main(argv: list[str] | None = None) -> int:
         ref = entry["reference"]["best_s"]
         entry["ratio"] = entry["ftkit"]["best_s"] / ref
         entry["ratio_jobs1"] = entry["ftkit_jobs1"]["best_s"] / ref
+        entry["floor_ratio"] = entry["floor"]["best_s"] / ref
         entry["mb_per_s"] = {k: results["inputs"][name]["bytes"] / MB / entry[k]["best_s"] for k in commands}
         entry["report"] = sanity
         results["timings"][name] = entry
@@ -532,7 +583,7 @@ def main(argv: list[str] | None = None) -> int:
                 targets.append({"name": f"ftkit ran on {row['size_mb']} MB ({key})", "value": row[key]["rc"], "limit": 1,
                                 "unit": "exit code", "ok": False})
     for name, entry in results["timings"].items():
-        for key in ("ftkit", "ftkit_jobs1", "reference", "base", "base_jobs1"):
+        for key in ("ftkit", "ftkit_jobs1", "reference", "floor", "base", "base_jobs1"):
             if key in entry and any(rc not in (0, 1) for rc in entry[key]["exit_codes"]):
                 targets.append({"name": f"{key} ran on {name}", "value": max(entry[key]["exit_codes"]), "limit": 1,
                                 "unit": "exit code", "ok": False})
@@ -574,6 +625,14 @@ def print_table(results: dict[str, Any]) -> None:
         cells = [f"{key} {t[key]['cpu_s']:.3f}s ({t[key]['cpu_s'] / ref:.2f})" for key in t if isinstance(t[key], dict) and "cpu_s" in t[key]]
         walls = [f"{key} {t[key]['best_s']:.3f}s" for key in ("base", "base_jobs1") if key in t]
         print(f"  {label:<20} " + ", ".join(cells) + (f"; wall {', '.join(walls)}" if walls else ""))
+    tiny = results["timings"]["tiny"]["ftkit"]["best_s"]
+    print(f"\nfloor: two forked processes that only read, split and orjson-parse (no rule), and with ftkit's start-up ({tiny:.3f} s,")
+    print("the 10-line file) added; the rest of the reference's time is what every rule may cost together")
+    for name, label in (("large", "(a) large records"), ("small", "(b) small records")):
+        t = results["timings"][name]
+        ref, floor = t["reference"]["best_s"], t["floor"]["best_s"]
+        print(f"  {label:<20} floor {floor:.3f} s ({floor / ref:.2f}), with start-up {floor + tiny:.3f} s ({(floor + tiny) / ref:.2f}); "
+              f"left for the rules {ref - floor - tiny:+.3f} s; ftkit spends {t['ftkit']['best_s'] - floor - tiny:.3f} s")
     print("\nmemory check: peak RSS as the file grows (one run each)")
     header = f"{'file':>10}{'lines':>11}{'RSS':>9}{'time':>9}{'RSS --jobs 1':>14}{'time':>9}"
     print(header)
