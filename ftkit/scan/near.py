@@ -44,12 +44,13 @@ _BATCH_RECORDS = 1 << 12
 # the members of a true cluster agree with each other, so the cluster still connects, and a
 # bucket of thousands of merely similar records does not cost millions of comparisons.
 _WINDOW = 32
-# Pairs one bucket makes at most (beyond 2,048 records, each is paired with fewer earlier ones,
-# at least one): 160,000 templated records, all in one bucket in most bands, made 5.1M candidate
-# pairs with the full window.
-_BUCKET_PAIRS = _WINDOW * 2048
-# Pairs whose signature estimate is this far below the threshold are not compared exactly (the
-# estimate's standard deviation is about 0.04 at 112 bins, so this drops no similar pair).
+# Records a bucket holds before each of them is paired with fewer earlier ones (at least one), so
+# that a bucket makes at most window x this many pairs: 160,000 templated records, all in one
+# bucket in most bands, made 5.1M candidate pairs with the full window.
+_BUCKET_RECORDS = 2048
+# Pairs of big sets whose signature estimate is this far below the threshold are not compared
+# exactly (the estimate's standard deviation is about 0.04 at 112 bins and a similarity of 0.8;
+# pairs of short records, whose estimate strays further, are always compared exactly).
 _MARGIN = 0.2
 # Pair codes held before the repeats among them are dropped (``candidate_pairs``; 8 bytes each).
 _HELD_PAIRS = 1 << 23
@@ -148,11 +149,12 @@ def candidate_pairs(bands: NDArray[np.int64], usable: NDArray[np.bool_], window:
         run_start[repeat] = False
         starts = np.maximum.accumulate(np.where(run_start, np.arange(len(ordered)), 0))
         depth = np.arange(len(ordered)) - starts
-        # a bucket of more than _BUCKET_PAIRS / window records (templated records that share the
+        # a bucket of more than _BUCKET_RECORDS records (templated records that share the
         # words of their template) pairs each with fewer earlier ones, at least the one before it
         run = np.cumsum(run_start) - 1
         sizes = np.bincount(run)
-        reach = np.maximum(1, np.minimum(window, _BUCKET_PAIRS // sizes))[run] if sizes.max() * window > _BUCKET_PAIRS else None
+        budget = window * _BUCKET_RECORDS  # pairs a bucket makes at most
+        reach = np.maximum(1, np.minimum(window, budget // sizes))[run] if sizes.max() > _BUCKET_RECORDS else None
         for d in range(1, min(window, int(depth.max())) + 1):
             later = np.flatnonzero((depth >= d) & (reach >= d) if reach is not None else depth >= d)
             code = rows[order[later]] * count
@@ -245,7 +247,8 @@ def _estimates(sets: Sequence[NDArray[np.uint64]], pairs: NDArray[np.int64], k: 
 
 
 def jaccards(sets: Sequence[NDArray[np.uint64]], pairs: NDArray[np.int64]) -> NDArray[np.float64]:
-    """``jaccard(sets[i], sets[j])`` for every row (i, j) of ``pairs``, at once: each hash of the
+    """``jaccard(sets[i], sets[j])`` for every row (i, j) of ``pairs`` (each set sorted and
+    distinct, as ``_shingle_sets`` makes them), at once: each hash of the
     smaller set of a pair is looked up in the other by one search among all the sets laid end to
     end (as row * distinct hashes + the hash's rank, which sorts them one set after another).
     Templated records make millions of candidate pairs, and a call per pair cost 6-60 us."""
