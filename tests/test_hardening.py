@@ -46,9 +46,17 @@ def invoke(*args: str, cwd: Path | None = None) -> Result:
         os.chdir(old)
 
 
+def _default_sigint() -> None:
+    """In the child: Ctrl-C as a terminal gives it. A test runner started in the background by a
+    shell without job control ignores SIGINT, its children inherit that, and Python keeps an
+    ignored SIGINT ignored (so does ftkit: a background job is not the terminal's to stop)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def process(*args: str, cwd: Path | None = None, **kwargs: Any) -> subprocess.Popen[bytes]:
     code = "import sys; from ftkit.cli import main; main(sys.argv[1:])"
-    return subprocess.Popen([sys.executable, "-c", code, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+    return subprocess.Popen([sys.executable, "-c", code, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=_default_sigint, **kwargs)  # fmt: skip
 
 
 def big_file(path: Path, records: int = 120_000) -> Path:
