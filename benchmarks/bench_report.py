@@ -28,10 +28,9 @@ import os
 import platform
 import sys
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_validate import DEFAULT_OUT, MB, best_of, ftkit_command, gen_large, load_average, log, measure
+from bench_validate import DEFAULT_OUT, MB, base_command, ftkit_command, gen_large, load_average, log, timed_rounds
 
 MAX_RATIO = 1.3
 
@@ -59,20 +58,14 @@ def main(argv: list[str] | None = None) -> int:
         "report_json": [*ftkit, "report", str(data), "--format", "json"],
     }
     if args.base:
-        base = ["env", f"PYTHONPATH={args.base.resolve()}", sys.executable, "-m", "ftkit"]
+        base = base_command(args.base)
         commands |= {"base_stats": [*base, *commands["stats"][len(ftkit) :]], "base_report_html": [*base, *commands["report_html"][len(ftkit) :]]}
-    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in commands}
     try:
-        for i in range(args.repeats):
-            for name, argv_ in commands.items():
-                result = measure(argv_, out)
-                runs[name].append(result)
-                log(f"  run {i + 1}/{args.repeats} {name:<12} {result['wall']:7.2f} s  peak RSS {result['maxrss_mb']:7.1f} MB  exit {result['rc']}")
+        best = timed_rounds(commands, args.repeats, out)
     finally:
         if not args.keep_inputs:
             data.unlink(missing_ok=True)
 
-    best = {name: best_of(r) for name, r in runs.items()}
     ratio_html = best["report_html"]["best_s"] / best["stats"]["best_s"]
     ratio_json = best["report_json"]["best_s"] / best["stats"]["best_s"]
     # CPU seconds (both processes of --jobs 2) move less than wall time on a shared machine.

@@ -24,10 +24,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_validate import DEFAULT_OUT, MB, best_of, ftkit_command, load_average, log, measure
+from bench_validate import DEFAULT_OUT, MB, base_command, ftkit_command, load_average, log, timed_rounds
 
 
 def write_templated(path: Path, records: int) -> int:
@@ -54,17 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     ftkit = ftkit_command()
     commands = {"stats": [*ftkit, "stats", str(data), "--format", "json"], "report": [*ftkit, "report", str(data), "--format", "json"]}
     if args.base:
-        commands["base_report"] = ["env", f"PYTHONPATH={args.base.resolve()}", sys.executable, "-m", "ftkit", *commands["report"][len(ftkit) :]]
-    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in commands}
+        commands["base_report"] = [*base_command(args.base), *commands["report"][len(ftkit) :]]
     try:
-        for i in range(args.repeats):
-            for name, argv_ in commands.items():
-                result = measure(argv_, out)
-                runs[name].append(result)
-                log(f"  run {i + 1}/{args.repeats} {name:<12} {result['wall']:7.2f} s  peak RSS {result['maxrss_mb']:7.1f} MB  exit {result['rc']}")
+        best = timed_rounds(commands, args.repeats, out)
     finally:
         data.unlink(missing_ok=True)
-    best = {name: best_of(r) for name, r in runs.items()}
     ratio = best["report"]["best_s"] / best["stats"]["best_s"]
     results = {"records": args.records, "bytes": size, "repeats": args.repeats, "best": best, "ratio_report_to_stats": round(ratio, 3),
                "load_average": load_average()}  # fmt: skip

@@ -367,6 +367,23 @@ def best_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
             "exit_codes": sorted({r["rc"] for r in runs})}
 
 
+def base_command(base: Path) -> list[str]:
+    """``ftkit`` from the package in ``base`` (e.g. a git worktree of an older commit)."""
+    return ["env", f"PYTHONPATH={base.resolve()}", sys.executable, "-m", "ftkit"]
+
+
+def timed_rounds(commands: dict[str, list[str]], repeats: int, cwd: Path) -> dict[str, dict[str, Any]]:
+    """Every command ``repeats`` times, interleaved (a change in the machine's load hits all
+    alike), each under ``measure``, logged as it goes; the best of each (``best_of``)."""
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in commands}
+    for i in range(repeats):
+        for name, argv in commands.items():
+            result = measure(argv, cwd)
+            runs[name].append(result)
+            log(f"  run {i + 1}/{repeats} {name:<12} {result['wall']:7.2f} s  peak RSS {result['maxrss_mb']:7.1f} MB  exit {result['rc']}")
+    return {name: best_of(r) for name, r in runs.items()}
+
+
 def ftkit_report(ftkit: list[str], path: Path, cwd: Path) -> dict[str, Any]:
     """One untimed run whose JSON report is read back (sanity check; also warms the cache)."""
     done = subprocess.run([*ftkit, "validate", str(path), "--format", "json"], cwd=cwd, capture_output=True, text=True)
@@ -520,7 +537,7 @@ def main(argv: list[str] | None = None) -> int:
                     "ftkit": [*ftkit, "validate", str(path)],
                     "ftkit_jobs1": [*ftkit, "validate", str(path), "--jobs", "1"]}
         if args.base:
-            base = ["env", f"PYTHONPATH={args.base.resolve()}", sys.executable, "-m", "ftkit", "validate", str(path)]
+            base = [*base_command(args.base), "validate", str(path)]
             commands |= {"base": base, "base_jobs1": [*base, "--jobs", "1"]}
         runs: dict[str, list[dict[str, Any]]] = {k: [] for k in commands}
         for _ in range(args.repeats):
