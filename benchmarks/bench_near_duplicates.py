@@ -49,8 +49,8 @@ def accuracy(out: Path, families: int, unrelated: int) -> list[dict[str, Any]]:
     import numpy as np
 
     import ftkit
-    from ftkit.scan.near import conversation, jaccard
-    from ftkit.scan.shingles import shingles
+    from ftkit.policy.profile import QualityRules
+    from ftkit.scan.near import _shingle_sets, conversation, jaccards
 
     rows = []
     for rate in RATES:
@@ -63,19 +63,19 @@ def accuracy(out: Path, families: int, unrelated: int) -> list[dict[str, Any]]:
         found = [(v.line, int(re.search(r"line (\d+)", v.message).group(1))) for v in report.violations if v.code == "FT504"]  # type: ignore[union-attr]
         recall, precision = corpus.score(found)
         # the true similarity of each copy to its closest earlier family member
-        hashes, owner = shingles([conversation(json.loads(x)["messages"]) for x in corpus.lines], SIZE)
-        bounds = np.searchsorted(owner, np.arange(len(corpus.lines) + 1))
-        sets = [np.unique(hashes[bounds[i] : bounds[i + 1]]) for i in range(len(corpus.lines))]
+        sets = _shingle_sets([conversation(json.loads(x)["messages"]) for x in corpus.lines], QualityRules(near_duplicate_shingle=SIZE))
         members: dict[int, list[int]] = {}
-        similar, flagged = 0, {line for line, _ in found}
-        hit = 0
-        for n, fam in enumerate(corpus.family, 1):
-            if fam < 0:
-                continue
-            if fam in members and max(jaccard(sets[m - 1], sets[n - 1]) for m in members[fam]) >= 0.8:
-                similar += 1
-                hit += n in flagged
-            members.setdefault(fam, []).append(n)
+        pairs: list[tuple[int, int]] = []  # (earlier family member, copy), rows of ``sets``
+        for n, fam in enumerate(corpus.family):
+            if fam >= 0:
+                pairs.extend((m, n) for m in members.get(fam, ()))
+                members.setdefault(fam, []).append(n)
+        closest: dict[int, float] = {}
+        for (_, n), similarity in zip(pairs, jaccards(sets, np.array(pairs, dtype=np.int64).reshape(-1, 2)).tolist()):
+            closest[n] = max(closest.get(n, 0.0), similarity)
+        flagged = {line for line, _ in found}
+        similar = sum(s >= 0.8 for s in closest.values())
+        hit = sum(s >= 0.8 and n + 1 in flagged for n, s in closest.items())
         rows.append({"edit_every": rate, "records": len(corpus.lines), "copies": len(corpus.positives()), "found": len(found),
                      "recall": round(recall, 4), "precision": round(precision, 4), "copies_at_0.8": similar,
                      "recall_at_0.8": round(hit / similar, 4) if similar else None, "seconds": round(seconds, 2)})  # fmt: skip

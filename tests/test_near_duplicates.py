@@ -22,7 +22,7 @@ from near_corpus import make_corpus
 import ftkit
 from ftkit.policy.profile import QualityRules
 from ftkit.scan import parallel
-from ftkit.scan.near import conversation, jaccard, sample
+from ftkit.scan.near import conversation, sample
 from ftkit.scan.shingles import band_hashes, shingles, signatures
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -45,6 +45,12 @@ def reference_shingles(text: str, size: int = 5) -> set[tuple[str, ...]]:
 
 def reference_jaccard(a: str, b: str) -> float:
     sa, sb = reference_shingles(a), reference_shingles(b)
+    return len(sa & sb) / len(sa | sb) if sa and sb else 0.0
+
+
+def jaccard(a: Any, b: Any) -> float:
+    """The Jaccard similarity of two arrays of shingle hashes, with Python sets."""
+    sa, sb = set(a.tolist()), set(b.tolist())
     return len(sa & sb) / len(sa | sb) if sa and sb else 0.0
 
 

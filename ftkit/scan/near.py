@@ -217,9 +217,9 @@ def _shingle_sets(texts: list[str], quality: QualityRules) -> list[NDArray[np.ui
         # 75-150 us a call, most of the check on 10,000 short templated records)
         order = np.lexsort((hashes, owner))
         hashes, owner = hashes[order], owner[order]
-        distinct = np.ones(len(hashes), dtype=np.bool_)
-        distinct[1:] = (hashes[1:] != hashes[:-1]) | (owner[1:] != owner[:-1])
-        hashes, owner = hashes[distinct], owner[distinct]
+        first = np.ones(len(hashes), dtype=np.bool_)  # a hash's first place in its text
+        first[1:] = (hashes[1:] != hashes[:-1]) | (owner[1:] != owner[:-1])
+        hashes, owner = hashes[first], owner[first]
         sets.extend(np.split(hashes, np.searchsorted(owner, np.arange(1, len(batch)))))
         start = end
     return sets
@@ -247,10 +247,12 @@ def _estimates(sets: Sequence[NDArray[np.uint64]], pairs: NDArray[np.int64], k: 
 
 
 def jaccards(sets: Sequence[NDArray[np.uint64]], pairs: NDArray[np.int64]) -> NDArray[np.float64]:
-    """``jaccard(sets[i], sets[j])`` for every row (i, j) of ``pairs`` (each set sorted and
-    distinct, as ``_shingle_sets`` makes them), at once: each hash of the
-    smaller set of a pair is looked up in the other by one search among all the sets laid end to
-    end (as row * distinct hashes + the hash's rank, which sorts them one set after another).
+    """The Jaccard similarity of ``sets[i]`` and ``sets[j]`` (shared hashes over hashes in
+    either; 0 when one is empty) for every row (i, j) of ``pairs``, each set sorted and distinct
+    as ``_shingle_sets`` makes them. All at once: each hash of the smaller set of a pair is looked
+    up in the other by one search among all the sets laid end to end (as row * distinct hashes +
+    the hash's rank, which sorts them one set after another). Each call lays out every set, so
+    ask for all the pairs in one call.
     Templated records make millions of candidate pairs, and a call per pair cost 6-60 us."""
     import numpy as np
 
@@ -292,16 +294,6 @@ def jaccards(sets: Sequence[NDArray[np.uint64]], pairs: NDArray[np.int64]) -> ND
     return out
 
 
-def jaccard(a: NDArray[np.uint64], b: NDArray[np.uint64]) -> float:
-    """Jaccard similarity of two sorted arrays of distinct shingle hashes."""
-    import numpy as np
-
-    if not len(a) or not len(b):
-        return 0.0
-    shared = int(np.count_nonzero(np.isin(a, b, assume_unique=True)))
-    return shared / (len(a) + len(b) - shared)
-
-
 def find_near_duplicates(path: Path, lines: Sequence[int], bands: array[int], excluded: Iterable[int], quality: QualityRules,
                          max_line_bytes: int, spans: Mapping[int, int] | None = None,
                          marks: Sequence[tuple[int, int]] | None = None) -> NearDuplicates:  # fmt: skip
@@ -320,11 +312,12 @@ def find_near_duplicates(path: Path, lines: Sequence[int], bands: array[int], ex
     pairs = candidate_pairs(matrix, usable)
     if not len(pairs):
         return result
-    rows = distinct(pairs.ravel())[0]
+    rows, local = distinct(pairs.ravel(), ranks=True)  # local: pair rows -> positions in ``sets``
+    assert local is not None
+    local = local.reshape(pairs.shape)
     wanted = line_of[rows]
     texts = _read_texts(path, set(wanted.tolist()), spans or {}, max_line_bytes, marks)
     sets = _shingle_sets([texts.get(int(n), "") for n in wanted], quality)
-    local = np.searchsorted(rows, pairs)  # pair rows -> positions in ``sets``
     threshold = quality.near_duplicate_threshold
     # The signatures' estimate spares the exact count for pairs of big sets. It reads 2 x 112
     # values a pair; for a pair whose smaller set has no more hashes than that, the exact count
