@@ -177,7 +177,7 @@ def _reference_unit_hashes(text: str) -> list[int]:
     the start constant, plus for each further character a mixed hash of (previous character,
     character, place in the unit)."""
     kinds, folds = _main_tables()
-    start_mult, pair_mult, pair_mix = (int(c) for c in _main_constants(3, 1))
+    start_mult, pair_mult = (int(c) for c in _main_constants(2, 1))
     mask = (1 << 64) - 1
     units: list[int] = []
     h, prev, place, prev_kind = None, 0, 0, 0
@@ -186,9 +186,11 @@ def _reference_unit_hashes(text: str) -> list[int]:
         if kind and prev_kind == 1 and kind == 1:  # a word character after a word character: the same unit
             place += 1
             x = ((((prev * pair_mult) & mask) ^ c) + place * 0x9E3779B97F4A7C15) & mask
-            x ^= x >> 29
-            x = (x * pair_mix) & mask
-            x ^= x >> 32
+            x ^= x >> 30  # splitmix64's finaliser
+            x = (x * 0xBF58476D1CE4E5B9) & mask
+            x ^= x >> 27
+            x = (x * 0x94D049BB133111EB) & mask
+            x ^= x >> 31
             h = (h + x) & mask  # type: ignore[operator]  # set at the unit's first character
         elif kind:
             if h is not None:

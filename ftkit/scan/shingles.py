@@ -138,11 +138,11 @@ def _units(texts: Sequence[str], pad: int) -> tuple[NDArray[np.uint64], NDArray[
     # A unit's hash is the sum over its characters of a hash of (previous character, character,
     # place in the unit), its first character hashed alone. The pair hashes of continuations (0
     # elsewhere) summed over the whole batch give the sum over a unit's other characters as a
-    # difference. Each pair hash is mixed (xorshift-multiply-xorshift) before it is summed: summed
+    # difference. Each pair hash is mixed (``_mix``, splitmix64's finaliser) before it is summed: summed
     # unmixed, (previous * c) ^ character is nearly linear, and 82,508 of the numbers 0-99,999
     # (7.7% of 247,444 random words) shared their hash with another. The place keeps words whose
     # pairs are the same but in another order apart (12131 and 13121): without it, 3,402 numbers.
-    start_mult, pair_mult, pair_mix = _constants(3, 1)
+    start_mult, pair_mult = _constants(2, 1)
     char = np.bitwise_and(p, np.uint32(_FOLD_MASK)).astype(np.uint64)
     pair = np.empty_like(char)
     pair[0] = 0
@@ -153,11 +153,7 @@ def _units(texts: Sequence[str], pad: int) -> tuple[NDArray[np.uint64], NDArray[
         place[starts[0] :] -= np.repeat(starts.astype(np.uint64), np.diff(starts, append=len(p)))
         place *= np.uint64(_GOLDEN)
         pair += place
-    tmp = np.right_shift(pair, np.uint64(29))
-    pair ^= tmp
-    pair *= pair_mix
-    np.right_shift(pair, np.uint64(32), out=tmp)
-    pair ^= tmp
+    _mix(pair)
     np.multiply(pair, cont, out=pair)
     np.cumsum(pair, out=pair)
     at = pair.take(starts)
